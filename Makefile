@@ -1,0 +1,37 @@
+# Yorisoi — the two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export YORISOI_DEV ?= 1
+
+.PHONY: run test lint unit browser-deps bench clean
+
+$(VENV)/.runtime: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml $(VENV)/.runtime
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+## make run: install, migrate, seed demo data and serve http://127.0.0.1:8000 on SQLite
+run: $(VENV)/.runtime
+	$(PY) scripts/serve.py
+
+browser-deps:
+	bash scripts/install-browser.sh
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check app scripts tests
+	$(VENV)/bin/ruff format --check app scripts tests
+	$(VENV)/bin/mypy app
+
+## make test: lint, then the whole suite on SQLite and PostgreSQL (and Chromium)
+test: $(VENV)/.dev browser-deps lint
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache yorisoi.db* test-output

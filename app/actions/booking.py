@@ -1,0 +1,246 @@
+"""Booking a slot, chatting now, cancelling: the paths that take and free a line.
+
+Every take is one transaction that inserts a consultation and one line_hold row per tick.
+The unique constraints on line_hold and the partial unique indexes on consultation decide
+races; a loser rolls back, re-reads, and either takes another free line or gets a clear
+refusal. Nothing here relies on a check-then-insert being atomic.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.actions.context import Context, Principal
+from app.actions.occupancy import load_occupancy
+from app.db.tables import Consultation, LineHold, Mentor
+from app.errors import Refusal
+from app.rules import booking_window, first_free, ticks_between, walk_in_window
+from app.rules.capacity import current_tick
+
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
+
+
+def require_client(principal: Principal | None) -> Principal:
+    if principal is None:
+        raise Refusal("not_signed_in")
+    if not principal.is_client:
+        raise Refusal("not_allowed")
+    return principal
+
+
+def serves(mentor: Mentor, audience: str) -> bool:
+    return mentor.audience in (audience, "both")
+
+
+async def _take(
+    s: AsyncSession,
+    ctx: Context,
+    *,
+    client: Principal,
+    mentor_id: int,
+    mode: str,
+    start: datetime,
+    end: datetime,
+) -> Consultation:
+    """Inside one write transaction: check, choose free lines, insert. Raises Refusal."""
+    now = ctx.now()
+    mentor = await s.get(Mentor, mentor_id)
+    if mentor is None or not mentor.active or not serves(mentor, client.role):
+        raise Refusal("not_found", field="mentor_id")
+    ticks = ticks_between(start, end)
+    occ = await load_occupancy(
+        s, start=start, end=end, lines=ctx.rules.lines, mentor_ids=[mentor_id]
+    )
+    if not occ.on_shift(mentor_id, start, end):
+        raise Refusal("mentor_off_shift")
+    if occ.client_taken(client.id, ticks):
+        raise Refusal("client_busy")
+    booking_no = None
+    if mode == "booked":
+        used = (
+            await s.execute(
+                select(col(Consultation.booking_no)).where(
+                    col(Consultation.client_id) == client.id, col(Consultation.status) == "booked"
+                )
+            )
+        ).scalars()
+        booking_no = first_free([n for n in used if n is not None], ctx.rules.max_bookings)
+        if booking_no is None:
+            raise Refusal("limit_reached", max_bookings=ctx.rules.max_bookings)
+    if occ.mentor_taken(mentor_id, ticks):
+        raise Refusal("slot_taken" if mode == "booked" else "mentor_busy")
+    lines: list[int] = []
+    for tick in ticks:
+        line = first_free(occ.line_use.get(tick, ()), ctx.rules.lines)
+        if line is None:
+            raise Refusal("no_free_line")
+        lines.append(line)
+    consultation = Consultation(
+        client_id=client.id,
+        mentor_id=mentor_id,
+        mode=mode,
+        status="open" if mode == "walk_in" else "booked",
+        starts_at=start,
+        ends_at=end,
+        created_at=now,
+        opened_at=now if mode == "walk_in" else None,
+        booking_no=booking_no,
+    )
+    s.add(consultation)
+    await s.flush()
+    assert consultation.id is not None
+    s.add_all(
+        LineHold(
+            consultation_id=consultation.id,
+            tick=tick,
+            line_no=line,
+            mentor_id=mentor_id,
+            client_id=client.id,
+        )
+        for tick, line in zip(ticks, lines, strict=True)
+    )
+    await s.flush()
+    return consultation
+
+
+async def _take_with_retry(
+    ctx: Context, *, client: Principal, mentor_id: int, mode: str, start: datetime, end: datetime
+) -> Consultation:
+    # Each lost race means a competitor committed a hold on one of our ticks; there can be at
+    # most LINES of those per tick, so this bound is never reached in a correct database.
+    attempts = len(ticks_between(start, end)) * ctx.rules.lines + ctx.rules.max_bookings + 3
+    for _ in range(attempts):
+        try:
+            async with ctx.db.write() as s:
+                return await _take(
+                    s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end
+                )
+        except IntegrityError:
+            continue
+        except DBAPIError as exc:
+            if _sqlstate(exc) in RETRYABLE_SQLSTATES:
+                continue
+            raise
+    raise Refusal("busy_try_again")
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+
+
+async def do_book(
+    ctx: Context, principal: Principal | None, *, mentor_id: object, start: object
+) -> Consultation:
+    client = require_client(principal)
+    if not isinstance(mentor_id, int) or isinstance(mentor_id, bool):
+        raise Refusal("invalid_input", field="mentor_id")
+    slot = parse_instant(start, "start")
+    begin, end = booking_window(ctx.now(), slot, ctx.rules)
+    return await _take_with_retry(
+        ctx, client=client, mentor_id=mentor_id, mode="booked", start=begin, end=end
+    )
+
+
+async def do_chat_now(
+    ctx: Context, principal: Principal | None, *, mentor_id: object = None, kind: object = None
+) -> Consultation:
+    """Open a consultation right now with one mentor, or with any free mentor of a kind."""
+    client = require_client(principal)
+    if (mentor_id is None) == (kind is None):
+        raise Refusal("invalid_input", field="mentor_id")
+    start, end = walk_in_window(ctx.now(), ctx.rules)
+    if mentor_id is not None:
+        if not isinstance(mentor_id, int) or isinstance(mentor_id, bool):
+            raise Refusal("invalid_input", field="mentor_id")
+        return await _take_with_retry(
+            ctx, client=client, mentor_id=mentor_id, mode="walk_in", start=start, end=end
+        )
+    if not isinstance(kind, str):
+        raise Refusal("invalid_input", field="kind")
+    candidates = await _candidates(ctx, client, kind)
+    if not candidates:
+        raise Refusal("not_found", field="kind")
+    random.shuffle(candidates)  # spread walk-ins over the mentors of a kind
+    reasons: list[str] = []
+    for candidate in candidates:
+        try:
+            return await _take_with_retry(
+                ctx, client=client, mentor_id=candidate, mode="walk_in", start=start, end=end
+            )
+        except Refusal as refusal:
+            if refusal.code in {"client_busy", "no_free_line", "busy_try_again"}:
+                raise
+            reasons.append(refusal.code)
+    raise Refusal("mentor_busy" if "mentor_busy" in reasons else "mentor_off_shift")
+
+
+async def _candidates(ctx: Context, client: Principal, kind: str) -> list[int]:
+    async with ctx.db.read() as s:
+        mentors = (
+            await s.execute(
+                select(Mentor).where(col(Mentor.kind) == kind, col(Mentor.active).is_(True))
+            )
+        ).scalars()
+        return [m.id for m in mentors if m.id is not None and serves(m, client.role)]
+
+
+async def do_cancel(
+    ctx: Context, principal: Principal | None, *, consultation_id: int
+) -> Consultation:
+    client = require_client(principal)
+    now = ctx.now()
+    async with ctx.db.write() as s:
+        consultation = await s.get(Consultation, consultation_id)
+        if consultation is None or consultation.client_id != client.id:
+            raise Refusal("not_found")
+        if consultation.status != "booked" or consultation.starts_at <= now:
+            raise Refusal("not_cancellable")
+        consultation.status = "cancelled"
+        consultation.closed_at = now
+        consultation.close_reason = "cancelled_by_client"
+        await s.execute(delete(LineHold).where(col(LineHold.consultation_id) == consultation_id))
+    return consultation
+
+
+async def release_holds_from(s: AsyncSession, consultation_id: int, now: datetime) -> None:
+    """Free a consultation's line, mentor and client from the current tick on."""
+    await s.execute(
+        delete(LineHold).where(
+            col(LineHold.consultation_id) == consultation_id,
+            col(LineHold.tick) >= current_tick(now),
+        )
+    )
+
+
+async def my_consultations(
+    ctx: Context, principal: Principal | None, *, statuses: Sequence[str] = ("booked", "open")
+) -> list[tuple[Consultation, Mentor]]:
+    client = require_client(principal)
+    async with ctx.db.read() as s:
+        rows = await s.execute(
+            select(Consultation, Mentor)
+            .join(Mentor, col(Mentor.id) == Consultation.mentor_id)
+            .where(col(Consultation.client_id) == client.id, col(Consultation.status).in_(statuses))
+            .order_by(col(Consultation.starts_at))
+        )
+        return [(c, m) for c, m in rows.all()]
+
+
+def parse_instant(value: object, field: str) -> datetime:
+    if not isinstance(value, str) or len(value) > 40:
+        raise Refusal("invalid_input", field=field)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Refusal("invalid_input", field=field) from None
+    if parsed.tzinfo is None:
+        raise Refusal("invalid_input", field=field)
+    return parsed

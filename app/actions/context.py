@@ -1,0 +1,50 @@
+"""The long-lived things every action needs, built once by the app lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.clock import Clock
+from app.db.engine import Database
+from app.rules import ServiceRules
+from app.security.passwords import Hasher
+from app.security.ratelimit import LoginThrottle
+from app.settings import Settings
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Database
+    clock: Clock
+    rules: ServiceRules
+    hasher: Hasher
+    throttle: LoginThrottle
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a client (child/parent) or a staff member (mentor/supervisor)."""
+
+    kind: str  # "client" | "staff"
+    id: int
+    role: str  # "child" | "parent" | "mentor" | "supervisor"
+    display_name: str
+    session_id: int
+    mentor_id: int | None = None
+
+    @property
+    def is_client(self) -> bool:
+        return self.kind == "client"
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+    @property
+    def is_mentor(self) -> bool:
+        return self.role == "mentor"

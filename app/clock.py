@@ -1,0 +1,49 @@
+"""The only place that asks the system for the time. Everything else is handed a Clock."""
+
+from __future__ import annotations
+
+import time as _time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class ShiftedClock:
+    """Starts at a chosen instant and runs forward in real time (YORISOI_CLOCK_START)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._start = start.astimezone(UTC)
+        self._origin = _time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=_time.monotonic() - self._origin)
+
+
+class ManualClock:
+    """A clock that only moves when told to; for tests."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
+        self._now = start.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, instant: datetime) -> None:
+        if instant.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
+        self._now = instant.astimezone(UTC)
+
+    def advance(self, **delta: float) -> None:
+        self._now += timedelta(**delta)

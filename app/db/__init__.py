@@ -1,0 +1,1 @@
+"""Engine and session factories, tables and migrations."""

@@ -1,0 +1,147 @@
+"""SQLModel tables. Timestamps are aware UTC; rule-bearing constraints live here.
+
+The invariants that must survive any concurrency are unique constraints, not Python checks:
+- line_hold (tick, line_no): at most LINES consultations hold a line at any instant;
+- line_hold (mentor_id, tick): a mentor never has two consultations at once;
+- line_hold (client_id, tick): a client never has two consultations at once;
+- consultation (client_id) WHERE status='open': at most one open consultation per client;
+- consultation (client_id, booking_no) WHERE status='booked': at most MAX_BOOKINGS bookings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from app.db.types import UTCDateTime
+
+MENTOR_KINDS = (
+    "psychologist",
+    "nurse",
+    "social_worker",
+    "financial_planner",
+    "career_consultant",
+    "former_teacher",
+    "student_mentor",
+)
+AUDIENCES = ("child", "parent")
+MENTOR_AUDIENCES = ("child", "parent", "both")
+STAFF_ROLES = ("mentor", "supervisor")
+STATUSES = ("booked", "open", "closed", "cancelled", "no_show")
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Mentor(SQLModel, table=True):
+    __tablename__ = "mentor"
+    id: int | None = Field(default=None, primary_key=True)
+    display_name: str = Field(max_length=60)
+    kind: str = Field(max_length=32, index=True)
+    audience: str = Field(max_length=8)
+    profile_ja: str = Field(default="", max_length=400)
+    profile_en: str = Field(default="", max_length=400)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class Staff(SQLModel, table=True):
+    __tablename__ = "staff"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=60, unique=True)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=16)
+    display_name: str = Field(max_length=60)
+    mentor_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("mentor.id"), nullable=True)
+    )
+    active: bool = Field(default=True)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class Client(SQLModel, table=True):
+    __tablename__ = "client"
+    id: int | None = Field(default=None, primary_key=True)
+    nickname: str = Field(max_length=40)
+    nickname_key: str = Field(max_length=80, unique=True)
+    secret_hash: str = Field(max_length=255)
+    audience: str = Field(max_length=8)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class AuthSession(SQLModel, table=True):
+    __tablename__ = "auth_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    principal: str = Field(max_length=8)
+    principal_id: int
+    created_at: datetime = Field(sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts())
+    revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Shift(SQLModel, table=True):
+    __tablename__ = "shift"
+    __table_args__ = (Index("ix_shift_mentor_start", "mentor_id", "starts_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    mentor_id: int = Field(sa_column=Column(Integer, ForeignKey("mentor.id"), nullable=False))
+    starts_at: datetime = Field(sa_column=_ts())
+    ends_at: datetime = Field(sa_column=_ts())
+
+
+class Consultation(SQLModel, table=True):
+    __tablename__ = "consultation"
+    __table_args__ = (
+        Index(
+            "uq_consultation_one_open_per_client",
+            "client_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index(
+            "uq_consultation_booking_no",
+            "client_id",
+            "booking_no",
+            unique=True,
+            sqlite_where=text("status = 'booked'"),
+            postgresql_where=text("status = 'booked'"),
+        ),
+        Index("ix_consultation_mentor_start", "mentor_id", "starts_at"),
+        Index("ix_consultation_client_start", "client_id", "starts_at"),
+        Index("ix_consultation_status_start", "status", "starts_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(sa_column=Column(Integer, ForeignKey("client.id"), nullable=False))
+    mentor_id: int = Field(sa_column=Column(Integer, ForeignKey("mentor.id"), nullable=False))
+    mode: str = Field(max_length=8)
+    status: str = Field(max_length=12)
+    starts_at: datetime = Field(sa_column=_ts())
+    ends_at: datetime = Field(sa_column=_ts())
+    created_at: datetime = Field(sa_column=_ts())
+    opened_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    client_joined_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    booking_no: int | None = Field(default=None)
+    close_reason: str | None = Field(default=None, max_length=24)
+
+
+class LineHold(SQLModel, table=True):
+    __tablename__ = "line_hold"
+    __table_args__ = (
+        UniqueConstraint("tick", "line_no", name="uq_hold_line"),
+        UniqueConstraint("mentor_id", "tick", name="uq_hold_mentor"),
+        UniqueConstraint("client_id", "tick", name="uq_hold_client"),
+        Index("ix_hold_consultation", "consultation_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("consultation.id"), nullable=False)
+    )
+    tick: int = Field(sa_column=Column(BigInteger, nullable=False))
+    line_no: int
+    mentor_id: int
+    client_id: int

@@ -1,0 +1,133 @@
+"""Refusals: a stable machine-readable code, an HTTP status, and a message in Japanese and English.
+
+Actions raise Refusal; the web layer turns it into JSON. Nothing here imports Starlette.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# code -> (http status, Japanese, English). Messages may use {placeholders} from Refusal.params.
+CATALOG: dict[str, tuple[int, str, str]] = {
+    "invalid_input": (400, "入力の内容を確かめてください。", "Please check what you entered."),
+    "not_signed_in": (401, "サインインしてください。", "Please sign in."),
+    "bad_credentials": (
+        401,
+        "ニックネームかあいことばがちがいます。",
+        "The name or the secret/password is not right.",
+    ),
+    "not_allowed": (403, "この操作はできません。", "You are not allowed to do this."),
+    "cross_site": (
+        403,
+        "ほかのサイトからの操作は受け付けていません。",
+        "Requests from other sites are not accepted.",
+    ),
+    "not_found": (404, "見つかりませんでした。", "Not found."),
+    "nickname_taken": (
+        409,
+        "そのニックネームはもう使われています。ちがう名前にしてください。",
+        "That nickname is already taken. Please choose another.",
+    ),
+    "outside_hours": (
+        409,
+        "いまは受付時間外です。受付は15:00〜21:30です（22:00までお話しできます）。",
+        "This is outside service hours. Requests are taken 15:00–21:30 (chats end by 22:00).",
+    ),
+    "in_the_past": (
+        409,
+        "その時間はもう始まっているか、過ぎています。",
+        "That time has already started or passed.",
+    ),
+    "too_far_ahead": (
+        409,
+        "予約は{horizon_days}日先までです。",
+        "Bookings can be made up to {horizon_days} days ahead.",
+    ),
+    "invalid_slot": (
+        409,
+        "予約は15:00〜21:30の、30分ごとの時間からえらんでください。",
+        "Please choose a slot starting on the half hour between 15:00 and 21:30.",
+    ),
+    "no_free_line": (
+        409,
+        "いま、すべての回線がつかわれています。少し待つか、予約してください。",
+        "All lines are busy right now. Please try again later or book a time.",
+    ),
+    "mentor_busy": (
+        409,
+        "このメンターはいま、ほかの人とお話ししています。",
+        "This mentor is talking with someone else right now.",
+    ),
+    "mentor_off_shift": (
+        409,
+        "このメンターはその時間にはいません。",
+        "This mentor is not working at that time.",
+    ),
+    "slot_taken": (
+        409,
+        "その時間はもう予約でうまっています。",
+        "That time is already taken.",
+    ),
+    "client_busy": (
+        409,
+        "その時間には、もうほかのお話の予定があります。",
+        "You already have a consultation at that time.",
+    ),
+    "limit_reached": (
+        409,
+        "予約は{max_bookings}つまでです。",
+        "You can hold at most {max_bookings} bookings.",
+    ),
+    "not_cancellable": (
+        409,
+        "この予約はもう取り消せません。",
+        "This booking can no longer be cancelled.",
+    ),
+    "rate_limited": (
+        429,
+        "回数が多すぎます。しばらく待ってからためしてください。",
+        "Too many attempts. Please wait a while and try again.",
+    ),
+    "busy_try_again": (
+        503,
+        "こみあっています。もう一度ためしてください。",
+        "The service is busy. Please try again.",
+    ),
+    "internal_error": (
+        500,
+        "ごめんなさい、うまくいきませんでした。もう一度ためしてください。",
+        "Sorry, something went wrong. Please try again.",
+    ),
+}
+
+
+class Refusal(Exception):
+    """A request the service declines, with a stable code and a bilingual message."""
+
+    def __init__(self, code: str, *, field: str | None = None, **params: Any) -> None:
+        if code not in CATALOG:
+            raise KeyError(f"unknown refusal code {code!r}")
+        super().__init__(code)
+        self.code = code
+        self.field = field
+        self.params = params
+
+    @property
+    def status(self) -> int:
+        return CATALOG[self.code][0]
+
+    def as_dict(self) -> dict[str, Any]:
+        _, ja, en = CATALOG[self.code]
+        body: dict[str, Any] = {
+            "code": self.code,
+            "message": {"ja": ja.format(**self.params), "en": en.format(**self.params)},
+        }
+        if self.field:
+            body["field"] = self.field
+        if self.params:
+            body["details"] = {k: _plain(v) for k, v in self.params.items()}
+        return body
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -1,0 +1,73 @@
+"""create_app(settings) -> Starlette: routes, middleware, exception handlers, lifespan.
+
+Run with `uvicorn --factory app.main:create_app`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from app.actions import Context
+from app.clock import Clock, ShiftedClock, SystemClock
+from app.db.engine import Database
+from app.rules import ServiceRules
+from app.security.passwords import Hasher
+from app.security.ratelimit import LoginThrottle
+from app.settings import Settings, load_settings
+from app.web.api import ROUTES as API_ROUTES
+from app.web.auth import CrossSiteGuard
+from app.web.errors import EXCEPTION_HANDLERS
+from app.web.health import healthz
+from app.web.pages import page_mounts
+
+log = logging.getLogger("yorisoi")
+
+
+def build_clock(settings: Settings) -> Clock:
+    return ShiftedClock(settings.clock_start) if settings.clock_start else SystemClock()
+
+
+def build_context(settings: Settings, clock: Clock) -> Context:
+    """Everything actions need; the caller owns ctx.db and must dispose of it."""
+    return Context(
+        settings=settings,
+        db=Database(settings.database_url),
+        clock=clock,
+        rules=ServiceRules.from_settings(settings),
+        hasher=Hasher(settings.hash_profile),
+        throttle=LoginThrottle(
+            clock.now,
+            per_name_and_address=settings.login_max_failures_per_name_and_address,
+            per_address=settings.login_max_failures_per_address,
+            window_seconds=settings.login_window_seconds,
+        ),
+    )
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Starlette:
+    settings = settings or load_settings()
+    clock = clock or build_clock(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ctx = build_context(settings, clock)
+        app.state.ctx = ctx
+        log.info("yorisoi starting; clock at %s", clock.now().isoformat())
+        try:
+            yield
+        finally:
+            await ctx.db.dispose()
+
+    return Starlette(
+        debug=False,
+        routes=[Route("/healthz", healthz, methods=["GET"]), *API_ROUTES, *page_mounts()],
+        middleware=[Middleware(CrossSiteGuard)],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )

@@ -1,0 +1,1 @@
+"""Password hashing, session tokens and login rate limiting."""

@@ -1,0 +1,184 @@
+"""One frozen Settings object, read from the environment once and checked at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "placeholder"}
+DEV_SECRET = "dev-only-not-a-secret"  # noqa: S105 - refused outside dev mode
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the service refuses to start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///./yorisoi.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    dev: bool = True
+    secret_key: str = DEV_SECRET
+    allowed_origins: tuple[str, ...] = ()
+    cookie_secure: bool = False
+    session_days: int = 30
+    timezone: str = "Asia/Tokyo"
+    lines: int = 4
+    max_bookings: int = 2
+    horizon_days: int = 14
+    session_minutes: int = 30
+    open_time: time = time(15, 0)
+    close_time: time = time(22, 0)
+    last_start: time = time(21, 30)
+    no_show_minutes: int = 10
+    clock_start: datetime | None = None
+    hash_profile: str = "strong"
+    login_max_failures_per_name_and_address: int = 5
+    login_max_failures_per_address: int = 100
+    login_window_seconds: int = 900
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """Exact origins allowed to send state-changing requests and open websockets."""
+        if self.allowed_origins:
+            return frozenset(self.allowed_origins)
+        return frozenset(
+            {
+                f"http://{self.host}:{self.port}",
+                f"http://localhost:{self.port}",
+                f"http://127.0.0.1:{self.port}",
+            }
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+def _int(name: str, raw: str, minimum: int, maximum: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _time(name: str, raw: str) -> time:
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be HH:MM, got {raw!r}") from None
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read YORISOI_* and DATABASE_URL; raise SettingsError on anything unusable."""
+    env = os.environ if environ is None else environ
+    kwargs: dict[str, object] = {}
+    if "DATABASE_URL" in env:
+        kwargs["database_url"] = _normalise_db_url(env["DATABASE_URL"])
+    if "YORISOI_HOST" in env:
+        kwargs["host"] = env["YORISOI_HOST"]
+    if "YORISOI_PORT" in env:
+        kwargs["port"] = _int("YORISOI_PORT", env["YORISOI_PORT"], 1, 65535)
+    dev = _bool("YORISOI_DEV", env.get("YORISOI_DEV", "0"))
+    kwargs["dev"] = dev
+    secret = env.get("YORISOI_SECRET_KEY", "")
+    if secret.strip().lower() in PLACEHOLDER_SECRETS or secret == DEV_SECRET:
+        if not dev:
+            raise SettingsError(
+                "YORISOI_SECRET_KEY is missing or a placeholder; set a long random value "
+                "(or YORISOI_DEV=1 for a local demo)"
+            )
+        secret = DEV_SECRET
+    elif len(secret) < 16:
+        raise SettingsError("YORISOI_SECRET_KEY must be at least 16 characters")
+    kwargs["secret_key"] = secret
+    if env.get("YORISOI_ALLOWED_ORIGINS"):
+        origins = tuple(o.strip().rstrip("/") for o in env["YORISOI_ALLOWED_ORIGINS"].split(","))
+        for origin in origins:
+            if not origin.startswith(("http://", "https://")):
+                raise SettingsError(f"YORISOI_ALLOWED_ORIGINS entry {origin!r} is not an origin")
+        kwargs["allowed_origins"] = origins
+    if "YORISOI_COOKIE_SECURE" in env:
+        kwargs["cookie_secure"] = _bool("YORISOI_COOKIE_SECURE", env["YORISOI_COOKIE_SECURE"])
+    if "YORISOI_TIMEZONE" in env:
+        try:
+            ZoneInfo(env["YORISOI_TIMEZONE"])
+        except Exception:
+            raise SettingsError(f"unknown YORISOI_TIMEZONE {env['YORISOI_TIMEZONE']!r}") from None
+        kwargs["timezone"] = env["YORISOI_TIMEZONE"]
+    for key, attr, lo, hi in (
+        ("YORISOI_LINES", "lines", 1, 500),
+        ("YORISOI_MAX_BOOKINGS", "max_bookings", 1, 20),
+        ("YORISOI_HORIZON_DAYS", "horizon_days", 0, 90),
+        ("YORISOI_SESSION_MINUTES", "session_minutes", 5, 120),
+        ("YORISOI_NO_SHOW_MINUTES", "no_show_minutes", 1, 60),
+        ("YORISOI_SESSION_DAYS", "session_days", 1, 365),
+    ):
+        if key in env:
+            kwargs[attr] = _int(key, env[key], lo, hi)
+    for key, attr in (
+        ("YORISOI_OPEN_TIME", "open_time"),
+        ("YORISOI_CLOSE_TIME", "close_time"),
+        ("YORISOI_LAST_START", "last_start"),
+    ):
+        if key in env:
+            kwargs[attr] = _time(key, env[key])
+    if env.get("YORISOI_CLOCK_START"):
+        raw = env["YORISOI_CLOCK_START"]
+        try:
+            start = datetime.fromisoformat(raw)
+        except ValueError:
+            raise SettingsError(f"YORISOI_CLOCK_START must be an ISO time, got {raw!r}") from None
+        if start.tzinfo is None:
+            raise SettingsError(
+                "YORISOI_CLOCK_START needs an offset, e.g. 2026-12-01T21:29:00+09:00"
+            )
+        kwargs["clock_start"] = start
+    profile = env.get("YORISOI_HASH_PROFILE", "strong")
+    if profile not in {"strong", "fast"}:
+        raise SettingsError("YORISOI_HASH_PROFILE must be 'strong' or 'fast'")
+    kwargs["hash_profile"] = profile
+    settings = Settings(**kwargs)  # type: ignore[arg-type]
+    _check_rules(settings)
+    return settings
+
+
+def _normalise_db_url(url: str) -> str:
+    """Accept the usual postgres:// and sqlite:/// spellings and pick the async drivers."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise SettingsError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+
+
+def _check_rules(s: Settings) -> None:
+    if not s.open_time < s.last_start < s.close_time:
+        raise SettingsError("service hours must satisfy OPEN_TIME < LAST_START < CLOSE_TIME")
+    for t in (s.open_time, s.last_start):
+        if t.minute % 30 or t.second:
+            raise SettingsError("OPEN_TIME and LAST_START must fall on the half hour")

@@ -1,0 +1,1 @@
+"""HTTP handlers, auth/session/origin checks and error mapping."""

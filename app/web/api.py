@@ -1,0 +1,237 @@
+"""JSON API handlers: parse, call one action, shape the response."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from app.actions import accounts, booking, catalog, staff
+from app.db.tables import MENTOR_KINDS
+from app.errors import Refusal
+from app.rules import local_day
+from app.web import shapes
+from app.web.auth import (
+    clear_session_cookie,
+    client_address,
+    context,
+    current_principal,
+    read_json,
+    set_session_cookie,
+    signed_in,
+)
+
+
+def _int_param(raw: str, field: str) -> int:
+    if not raw.isdigit() or len(raw) > 12:
+        raise Refusal("invalid_input", field=field)
+    return int(raw)
+
+
+async def service_info(request: Request) -> JSONResponse:
+    ctx = context(request)
+    r = ctx.rules
+    now = ctx.now()
+    return JSONResponse(
+        {
+            "now": shapes.iso(now, r),
+            "today": local_day(now, r).isoformat(),
+            "timezone": ctx.settings.timezone,
+            "open_time": r.open_time.isoformat("minutes"),
+            "last_start": r.last_start.isoformat("minutes"),
+            "close_time": r.close_time.isoformat("minutes"),
+            "session_minutes": r.session_minutes,
+            "horizon_days": r.horizon_days,
+            "lines": r.lines,
+            "max_bookings": r.max_bookings,
+            "kinds": [shapes.kind(k) for k in MENTOR_KINDS],
+        }
+    )
+
+
+async def sign_up(request: Request) -> JSONResponse:
+    ctx = context(request)
+    body = await read_json(request)
+    client, token = await accounts.do_sign_up_client(
+        ctx, nickname=body.get("nickname"), secret=body.get("secret"), audience=body.get("audience")
+    )
+    response = JSONResponse({"account": shapes.client_account(client), "token": token}, 201)
+    set_session_cookie(response, ctx, token)
+    return response
+
+
+async def sign_in_client(request: Request) -> JSONResponse:
+    ctx = context(request)
+    body = await read_json(request)
+    client, token = await accounts.do_sign_in_client(
+        ctx,
+        nickname=body.get("nickname"),
+        secret=body.get("secret"),
+        address=client_address(request),
+    )
+    response = JSONResponse({"account": shapes.client_account(client), "token": token})
+    set_session_cookie(response, ctx, token)
+    return response
+
+
+async def sign_in_staff(request: Request) -> JSONResponse:
+    ctx = context(request)
+    body = await read_json(request)
+    member, token = await accounts.do_sign_in_staff(
+        ctx,
+        username=body.get("username"),
+        password=body.get("password"),
+        address=client_address(request),
+    )
+    response = JSONResponse({"account": shapes.staff_account(member), "token": token})
+    set_session_cookie(response, ctx, token)
+    return response
+
+
+async def sign_out(request: Request) -> JSONResponse:
+    ctx = context(request)
+    principal = await current_principal(request)
+    if principal is not None:
+        await accounts.do_sign_out(ctx, principal=principal)
+    response = JSONResponse({"signed_out": True})
+    clear_session_cookie(response, ctx)
+    return response
+
+
+async def me(request: Request) -> JSONResponse:
+    return JSONResponse({"account": shapes.principal(await signed_in(request))})
+
+
+async def mentors(request: Request) -> JSONResponse:
+    ctx = context(request)
+    views = await catalog.list_mentors(
+        ctx, audience=request.query_params.get("audience"), kind=request.query_params.get("kind")
+    )
+    return JSONResponse({"mentors": [shapes.mentor_view(v, ctx.rules) for v in views]})
+
+
+async def mentor_detail(request: Request) -> JSONResponse:
+    ctx = context(request)
+    mentor = await catalog.get_mentor(
+        ctx, _int_param(request.path_params["mentor_id"], "mentor_id")
+    )
+    return JSONResponse({"mentor": shapes.mentor(mentor)})
+
+
+async def availability(request: Request) -> JSONResponse:
+    ctx = context(request)
+    day = request.query_params.get("date") or local_day(ctx.now(), ctx.rules).isoformat()
+    mentor, the_day, slots, now_state = await catalog.mentor_day(
+        ctx, mentor_id=_int_param(request.path_params["mentor_id"], "mentor_id"), day=day
+    )
+    return JSONResponse(
+        {
+            "mentor": shapes.mentor(mentor),
+            "date": the_day.isoformat(),
+            "slots": [shapes.slot(s, ctx.rules) for s in slots],
+            "chat_now": shapes.chat_now(now_state, ctx.rules),
+        }
+    )
+
+
+async def create_booking(request: Request) -> JSONResponse:
+    ctx = context(request)
+    principal = await signed_in(request)
+    body = await read_json(request)
+    c = await booking.do_book(
+        ctx, principal, mentor_id=body.get("mentor_id"), start=body.get("start")
+    )
+    return JSONResponse({"consultation": shapes.consultation(c, None, ctx.rules)}, 201)
+
+
+async def list_bookings(request: Request) -> JSONResponse:
+    ctx = context(request)
+    rows = await booking.my_consultations(ctx, await signed_in(request))
+    return JSONResponse({"consultations": [shapes.consultation(c, m, ctx.rules) for c, m in rows]})
+
+
+async def cancel_booking(request: Request) -> JSONResponse:
+    ctx = context(request)
+    principal = await signed_in(request)
+    c = await booking.do_cancel(
+        ctx, principal, consultation_id=_int_param(request.path_params["booking_id"], "booking_id")
+    )
+    return JSONResponse({"consultation": shapes.consultation(c, None, ctx.rules)})
+
+
+async def chat_now(request: Request) -> JSONResponse:
+    ctx = context(request)
+    principal = await signed_in(request)
+    body = await read_json(request)
+    c = await booking.do_chat_now(
+        ctx, principal, mentor_id=body.get("mentor_id"), kind=body.get("kind")
+    )
+    return JSONResponse({"consultation": shapes.consultation(c, None, ctx.rules)}, 201)
+
+
+async def my_mentors(request: Request) -> JSONResponse:
+    ctx = context(request)
+    rows = await catalog.my_mentors(ctx, await signed_in(request))
+    return JSONResponse(
+        {
+            "mentors": [
+                {
+                    **shapes.mentor(m),
+                    "last_consultation_at": shapes.iso(last, ctx.rules),
+                    "next_free_slots": [shapes.iso(t, ctx.rules) for t in free],
+                }
+                for m, last, free in rows
+            ]
+        }
+    )
+
+
+async def staff_consultations(request: Request) -> JSONResponse:
+    ctx = context(request)
+    day, rows = await staff.consultations_for_day(
+        ctx, await signed_in(request), day=request.query_params.get("date")
+    )
+    return JSONResponse(
+        {
+            "date": day.isoformat(),
+            "consultations": [shapes.staff_consultation(c, m, cl, ctx.rules) for c, m, cl in rows],
+        }
+    )
+
+
+async def line_use(request: Request) -> JSONResponse:
+    ctx = context(request)
+    day, busy_now, slots = await staff.line_use(
+        ctx, await signed_in(request), day=request.query_params.get("date")
+    )
+    return JSONResponse(
+        {
+            "date": day.isoformat(),
+            "lines": ctx.rules.lines,
+            "busy_now": busy_now,
+            "slots": [
+                {"start": shapes.iso(s.start, ctx.rules), "used": s.used, "capacity": s.capacity}
+                for s in slots
+            ],
+        }
+    )
+
+
+ROUTES = [
+    Route("/api/service", service_info, methods=["GET"]),
+    Route("/api/clients", sign_up, methods=["POST"]),
+    Route("/api/session/client", sign_in_client, methods=["POST"]),
+    Route("/api/session/staff", sign_in_staff, methods=["POST"]),
+    Route("/api/session", sign_out, methods=["DELETE"]),
+    Route("/api/me", me, methods=["GET"]),
+    Route("/api/mentors", mentors, methods=["GET"]),
+    Route("/api/mentors/{mentor_id}", mentor_detail, methods=["GET"]),
+    Route("/api/mentors/{mentor_id}/availability", availability, methods=["GET"]),
+    Route("/api/bookings", create_booking, methods=["POST"]),
+    Route("/api/bookings", list_bookings, methods=["GET"]),
+    Route("/api/bookings/{booking_id}", cancel_booking, methods=["DELETE"]),
+    Route("/api/chat-now", chat_now, methods=["POST"]),
+    Route("/api/my-mentors", my_mentors, methods=["GET"]),
+    Route("/api/staff/consultations", staff_consultations, methods=["GET"]),
+    Route("/api/staff/line-use", line_use, methods=["GET"]),
+]

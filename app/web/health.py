@@ -1,0 +1,28 @@
+"""GET /healthz: 200 when the service and its database answer, 503 otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from app.web.auth import context
+
+
+async def healthz(request: Request) -> JSONResponse:
+    ctx = context(request)
+    try:
+        async with asyncio.timeout(3):
+            async with ctx.db.read() as s:
+                await s.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "database": "sqlite" if ctx.db.is_sqlite else "postgresql",
+            "now": ctx.now().isoformat(),
+        }
+    )

@@ -1,0 +1,114 @@
+"""JSON shapes of what the API returns. Times leave in Asia/Tokyo ISO 8601 with offset."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from app.actions.catalog import ChatNow, MentorView, SlotView
+from app.actions.context import Principal
+from app.db.tables import Client, Consultation, Mentor, Staff
+from app.rules import ServiceRules
+
+KIND_LABELS: dict[str, tuple[str, str]] = {
+    "psychologist": ("公認心理師・臨床心理士", "Psychologist"),
+    "nurse": ("看護師・保健師・助産師", "Nurse / public-health nurse / midwife"),
+    "social_worker": ("保育士・社会福祉士", "Childcare worker / social worker"),
+    "financial_planner": ("ファイナンシャルプランナー", "Financial planner"),
+    "career_consultant": ("キャリアコンサルタント", "Career consultant"),
+    "former_teacher": ("元教員", "Former teacher"),
+    "student_mentor": ("大学生・大学院生", "Student mentor"),
+}
+
+
+def iso(value: datetime | None, rules: ServiceRules) -> str | None:
+    return value.astimezone(rules.tz).isoformat() if value is not None else None
+
+
+def kind(kind_id: str) -> dict[str, Any]:
+    ja, en = KIND_LABELS.get(kind_id, (kind_id, kind_id))
+    return {"id": kind_id, "label": {"ja": ja, "en": en}}
+
+
+def mentor(m: Mentor) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "display_name": m.display_name,
+        "kind": kind(m.kind),
+        "audience": m.audience,
+        "profile": {"ja": m.profile_ja, "en": m.profile_en},
+    }
+
+
+def chat_now(state: ChatNow, rules: ServiceRules) -> dict[str, Any]:
+    return {"possible": state.possible, "reason": state.reason, "until": iso(state.until, rules)}
+
+
+def mentor_view(view: MentorView, rules: ServiceRules) -> dict[str, Any]:
+    return {
+        **mentor(view.mentor),
+        "chat_now": chat_now(view.chat_now, rules),
+        "today": view.today,
+        "next_free_slots": [iso(t, rules) for t in view.next_free],
+    }
+
+
+def slot(view: SlotView, rules: ServiceRules) -> dict[str, Any]:
+    return {
+        "start": iso(view.start, rules),
+        "end": iso(view.end, rules),
+        "free": view.free,
+        "reason": view.reason,
+    }
+
+
+def consultation(c: Consultation, m: Mentor | None, rules: ServiceRules) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": c.id,
+        "mentor_id": c.mentor_id,
+        "mode": c.mode,
+        "status": c.status,
+        "starts_at": iso(c.starts_at, rules),
+        "ends_at": iso(c.ends_at, rules),
+        "opened_at": iso(c.opened_at, rules),
+        "closed_at": iso(c.closed_at, rules),
+    }
+    if m is not None:
+        body["mentor"] = mentor(m)
+    return body
+
+
+def staff_consultation(
+    c: Consultation, m: Mentor, cl: Client, rules: ServiceRules
+) -> dict[str, Any]:
+    return {
+        **consultation(c, m, rules),
+        "client": {"id": c.client_id, "nickname": cl.nickname, "audience": cl.audience},
+        "client_joined_at": iso(c.client_joined_at, rules),
+        "close_reason": c.close_reason,
+    }
+
+
+def client_account(c: Client) -> dict[str, Any]:
+    return {"kind": "client", "id": c.id, "nickname": c.nickname, "role": c.audience}
+
+
+def staff_account(s: Staff) -> dict[str, Any]:
+    return {
+        "kind": "staff",
+        "id": s.id,
+        "username": s.username,
+        "display_name": s.display_name,
+        "role": s.role,
+        "mentor_id": s.mentor_id,
+    }
+
+
+def principal(p: Principal) -> dict[str, Any]:
+    return {
+        "kind": p.kind,
+        "id": p.id,
+        "role": p.role,
+        "display_name": p.display_name,
+        "mentor_id": p.mentor_id,
+    }

@@ -1,0 +1,61 @@
+"""`make run`: migrate, seed demo data, print the demo accounts, and serve."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import uvicorn  # noqa: E402
+
+from app.db.migrate import upgrade  # noqa: E402
+from app.demo import seed_demo  # noqa: E402
+from app.main import build_clock, build_context  # noqa: E402
+from app.settings import SettingsError, load_settings  # noqa: E402
+
+
+async def prepare(settings) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    await upgrade(settings.database_url)
+    ctx = build_context(settings, build_clock(settings))
+    try:
+        return await seed_demo(ctx)
+    finally:
+        await ctx.db.dispose()
+
+
+def main() -> None:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        sys.exit(f"yorisoi: {exc}")
+    seed = "--no-seed" not in sys.argv
+    if seed:
+        accounts = asyncio.run(prepare(settings))
+        print("\nYorisoi demo accounts (staff sign-in; children and parents sign up themselves):")
+        for username, password, role in accounts:
+            print(f"  {username:<10} {password:<14} {role}")
+    else:
+        asyncio.run(upgrade(settings.database_url))
+    base = f"http://{settings.host}:{settings.port}"
+    print(
+        f"\n  children: {base}/child/   parents: {base}/   mentors: {base}/mentor/   "
+        f"headquarters: {base}/admin/\n",
+        flush=True,
+    )
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",  # the websockets library, sans-I/O flavour (uvicorn deprecates the legacy one)
+        ws_per_message_deflate=False,
+        log_level="info",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+
+from app.settings import SettingsError, load_settings
+
+STRONG = "x" * 32
+
+
+def test_defaults_in_dev_mode() -> None:
+    s = load_settings({"YORISOI_DEV": "1"})
+    assert (s.host, s.port, s.lines, s.max_bookings) == ("127.0.0.1", 8000, 4, 2)
+    assert s.is_sqlite
+    assert "http://127.0.0.1:8000" in s.origins
+
+
+@pytest.mark.parametrize("secret", [None, "", "change-me", "secret"])
+def test_missing_or_placeholder_secret_is_refused_outside_dev(secret: str | None) -> None:
+    env = {} if secret is None else {"YORISOI_SECRET_KEY": secret}
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        load_settings(env)
+
+
+def test_production_settings() -> None:
+    s = load_settings(
+        {
+            "YORISOI_SECRET_KEY": STRONG,
+            "DATABASE_URL": "postgresql://u@db:5432/yorisoi",
+            "YORISOI_HOST": "0.0.0.0",  # noqa: S104
+            "YORISOI_PORT": "9000",
+            "YORISOI_LINES": "9",
+            "YORISOI_ALLOWED_ORIGINS": "https://yorisoi.example.jp/",
+            "YORISOI_CLOCK_START": "2026-12-01T21:29:00+09:00",
+        }
+    )
+    assert s.database_url == "postgresql+asyncpg://u@db:5432/yorisoi"
+    assert s.port == 9000 and s.lines == 9
+    assert s.origins == frozenset({"https://yorisoi.example.jp"})
+    assert s.clock_start is not None and s.clock_start.utcoffset() is not None
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("YORISOI_PORT", "eighty"),
+        ("YORISOI_LINES", "0"),
+        ("YORISOI_CLOCK_START", "2026-12-01T21:29:00"),
+        ("YORISOI_CLOCK_START", "tomorrow"),
+        ("DATABASE_URL", "mysql://x"),
+        ("YORISOI_TIMEZONE", "Mars/Olympus"),
+        ("YORISOI_LAST_START", "21:45"),
+        ("YORISOI_DEV", "maybe"),
+    ],
+)
+def test_bad_values_fail_fast(key: str, value: str) -> None:
+    with pytest.raises(SettingsError):
+        load_settings({"YORISOI_DEV": "1", key: value} if key != "YORISOI_DEV" else {key: value})
+
+
+def test_hours_are_configurable() -> None:
+    s = load_settings({"YORISOI_DEV": "1", "YORISOI_LAST_START": "21:00"})
+    assert s.last_start == time(21)
