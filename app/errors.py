@@ -83,6 +83,26 @@ CATALOG: dict[str, tuple[int, str, str]] = {
         "この予約はもう取り消せません。",
         "This booking can no longer be cancelled.",
     ),
+    "message_too_long": (
+        400,
+        "メッセージは{max_text}文字までです。",
+        "Messages can be at most {max_text} characters.",
+    ),
+    "not_joined": (
+        409,
+        "まだこの相談に入っていません。",
+        "You have not joined this consultation yet.",
+    ),
+    "not_open_yet": (
+        409,
+        "まだはじまっていません。時間になるまで待ってね。",
+        "This consultation has not started yet. Please wait until its time.",
+    ),
+    "consultation_closed": (
+        409,
+        "この相談はおわりました。",
+        "This consultation has ended.",
+    ),
     "rate_limited": (
         429,
         "回数が多すぎます。しばらく待ってからためしてください。",

@@ -8,23 +8,29 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from app.actions import Context
+from app.actions.chat import resolve_remote
 from app.clock import Clock, ShiftedClock, SystemClock
 from app.db.engine import Database
+from app.jobs import Jobs
+from app.realtime.hub import Hub
+from app.realtime.pg import Leadership, PgBridge, asyncpg_dsn
 from app.rules import ServiceRules
 from app.security.passwords import Hasher
-from app.security.ratelimit import LoginThrottle
+from app.security.ratelimit import LoginThrottle, SlidingWindow
 from app.settings import Settings, load_settings
 from app.web.api import ROUTES as API_ROUTES
 from app.web.auth import CrossSiteGuard
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.health import healthz
 from app.web.pages import page_mounts
+from app.web.ws import ROUTES as WS_ROUTES
 
 log = logging.getLogger("yorisoi")
 
@@ -47,6 +53,7 @@ def build_context(settings: Settings, clock: Clock) -> Context:
             per_address=settings.login_max_failures_per_address,
             window_seconds=settings.login_window_seconds,
         ),
+        hub=Hub(),
     )
 
 
@@ -58,15 +65,41 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ctx = build_context(settings, clock)
         app.state.ctx = ctx
+        app.state.message_rate = SlidingWindow(clock.now, settings.ws_messages_per_minute, 60)
+        ctx.hub.resolver = partial(resolve_remote, ctx)
+        jobs = Jobs(ctx, settings.scheduler_interval)
+        leadership: Leadership | None = None
+        bridge: PgBridge | None = None
         log.info("yorisoi starting; clock at %s", clock.now().isoformat())
         try:
+            if ctx.db.is_sqlite:
+                if settings.scheduler:
+                    await jobs.start()  # one process owns an SQLite file
+            else:
+                dsn = asyncpg_dsn(settings.database_url)
+                bridge = PgBridge(dsn, ctx.hub)
+                await bridge.start()
+                ctx.hub.bridge = bridge
+                if settings.scheduler:
+                    leadership = Leadership(dsn, jobs.start, jobs.stop)
+                    leadership.start()
             yield
         finally:
+            if leadership is not None:
+                await leadership.stop()
+            await jobs.stop()
+            if bridge is not None:
+                await bridge.close()
             await ctx.db.dispose()
 
     return Starlette(
         debug=False,
-        routes=[Route("/healthz", healthz, methods=["GET"]), *API_ROUTES, *page_mounts()],
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            *API_ROUTES,
+            *WS_ROUTES,
+            *page_mounts(),
+        ],
         middleware=[Middleware(CrossSiteGuard)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,

@@ -40,6 +40,12 @@ class Settings:
     login_max_failures_per_name_and_address: int = 5
     login_max_failures_per_address: int = 100
     login_window_seconds: int = 900
+    ws_max_per_account: int = 5
+    ws_messages_per_minute: int = 30
+    ws_queue_size: int = 256
+    ws_max_frame_bytes: int = 16 * 1024
+    scheduler: bool = True
+    scheduler_interval: float = 0.5
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -134,6 +140,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ("YORISOI_SESSION_MINUTES", "session_minutes", 5, 120),
         ("YORISOI_NO_SHOW_MINUTES", "no_show_minutes", 1, 60),
         ("YORISOI_SESSION_DAYS", "session_days", 1, 365),
+        ("YORISOI_WS_MAX_PER_ACCOUNT", "ws_max_per_account", 1, 1000),
+        ("YORISOI_WS_MESSAGES_PER_MINUTE", "ws_messages_per_minute", 1, 100_000),
+        ("YORISOI_WS_QUEUE_SIZE", "ws_queue_size", 8, 100_000),
     ):
         if key in env:
             kwargs[attr] = _int(key, env[key], lo, hi)
@@ -155,6 +164,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 "YORISOI_CLOCK_START needs an offset, e.g. 2026-12-01T21:29:00+09:00"
             )
         kwargs["clock_start"] = start
+    if "YORISOI_SCHEDULER" in env:
+        kwargs["scheduler"] = _bool("YORISOI_SCHEDULER", env["YORISOI_SCHEDULER"])
     profile = env.get("YORISOI_HASH_PROFILE", "strong")
     if profile not in {"strong", "fast"}:
         raise SettingsError("YORISOI_HASH_PROFILE must be 'strong' or 'fast'")

@@ -53,6 +53,9 @@ def main() -> None:
         http="httptools",
         ws="websockets-sansio",  # the websockets library, sans-I/O flavour (uvicorn deprecates the legacy one)
         ws_per_message_deflate=False,
+        ws_max_size=settings.ws_max_frame_bytes,
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
         log_level="info",
     )
 

@@ -93,7 +93,9 @@ def clock() -> ManualClock:
 
 
 def make_settings(db_url: str, **overrides: object) -> Settings:
-    return Settings(database_url=db_url, dev=True, hash_profile="fast", **overrides)  # type: ignore[arg-type]
+    return Settings(
+        database_url=db_url, dev=True, hash_profile="fast", scheduler=False, **overrides
+    )  # type: ignore[arg-type]
 
 
 @dataclass

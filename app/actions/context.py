@@ -7,6 +7,7 @@ from datetime import datetime
 
 from app.clock import Clock
 from app.db.engine import Database
+from app.realtime.hub import Hub
 from app.rules import ServiceRules
 from app.security.passwords import Hasher
 from app.security.ratelimit import LoginThrottle
@@ -21,6 +22,7 @@ class Context:
     rules: ServiceRules
     hasher: Hasher
     throttle: LoginThrottle
+    hub: Hub
 
     def now(self) -> datetime:
         return self.clock.now()

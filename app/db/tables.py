@@ -127,6 +127,8 @@ class Consultation(SQLModel, table=True):
     client_joined_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     booking_no: int | None = Field(default=None)
     close_reason: str | None = Field(default=None, max_length=24)
+    last_seq: int = Field(default=0)
+    warned_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class LineHold(SQLModel, table=True):
@@ -145,3 +147,57 @@ class LineHold(SQLModel, table=True):
     line_no: int
     mentor_id: int
     client_id: int
+
+
+class Message(SQLModel, table=True):
+    """A stored chat message. seq is dense per consultation; (sender, client_msg_id) dedups."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "seq", name="uq_message_seq"),
+        UniqueConstraint(
+            "consultation_id",
+            "sender_role",
+            "sender_id",
+            "client_msg_id",
+            name="uq_message_client_id",
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("consultation.id"), nullable=False)
+    )
+    seq: int
+    sender_role: str = Field(max_length=12)
+    sender_id: int
+    sender_name: str = Field(max_length=60)
+    client_msg_id: str = Field(max_length=64)
+    text: str = Field(max_length=2000)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class MentorNote(SQLModel, table=True):
+    """A mentor's private note on one consultation; never shown to the client."""
+
+    __tablename__ = "mentor_note"
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("consultation.id"), nullable=False, unique=True)
+    )
+    mentor_id: int
+    text: str = Field(max_length=4000)
+    updated_at: datetime = Field(sa_column=_ts())
+
+
+class AuditLog(SQLModel, table=True):
+    """Who among staff joined or read what, and why. Append-only."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_consultation", "consultation_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_ts())
+    actor_role: str = Field(max_length=12)
+    actor_id: int
+    action: str = Field(max_length=32)
+    consultation_id: int | None = Field(default=None)
+    reason: str | None = Field(default=None, max_length=400)

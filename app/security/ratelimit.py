@@ -53,3 +53,24 @@ class LoginThrottle:
 
     def succeeded(self, name: str, address: str) -> None:
         self._failures.pop(("pair", name, address), None)
+
+
+class SlidingWindow:
+    """At most `limit` events per `window_seconds` per key (e.g. chat messages per account)."""
+
+    def __init__(self, now: Callable[[], datetime], limit: int, window_seconds: float) -> None:
+        self._now = now
+        self.limit = limit
+        self._window = window_seconds
+        self._events: dict[str, deque[float]] = defaultdict(deque)
+
+    def hit(self, key: str) -> bool:
+        """Record one event; False (and nothing recorded) when the key is over its limit."""
+        now = self._now().timestamp()
+        q = self._events[key]
+        while q and q[0] <= now - self._window:
+            q.popleft()
+        if len(q) >= self.limit:
+            return False
+        q.append(now)
+        return True

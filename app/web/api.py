@@ -6,8 +6,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.actions import accounts, booking, catalog, staff
-from app.db.tables import MENTOR_KINDS
+from app.actions import Context, accounts, booking, catalog, notes, staff
+from app.actions.events import message_event
+from app.db.tables import MENTOR_KINDS, MentorNote
 from app.errors import Refusal
 from app.rules import local_day
 from app.web import shapes
@@ -217,6 +218,56 @@ async def line_use(request: Request) -> JSONResponse:
     )
 
 
+async def get_note(request: Request) -> JSONResponse:
+    ctx = context(request)
+    cid = _int_param(request.path_params["consultation_id"], "consultation_id")
+    note = await notes.get_note(ctx, await signed_in(request), cid)
+    return JSONResponse({"consultation_id": cid, **_note(ctx, note)})
+
+
+async def put_note(request: Request) -> JSONResponse:
+    ctx = context(request)
+    principal = await signed_in(request)
+    cid = _int_param(request.path_params["consultation_id"], "consultation_id")
+    body = await read_json(request)
+    note = await notes.do_save_note(ctx, principal, cid, body.get("text"))
+    return JSONResponse({"consultation_id": cid, **_note(ctx, note)})
+
+
+def _note(ctx: Context, note: MentorNote | None) -> dict[str, object]:
+    if note is None:
+        return {"text": "", "updated_at": None}
+    return {"text": note.text, "updated_at": shapes.iso(note.updated_at, ctx.rules)}
+
+
+async def consultation_history(request: Request) -> JSONResponse:
+    ctx = context(request)
+    cid = _int_param(request.path_params["consultation_id"], "consultation_id")
+    rows = await notes.history(ctx, await signed_in(request), cid)
+    return JSONResponse(
+        {
+            "consultation_id": cid,
+            "earlier": [
+                {**shapes.consultation(c, None, ctx.rules), "note": _note(ctx, n)} for c, n in rows
+            ],
+        }
+    )
+
+
+async def transcript(request: Request) -> JSONResponse:
+    ctx = context(request)
+    principal = await signed_in(request)
+    cid = _int_param(request.path_params["consultation_id"], "consultation_id")
+    body = await read_json(request)
+    access, messages = await notes.read_transcript(ctx, principal, cid, body.get("reason"))
+    return JSONResponse(
+        {
+            "consultation": shapes.consultation(access.consultation, access.mentor, ctx.rules),
+            "messages": [message_event(ctx, m) for m in messages],
+        }
+    )
+
+
 ROUTES = [
     Route("/api/service", service_info, methods=["GET"]),
     Route("/api/clients", sign_up, methods=["POST"]),
@@ -234,4 +285,11 @@ ROUTES = [
     Route("/api/my-mentors", my_mentors, methods=["GET"]),
     Route("/api/staff/consultations", staff_consultations, methods=["GET"]),
     Route("/api/staff/line-use", line_use, methods=["GET"]),
+    Route("/api/staff/consultations/{consultation_id}/note", get_note, methods=["GET"]),
+    Route("/api/staff/consultations/{consultation_id}/note", put_note, methods=["PUT"]),
+    Route(
+        "/api/staff/consultations/{consultation_id}/history", consultation_history, methods=["GET"]
+    ),
+    # POST, not GET: the reason travels in the body and the read is recorded.
+    Route("/api/staff/consultations/{consultation_id}/transcript", transcript, methods=["POST"]),
 ]

@@ -1,0 +1,276 @@
+"""Inside a consultation: join, send, end, call a supervisor. Authorization lives here.
+
+Only the consultation's client, its mentor and a supervisor who joined may read or write it;
+a consultation that is not yours looks exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from app.actions.booking import release_holds_from
+from app.actions.context import Context, Principal
+from app.actions.events import message_event, publish_lifecycle, publish_message
+from app.db.tables import AuditLog, Client, Consultation, Mentor, Message
+from app.errors import Refusal
+
+MAX_TEXT = 2000
+MAX_CLIENT_MSG_ID = 64
+
+
+@dataclass(frozen=True)
+class Access:
+    consultation: Consultation
+    mentor: Mentor
+    client: Client
+    role: str  # the principal's role in this consultation: client / mentor / supervisor
+
+
+def shown_name(access: Access, principal: Principal) -> str:
+    """The name the other side sees: a mentor appears under their public mentor name."""
+    return access.mentor.display_name if access.role == "mentor" else principal.display_name
+
+
+def role_of(principal: Principal) -> str:
+    return "client" if principal.is_client else principal.role
+
+
+async def check_access(ctx: Context, principal: Principal, consultation_id: object) -> Access:
+    if not isinstance(consultation_id, int) or isinstance(consultation_id, bool):
+        raise Refusal("invalid_input", field="consultation_id")
+    async with ctx.db.read() as s:
+        row = (
+            await s.execute(
+                select(Consultation, Mentor, Client)
+                .join(Mentor, col(Mentor.id) == Consultation.mentor_id)
+                .join(Client, col(Client.id) == Consultation.client_id)
+                .where(col(Consultation.id) == consultation_id)
+            )
+        ).first()
+    if row is None:
+        raise Refusal("not_found")
+    consultation, mentor, client = row
+    if principal.is_client:
+        allowed = consultation.client_id == principal.id
+    elif principal.is_mentor:
+        allowed = consultation.mentor_id == principal.mentor_id
+    else:
+        allowed = principal.is_supervisor
+    if not allowed:
+        raise Refusal("not_found")
+    return Access(consultation, mentor, client, role_of(principal))
+
+
+async def audit(
+    ctx: Context,
+    principal: Principal,
+    action: str,
+    consultation_id: int | None,
+    reason: str | None = None,
+) -> None:
+    async with ctx.db.write() as s:
+        s.add(
+            AuditLog(
+                at=ctx.now(),
+                actor_role=principal.role,
+                actor_id=principal.id,
+                action=action,
+                consultation_id=consultation_id,
+                reason=reason,
+            )
+        )
+
+
+def check_last_seq(last_seq: object) -> int:
+    if last_seq is None:
+        return 0
+    if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
+        raise Refusal("invalid_input", field="last_seq")
+    return last_seq
+
+
+async def do_join(ctx: Context, principal: Principal, consultation_id: object) -> Access:
+    """Let this principal into the consultation: records the client's arrival (no-show
+    check) and audits every staff join. The caller then sends what was missed."""
+    access = await check_access(ctx, principal, consultation_id)
+    c = access.consultation
+    assert c.id is not None
+    if principal.is_client and c.status == "open" and c.client_joined_at is None:
+        async with ctx.db.write() as s:
+            await s.execute(
+                update(Consultation)
+                .where(col(Consultation.id) == c.id, col(Consultation.client_joined_at).is_(None))
+                .values(client_joined_at=ctx.now())
+            )
+    if not principal.is_client:
+        action = "supervisor_join" if principal.is_supervisor else "mentor_join"
+        await audit(ctx, principal, action, c.id)
+    return access
+
+
+async def messages_after(ctx: Context, consultation_id: int, last_seq: int) -> list[Message]:
+    async with ctx.db.read() as s:
+        rows = await s.execute(
+            select(Message)
+            .where(col(Message.consultation_id) == consultation_id, col(Message.seq) > last_seq)
+            .order_by(col(Message.seq))
+        )
+        return list(rows.scalars())
+
+
+async def message_at(ctx: Context, consultation_id: int, seq: int) -> Message | None:
+    async with ctx.db.read() as s:
+        return (
+            await s.execute(
+                select(Message).where(
+                    col(Message.consultation_id) == consultation_id, col(Message.seq) == seq
+                )
+            )
+        ).scalar_one_or_none()
+
+
+def check_text(text: object) -> str:
+    if not isinstance(text, str):
+        raise Refusal("invalid_input", field="text")
+    cleaned = text.strip()
+    if not cleaned or len(cleaned) > MAX_TEXT:
+        raise Refusal("message_too_long", field="text", max_text=MAX_TEXT)
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in cleaned):
+        raise Refusal("invalid_input", field="text")
+    return cleaned
+
+
+def check_client_msg_id(value: object) -> str:
+    if (
+        not isinstance(value, str)
+        or not 1 <= len(value) <= MAX_CLIENT_MSG_ID
+        or not value.isprintable()
+    ):
+        raise Refusal("invalid_input", field="client_msg_id")
+    return value
+
+
+async def do_send(
+    ctx: Context, principal: Principal, access: Access, client_msg_id: object, text: object
+) -> tuple[Message, bool]:
+    """Store a message once per (sender, client_msg_id); returns (message, was_duplicate).
+
+    The sequence number comes from an atomic increment on the consultation row, so seqs are
+    dense and ordered even with the client and mentor on different processes.
+    """
+    msg_id = check_client_msg_id(client_msg_id)
+    body = check_text(text)
+    c = access.consultation
+    assert c.id is not None
+    for _ in range(3):
+        try:
+            async with ctx.db.write() as s:
+                existing = await _existing(s, c.id, access.role, principal.id, msg_id)
+                if existing is not None:
+                    return existing, True
+                seq = (
+                    await s.execute(
+                        update(Consultation)
+                        .where(col(Consultation.id) == c.id, col(Consultation.status) == "open")
+                        .values(last_seq=col(Consultation.last_seq) + 1)
+                        .returning(col(Consultation.last_seq))
+                    )
+                ).scalar_one_or_none()
+                if seq is None:
+                    status = await s.get(Consultation, c.id)
+                    raise Refusal(
+                        "not_open_yet"
+                        if status and status.status == "booked"
+                        else "consultation_closed"
+                    )
+                message = Message(
+                    consultation_id=c.id,
+                    seq=seq,
+                    sender_role=access.role,
+                    sender_id=principal.id,
+                    sender_name=shown_name(access, principal),
+                    client_msg_id=msg_id,
+                    text=body,
+                    created_at=ctx.now(),
+                )
+                s.add(message)
+                await s.flush()
+            break
+        except IntegrityError:
+            continue  # the same client_msg_id raced in from another connection: read it back
+    else:
+        raise Refusal("busy_try_again")
+    await publish_message(ctx, message)
+    return message, False
+
+
+async def _existing(
+    s, consultation_id: int, role: str, sender_id: int, msg_id: str
+) -> Message | None:  # type: ignore[no-untyped-def]
+    return (
+        await s.execute(
+            select(Message).where(
+                col(Message.consultation_id) == consultation_id,
+                col(Message.sender_role) == role,
+                col(Message.sender_id) == sender_id,
+                col(Message.client_msg_id) == msg_id,
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def close_consultation(
+    ctx: Context,
+    consultation_id: int,
+    *,
+    reason: str,
+    from_status: str = "open",
+    status: str = "closed",
+) -> Consultation | None:
+    """Conditionally close (or mark no-show); None if someone else already did. Frees the line."""
+    now = ctx.now()
+    async with ctx.db.write() as s:
+        changed = (
+            await s.execute(
+                update(Consultation)
+                .where(
+                    col(Consultation.id) == consultation_id, col(Consultation.status) == from_status
+                )
+                .values(status=status, closed_at=now, close_reason=reason)
+                .returning(col(Consultation.id))
+            )
+        ).scalar_one_or_none()
+        if changed is None:
+            return None
+        await release_holds_from(s, consultation_id, now)
+        consultation = await s.get(Consultation, consultation_id)
+    assert consultation is not None
+    await publish_lifecycle(
+        ctx, consultation, "no_show" if status == "no_show" else "closed", reason
+    )
+    return consultation
+
+
+async def do_end(ctx: Context, principal: Principal, access: Access) -> Consultation:
+    if access.role not in ("client", "mentor"):
+        raise Refusal("not_allowed")
+    c = access.consultation
+    assert c.id is not None
+    closed = await close_consultation(ctx, c.id, reason=f"ended_by_{access.role}")
+    if closed is None:
+        raise Refusal("consultation_closed")
+    return closed
+
+
+async def resolve_remote(ctx: Context, event: dict[str, Any]) -> dict[str, Any] | None:
+    """Turn a cross-process pointer into the event to deliver (messages are read back)."""
+    if event.get("type") != "message_ref":
+        return event
+    message = await message_at(ctx, int(event["consultation_id"]), int(event["seq"]))
+    return message_event(ctx, message) if message is not None else None

@@ -1,0 +1,122 @@
+"""Time-driven transitions: open reservations, warn, close, mark no-shows.
+
+Each is a conditional UPDATE that decides by itself, so a job that runs twice, late, or on
+two processes at once changes nothing the second time. sweep() runs them all in the order
+that keeps the rules (close before open, so a client's previous consultation has ended),
+which is also how a restarted server catches up on what it missed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlmodel import col
+
+from app.actions.chat import close_consultation
+from app.actions.context import Context
+from app.actions.events import publish_lifecycle
+from app.db.tables import Consultation
+
+WARNING_BEFORE_END = timedelta(minutes=5)
+
+
+async def _ids(ctx: Context, *conditions) -> list[int]:  # type: ignore[no-untyped-def]
+    async with ctx.db.read() as s:
+        rows = await s.execute(
+            select(col(Consultation.id)).where(*conditions).order_by(col(Consultation.starts_at))
+        )
+        return [i for i in rows.scalars() if i is not None]
+
+
+async def close_due(ctx: Context) -> int:
+    now = ctx.now()
+    ids = await _ids(ctx, col(Consultation.status) == "open", col(Consultation.ends_at) <= now)
+    missed = await _ids(ctx, col(Consultation.status) == "booked", col(Consultation.ends_at) <= now)
+    done = 0
+    for cid in ids:
+        done += await close_consultation(ctx, cid, reason="time_up") is not None
+    for cid in missed:  # the whole slot passed while no scheduler ran: never opened
+        done += (
+            await close_consultation(ctx, cid, reason="not_opened", from_status="booked")
+            is not None
+        )
+    return done
+
+
+async def no_show_due(ctx: Context) -> int:
+    now = ctx.now()
+    deadline = now - timedelta(minutes=ctx.rules.no_show_minutes)
+    ids = await _ids(
+        ctx,
+        col(Consultation.status) == "open",
+        col(Consultation.mode) == "booked",
+        col(Consultation.client_joined_at).is_(None),
+        col(Consultation.opened_at) <= deadline,  # from the (possibly late) opening, not the slot
+    )
+    done = 0
+    for cid in ids:
+        done += await close_consultation(ctx, cid, reason="no_show", status="no_show") is not None
+    return done
+
+
+async def open_due(ctx: Context) -> int:
+    now = ctx.now()
+    ids = await _ids(
+        ctx,
+        col(Consultation.status) == "booked",
+        col(Consultation.starts_at) <= now,
+        col(Consultation.ends_at) > now,
+    )
+    done = 0
+    for cid in ids:
+        async with ctx.db.write() as s:
+            changed = (
+                await s.execute(
+                    update(Consultation)
+                    .where(col(Consultation.id) == cid, col(Consultation.status) == "booked")
+                    .values(status="open", opened_at=now, booking_no=None)
+                    .returning(col(Consultation.id))
+                )
+            ).scalar_one_or_none()
+            consultation = await s.get(Consultation, cid) if changed is not None else None
+        if consultation is not None:
+            await publish_lifecycle(ctx, consultation, "opened")
+            done += 1
+    return done
+
+
+async def warn_due(ctx: Context) -> int:
+    now = ctx.now()
+    ids = await _ids(
+        ctx,
+        col(Consultation.status) == "open",
+        col(Consultation.warned_at).is_(None),
+        col(Consultation.ends_at) <= now + WARNING_BEFORE_END,
+    )
+    done = 0
+    for cid in ids:
+        async with ctx.db.write() as s:
+            changed = (
+                await s.execute(
+                    update(Consultation)
+                    .where(col(Consultation.id) == cid, col(Consultation.warned_at).is_(None))
+                    .values(warned_at=now)
+                    .returning(col(Consultation.id))
+                )
+            ).scalar_one_or_none()
+            consultation = await s.get(Consultation, cid) if changed is not None else None
+        if consultation is not None:
+            await publish_lifecycle(ctx, consultation, "warning")
+            done += 1
+    return done
+
+
+async def sweep(ctx: Context) -> dict[str, int]:
+    """Everything due at ctx.now(), in rule-keeping order. Idempotent."""
+    return {
+        "closed": await close_due(ctx),
+        "no_show": await no_show_due(ctx),
+        "opened": await open_due(ctx),
+        "warned": await warn_due(ctx),
+    }

@@ -1,0 +1,1 @@
+"""Event delivery: an in-memory hub per process, bridged across processes by PostgreSQL."""

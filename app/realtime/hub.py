@@ -1,0 +1,131 @@
+"""The in-process event hub: topics -> subscribers, each with its own bounded queue.
+
+publish() never awaits a subscriber: a full queue marks that subscriber as overflowed (its
+connection is then closed and the client resumes from the database), so one slow reader
+cannot delay anyone else. Events reach other processes through an optional bridge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+log = logging.getLogger("yorisoi.hub")
+
+Event = dict[str, Any]
+
+
+class Subscriber:
+    """One consumer (a websocket connection) with a bounded queue of outgoing events."""
+
+    def __init__(self, key: str, maxsize: int = 256) -> None:
+        self.key = key  # the account, e.g. "client:7" or "staff:3"
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
+        self.topics: set[str] = set()
+        self.overflowed = asyncio.Event()
+
+    def offer(self, event: Event) -> None:
+        if self.overflowed.is_set():
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+
+
+class Bridge:
+    """Carries events to other processes. The in-memory default carries nothing."""
+
+    async def send(self, topics: list[str], event: Event) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._topics: dict[str, set[Subscriber]] = defaultdict(set)
+        self._accounts: dict[str, set[Subscriber]] = defaultdict(set)
+        self.bridge: Bridge = Bridge()
+        # Turns a cross-process pointer (e.g. a message id) into a full event; set by the app.
+        self.resolver: Callable[[Event], Awaitable[Event | None]] | None = None
+
+    # -- subscribers -------------------------------------------------------------------
+    def add(self, sub: Subscriber) -> None:
+        self._accounts[sub.key].add(sub)
+
+    def connections_of(self, key: str) -> int:
+        return len(self._accounts.get(key, ()))
+
+    def subscribe(self, sub: Subscriber, topic: str) -> None:
+        sub.topics.add(topic)
+        self._topics[topic].add(sub)
+
+    def unsubscribe(self, sub: Subscriber, topic: str) -> None:
+        sub.topics.discard(topic)
+        subs = self._topics.get(topic)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._topics[topic]
+
+    def remove(self, sub: Subscriber) -> None:
+        for topic in list(sub.topics):
+            self.unsubscribe(sub, topic)
+        accounts = self._accounts.get(sub.key)
+        if accounts is not None:
+            accounts.discard(sub)
+            if not accounts:
+                del self._accounts[sub.key]
+
+    def subscribers(self, topics: Iterable[str]) -> set[Subscriber]:
+        found: set[Subscriber] = set()
+        for topic in topics:
+            found |= self._topics.get(topic, set())
+        return found
+
+    # -- delivery ----------------------------------------------------------------------
+    def deliver_local(self, topics: Iterable[str], event: Event) -> None:
+        """Offer the event once to every local subscriber of any of the topics."""
+        for sub in self.subscribers(topics):
+            sub.offer(event)
+
+    async def publish(
+        self, topics: list[str], event: Event, *, remote: Event | None = None
+    ) -> None:
+        """Deliver here at once, then to other processes (remote: a pointer form, if any)."""
+        self.deliver_local(topics, event)
+        try:
+            await self.bridge.send(topics, remote if remote is not None else event)
+        except Exception:  # noqa: BLE001 - local delivery already happened; resume covers gaps
+            log.warning("event bridge send failed for %s", event.get("type"))
+
+    async def deliver_remote(self, topics: list[str], event: Event) -> None:
+        """An event from another process: resolve pointers, then deliver locally."""
+        if not self.subscribers(topics):
+            return
+        if self.resolver is not None:
+            resolved = await self.resolver(event)
+            if resolved is None:
+                return
+            event = resolved
+        self.deliver_local(topics, event)
+
+
+def topic_consultation(consultation_id: int) -> str:
+    return f"consultation:{consultation_id}"
+
+
+def topic_client(client_id: int) -> str:
+    return f"client:{client_id}"
+
+
+def topic_mentor(mentor_id: int) -> str:
+    return f"mentor:{mentor_id}"
+
+
+SUPERVISORS = "supervisors"

@@ -1,0 +1,123 @@
+"""PostgreSQL LISTEN/NOTIFY bridge and scheduler leadership by advisory lock.
+
+NOTIFY payloads are small pointers (topics, ids, states), never message text: a process that
+receives a message pointer reads the message from the database before delivering it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from app.realtime.hub import Bridge, Event, Hub
+
+log = logging.getLogger("yorisoi.pg")
+CHANNEL = "yorisoi_events"
+LEADER_LOCK = 0x5930_7150  # arbitrary, fixed: "the Yorisoi scheduler"
+
+
+def asyncpg_dsn(sqlalchemy_url: str) -> str:
+    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+class PgBridge(Bridge):
+    def __init__(self, dsn: str, hub: Hub) -> None:
+        self.dsn = dsn
+        self.hub = hub
+        self.origin = uuid.uuid4().hex
+        self._listener: asyncpg.Connection | None = None
+        self._pool: asyncpg.Pool | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=4)
+        self._listener = await asyncpg.connect(self.dsn)
+        await self._listener.add_listener(CHANNEL, self._on_notify)
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            return
+        if data.get("o") == self.origin:
+            return
+        task = asyncio.get_running_loop().create_task(self.hub.deliver_remote(data["t"], data["e"]))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def send(self, topics: list[str], event: Event) -> None:
+        if self._pool is None:
+            return
+        payload = json.dumps({"o": self.origin, "t": topics, "e": event}, separators=(",", ":"))
+        await self._pool.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+        if self._pool is not None:
+            await self._pool.close()
+
+
+class Leadership:
+    """Run `on_lead` while this process holds the scheduler lock; stop it when the lock is lost.
+
+    The lock lives on a dedicated connection: if this process dies, PostgreSQL releases it and
+    another process takes over at its next try.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        on_lead: Callable[[], Awaitable[None]],
+        on_lose: Callable[[], Awaitable[None]],
+        retry_seconds: float = 2.0,
+    ) -> None:
+        self.dsn = dsn
+        self.on_lead = on_lead
+        self.on_lose = on_lose
+        self.retry = retry_seconds
+        self.leading = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(self.dsn)
+                # Polling is the point: the lock lives in PostgreSQL, not in this process.
+                while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK):  # noqa: ASYNC110
+                    await asyncio.sleep(self.retry)
+                self.leading = True
+                log.info("this process now runs the scheduler")
+                await self.on_lead()
+                while True:  # hold the lock; notice a lost connection
+                    await asyncio.sleep(self.retry)
+                    await conn.fetchval("SELECT 1")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - lost database: retry leadership
+                log.warning("scheduler leadership lost or unavailable: %s", type(exc).__name__)
+            finally:
+                if self.leading:
+                    self.leading = False
+                    await self.on_lose()
+                if conn is not None and not conn.is_closed():
+                    await conn.close()
+            await asyncio.sleep(self.retry)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass

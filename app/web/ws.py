@@ -1,0 +1,388 @@
+"""The websocket endpoint: handshake checks, then one receiver and one sender task per socket.
+
+The receiver parses frames and calls actions; everything the client is told goes through the
+connection's own bounded queue, drained by the sender. The sender also keeps each joined
+consultation's messages in order: it tracks the next expected seq, skips what was already
+sent and fills any gap from the database, so a client sees every message exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from app.actions import Context, Principal
+from app.actions.accounts import principal_for_token
+from app.actions.chat import (
+    Access,
+    audit,
+    check_access,
+    check_last_seq,
+    do_end,
+    do_join,
+    do_send,
+    messages_after,
+    shown_name,
+)
+from app.actions.events import message_event, publish_to_consultation
+from app.errors import Refusal
+from app.realtime.hub import (
+    SUPERVISORS,
+    Subscriber,
+    topic_client,
+    topic_consultation,
+    topic_mentor,
+)
+from app.security.ratelimit import SlidingWindow
+from app.web.auth import COOKIE, context
+
+log = logging.getLogger("yorisoi.ws")
+CLOSE_TOO_SLOW = 4408
+CLOSE_SIGNED_OUT = 4401
+SESSION_RECHECK_SECONDS = 30.0
+CLEAN_CLOSE = {1000, 1001}
+
+
+def _dump(event: dict[str, Any]) -> str:
+    return json.dumps(
+        {k: v for k, v in event.items() if not k.startswith("_")},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+async def endpoint(ws: WebSocket) -> None:
+    ctx = context(ws)
+    origin = ws.headers.get("origin")
+    header = ws.headers.get("authorization", "")
+    bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
+    token = bearer or ws.cookies.get(COOKIE)
+    if origin is not None and origin not in ctx.settings.origins:
+        await ws.close(code=1008)
+        return
+    if origin is None and bearer is None:  # a cookie without Origin is not a browser we trust
+        await ws.close(code=1008)
+        return
+    principal = await principal_for_token(ctx, token) if token else None
+    if principal is None:
+        await ws.close(code=1008)
+        return
+    key = f"{principal.kind}:{principal.id}"
+    if ctx.hub.connections_of(key) >= ctx.settings.ws_max_per_account:
+        await ws.close(code=1008)
+        return
+    sub = Subscriber(key, ctx.settings.ws_queue_size)
+    ctx.hub.add(sub)
+    try:
+        await ws.accept()
+        await Connection(ctx, ws, principal, sub, token or "").run()
+    finally:
+        ctx.hub.remove(sub)
+
+
+class Connection:
+    def __init__(
+        self, ctx: Context, ws: WebSocket, principal: Principal, sub: Subscriber, token: str
+    ) -> None:
+        self.ctx = ctx
+        self.ws = ws
+        self.principal = principal
+        self.sub = sub
+        self.token = token
+        self.joined: dict[int, Access] = {}
+        self.next_seq: dict[int, int] = {}
+        self.client_close_code: int | None = None
+        self.rate: SlidingWindow = ws.app.state.message_rate
+
+    @property
+    def role(self) -> str:
+        return "client" if self.principal.is_client else self.principal.role
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def run(self) -> None:
+        hub = self.ctx.hub
+        p = self.principal
+        if p.is_client:
+            hub.subscribe(self.sub, topic_client(p.id))
+        elif p.is_supervisor:
+            hub.subscribe(self.sub, SUPERVISORS)
+        elif p.mentor_id is not None:
+            hub.subscribe(self.sub, topic_mentor(p.mentor_id))
+        s = self.ctx.settings
+        self.sub.offer(
+            {
+                "type": "hello",
+                "account": {
+                    "kind": p.kind,
+                    "id": p.id,
+                    "role": p.role,
+                    "display_name": p.display_name,
+                    "mentor_id": p.mentor_id,
+                },
+                "server_time": self.ctx.now().astimezone(self.ctx.rules.tz).isoformat(),
+                "limits": {
+                    "max_text": 2000,
+                    "max_frame_bytes": s.ws_max_frame_bytes,
+                    "messages_per_minute": s.ws_messages_per_minute,
+                },
+            }
+        )
+        tasks = {
+            asyncio.create_task(self._receiver(), name="ws-receiver"),
+            asyncio.create_task(self._sender(), name="ws-sender"),
+            asyncio.create_task(self.sub.overflowed.wait(), name="ws-overflow"),
+            asyncio.create_task(self._watch_session(), name="ws-session"),
+        }
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        names = {t.get_name() for t in done}
+        code = None
+        if "ws-overflow" in names:
+            code = CLOSE_TOO_SLOW
+        elif "ws-session" in names:
+            code = CLOSE_SIGNED_OUT
+        if code is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ws.close(code=code), 2)
+        state = "left" if self.client_close_code in CLEAN_CLOSE else "reconnecting"
+        for cid in list(self.joined):
+            with contextlib.suppress(Exception):
+                await self._presence(cid, state)
+
+    async def _watch_session(self) -> None:
+        while True:
+            await asyncio.sleep(SESSION_RECHECK_SECONDS)
+            if await principal_for_token(self.ctx, self.token) is None:
+                return
+
+    async def _receiver(self) -> None:
+        while True:
+            try:
+                frame = await self.ws.receive()
+            except WebSocketDisconnect as exc:
+                self.client_close_code = exc.code
+                return
+            if frame["type"] == "websocket.disconnect":
+                self.client_close_code = frame.get("code", 1000)
+                return
+            text = frame.get("text")
+            if text is None:
+                self._error(Refusal("invalid_input", field="frame"), None)
+                continue
+            await self._handle(text)
+
+    async def _sender(self) -> None:
+        while True:
+            event = await self.sub.queue.get()
+            kind = event.get("type")
+            if kind == "message":
+                await self._send_in_order(event)
+            elif kind == "_catchup":
+                await self._catch_up(event["consultation_id"])
+            elif kind in ("typing", "presence"):
+                if event.get("_from") == self.sub.key:
+                    continue
+                if kind == "presence" and event.get("state") == "joined":
+                    cid = event["consultation_id"]
+                    if cid in self.joined:  # let the newcomer know we are already here
+                        await self._presence(cid, "present")
+                await self.ws.send_text(_dump(event))
+            else:
+                await self.ws.send_text(_dump(event))
+
+    async def _send_in_order(self, event: dict[str, Any]) -> None:
+        cid = event["consultation_id"]
+        expected = self.next_seq.get(cid)
+        if expected is None or event["seq"] < expected:
+            return  # not joined any more, or already sent
+        if event["seq"] > expected:
+            await self._catch_up(cid)  # a gap: read it from the database, in order
+            return
+        await self.ws.send_text(_dump(event))
+        self.next_seq[cid] = expected + 1
+
+    async def _catch_up(self, cid: int) -> None:
+        expected = self.next_seq.get(cid)
+        if expected is None:
+            return
+        for message in await messages_after(self.ctx, cid, expected - 1):
+            await self.ws.send_text(_dump(message_event(self.ctx, message)))
+            self.next_seq[cid] = message.seq + 1
+
+    # -- frames --------------------------------------------------------------------------
+    def _error(self, refusal: Refusal, ref: object, consultation_id: object = None) -> None:
+        body: dict[str, Any] = {"type": "error", **refusal.as_dict(), "ref": ref}
+        if isinstance(consultation_id, int):
+            body["consultation_id"] = consultation_id
+        self.sub.offer(body)
+
+    async def _handle(self, text: str) -> None:
+        if len(text.encode()) > self.ctx.settings.ws_max_frame_bytes:
+            self._error(Refusal("invalid_input", field="frame"), None)
+            return
+        try:
+            data = json.loads(text)
+        except ValueError:
+            self._error(Refusal("invalid_input", field="frame"), None)
+            return
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            self._error(Refusal("invalid_input", field="type"), None)
+            return
+        kind = data["type"]
+        handler = getattr(self, f"_on_{kind}", None) if kind in HANDLED else None
+        ref = data.get("client_msg_id", kind) if kind == "send" else kind
+        if not isinstance(ref, str):
+            ref = kind
+        if handler is None:
+            self._error(Refusal("invalid_input", field="type"), ref)
+            return
+        try:
+            await handler(data)
+        except Refusal as refusal:
+            self._error(refusal, ref, data.get("consultation_id"))
+        except Exception:
+            log.exception("websocket handler %s failed", kind)
+            self._error(Refusal("internal_error"), ref, data.get("consultation_id"))
+
+    def _joined(self, data: dict[str, Any]) -> Access:
+        cid = data.get("consultation_id")
+        if not isinstance(cid, int) or isinstance(cid, bool):
+            raise Refusal("invalid_input", field="consultation_id")
+        access = self.joined.get(cid)
+        if access is None:
+            raise Refusal("not_joined")
+        return access
+
+    def _name(self, cid: int) -> str:
+        access = self.joined.get(cid)
+        return shown_name(access, self.principal) if access else self.principal.display_name
+
+    async def _presence(self, cid: int, state: str) -> None:
+        await publish_to_consultation(
+            self.ctx,
+            cid,
+            {
+                "type": "presence",
+                "consultation_id": cid,
+                "role": self.role,
+                "name": self._name(cid),
+                "state": state,
+                "_from": self.sub.key,
+            },
+        )
+
+    async def _on_ping(self, _data: dict[str, Any]) -> None:
+        now = self.ctx.now().astimezone(self.ctx.rules.tz).isoformat()
+        self.sub.offer({"type": "pong", "server_time": now})
+
+    async def _on_join(self, data: dict[str, Any]) -> None:
+        last_seq = check_last_seq(data.get("last_seq"))
+        access = await do_join(self.ctx, self.principal, data.get("consultation_id"))
+        c = access.consultation
+        assert c.id is not None
+        first_time = c.id not in self.joined
+        self.joined[c.id] = access
+        self.next_seq[c.id] = last_seq + 1
+        # Subscribe before catching up: anything committed meanwhile is either read by the
+        # catch-up or arrives live; the sender's seq tracking drops the overlap.
+        self.ctx.hub.subscribe(self.sub, topic_consultation(c.id))
+        tz = self.ctx.rules.tz
+        self.sub.offer(
+            {
+                "type": "joined",
+                "consultation": {
+                    "id": c.id,
+                    "status": c.status,
+                    "mode": c.mode,
+                    "starts_at": c.starts_at.astimezone(tz).isoformat(),
+                    "ends_at": c.ends_at.astimezone(tz).isoformat(),
+                    "opened_at": c.opened_at.astimezone(tz).isoformat() if c.opened_at else None,
+                    "closed_at": c.closed_at.astimezone(tz).isoformat() if c.closed_at else None,
+                    "mentor": {"id": access.mentor.id, "display_name": access.mentor.display_name},
+                    "client": {"nickname": access.client.nickname},
+                },
+                "you": {"role": access.role},
+            }
+        )
+        self.sub.offer({"type": "_catchup", "consultation_id": c.id})
+        if first_time:
+            await self._presence(c.id, "joined")
+
+    async def _on_leave(self, data: dict[str, Any]) -> None:
+        access = self._joined(data)
+        cid = access.consultation.id
+        assert cid is not None
+        self.ctx.hub.unsubscribe(self.sub, topic_consultation(cid))
+        del self.joined[cid]
+        self.next_seq.pop(cid, None)
+        if self.principal.is_supervisor:
+            await audit(self.ctx, self.principal, "supervisor_leave", cid)
+        await self._presence(cid, "left")
+
+    async def _on_send(self, data: dict[str, Any]) -> None:
+        access = self._joined(data)
+        if not self.rate.hit(self.sub.key):
+            raise Refusal("rate_limited")
+        message, duplicate = await do_send(
+            self.ctx, self.principal, access, data.get("client_msg_id"), data.get("text")
+        )
+        self.sub.offer(
+            {
+                "type": "ack",
+                "consultation_id": message.consultation_id,
+                "client_msg_id": message.client_msg_id,
+                "seq": message.seq,
+                "sent_at": message.created_at.astimezone(self.ctx.rules.tz).isoformat(),
+                "duplicate": duplicate,
+            }
+        )
+
+    async def _on_typing(self, data: dict[str, Any]) -> None:
+        access = self._joined(data)
+        cid = access.consultation.id
+        assert cid is not None
+        await publish_to_consultation(
+            self.ctx,
+            cid,
+            {
+                "type": "typing",
+                "consultation_id": cid,
+                "role": self.role,
+                "name": self._name(cid),
+                "_from": self.sub.key,
+            },
+        )
+
+    async def _on_end(self, data: dict[str, Any]) -> None:
+        access = self._joined(data)
+        fresh = await check_access(self.ctx, self.principal, access.consultation.id)
+        await do_end(self.ctx, self.principal, fresh)
+
+    async def _on_call_supervisor(self, data: dict[str, Any]) -> None:
+        access = await check_access(self.ctx, self.principal, data.get("consultation_id"))
+        if access.role != "mentor":
+            raise Refusal("not_allowed")
+        cid = access.consultation.id
+        await audit(self.ctx, self.principal, "supervisor_called", cid)
+        await self.ctx.hub.publish(
+            [SUPERVISORS],
+            {
+                "type": "supervisor_called",
+                "consultation_id": cid,
+                "mentor": {"id": access.mentor.id, "display_name": access.mentor.display_name},
+            },
+        )
+
+
+HANDLED = {"ping", "join", "leave", "send", "typing", "end", "call_supervisor"}
+ROUTES = [WebSocketRoute("/ws", endpoint)]
