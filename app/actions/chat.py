@@ -102,16 +102,26 @@ async def do_join(ctx: Context, principal: Principal, consultation_id: object) -
     c = access.consultation
     assert c.id is not None
     if principal.is_client and c.status == "open" and c.client_joined_at is None:
-        async with ctx.db.write() as s:
-            await s.execute(
-                update(Consultation)
-                .where(col(Consultation.id) == c.id, col(Consultation.client_joined_at).is_(None))
-                .values(client_joined_at=ctx.now())
-            )
+        await mark_client_present(ctx, c.id)
     if not principal.is_client:
         action = "supervisor_join" if principal.is_supervisor else "mentor_join"
         await audit(ctx, principal, action, c.id)
     return access
+
+
+async def mark_client_present(ctx: Context, consultation_id: int) -> None:
+    """The client is here (joined an open consultation, or was waiting when it opened):
+    from now on it cannot be marked a no-show."""
+    async with ctx.db.write() as s:
+        await s.execute(
+            update(Consultation)
+            .where(
+                col(Consultation.id) == consultation_id,
+                col(Consultation.status) == "open",
+                col(Consultation.client_joined_at).is_(None),
+            )
+            .values(client_joined_at=ctx.now())
+        )
 
 
 async def messages_after(ctx: Context, consultation_id: int, last_seq: int) -> list[Message]:

@@ -27,6 +27,7 @@ from app.actions.chat import (
     do_end,
     do_join,
     do_send,
+    mark_client_present,
     messages_after,
     shown_name,
 )
@@ -189,6 +190,15 @@ class Connection:
                 await self._send_in_order(event)
             elif kind == "_catchup":
                 await self._catch_up(event["consultation_id"])
+            elif kind == "consultation":
+                cid = event["consultation_id"]
+                if (
+                    event.get("event") == "opened"
+                    and self.principal.is_client
+                    and cid in self.joined
+                ):
+                    await mark_client_present(self.ctx, cid)  # was waiting when it opened
+                await self.ws.send_text(_dump(event))
             elif kind in ("typing", "presence"):
                 if event.get("_from") == self.sub.key:
                     continue
