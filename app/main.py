@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.message_rate = SlidingWindow(clock.now, settings.ws_messages_per_minute, 60)
         ctx.hub.resolver = partial(resolve_remote, ctx)
         jobs = Jobs(ctx, settings.scheduler_interval)
+        app.state.jobs = jobs
         leadership: Leadership | None = None
         bridge: PgBridge | None = None
         log.info("yorisoi starting; clock at %s", clock.now().isoformat())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from pathlib import Path
 
@@ -26,6 +27,8 @@ async def prepare(settings) -> list[tuple[str, str, str]]:  # type: ignore[no-un
 
 
 def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(name)s %(message)s")
+    logging.getLogger("yorisoi").setLevel(logging.INFO)
     try:
         settings = load_settings()
     except SettingsError as exc:

@@ -24,5 +24,6 @@ async def healthz(request: Request) -> JSONResponse:
             "status": "ok",
             "database": "sqlite" if ctx.db.is_sqlite else "postgresql",
             "now": ctx.now().isoformat(),
+            "scheduler": request.app.state.jobs.running,  # true in exactly one process
         }
     )

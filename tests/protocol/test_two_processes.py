@@ -1,0 +1,164 @@
+"""Two real uvicorn processes on one PostgreSQL database: a child on one, the mentor on the
+other; one scheduler between them; killing a process loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.conftest import _truncate
+from tests.servers import ROOT, free_port
+
+pytestmark = pytest.mark.postgres
+
+
+@contextmanager
+def process(
+    workdir: Path, name: str, db: str, *extra: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "YORISOI_DEV": "1",
+        "YORISOI_PORT": str(port),
+        "DATABASE_URL": db,
+        "YORISOI_HASH_PROFILE": "fast",
+        "YORISOI_CLOCK_START": "2026-12-01T16:59:45+09:00",
+    }
+    log = (workdir / f"{name}.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "scripts/serve.py", *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # noqa: S603
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, (workdir / f"{name}.log").read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        yield base, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=20)
+        log.close()
+
+
+def scheduler_on(base: str) -> bool:
+    return bool(httpx.get(f"{base}/healthz", timeout=5).json()["scheduler"])
+
+
+async def wait_for(predicate, seconds: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not await asyncio.to_thread(predicate):
+        assert time.monotonic() < deadline, "condition never became true"
+        await asyncio.sleep(0.2)
+
+
+class Sock:
+    def __init__(self, conn) -> None:  # type: ignore[no-untyped-def]
+        self.conn = conn
+
+    async def send(self, **frame: object) -> None:
+        await self.conn.send(json.dumps(frame))
+
+    async def expect(self, type_: str, seconds: float = 20.0, **match: object) -> dict:  # type: ignore[type-arg]
+        async with asyncio.timeout(seconds):
+            while True:
+                frame = json.loads(await self.conn.recv())
+                if frame["type"] == type_ and all(frame.get(k) == v for k, v in match.items()):
+                    return dict(frame)
+
+
+async def open_ws(base: str, token: str) -> Sock:
+    conn = await connect(
+        base.replace("http", "ws") + "/ws",
+        additional_headers={"Authorization": f"Bearer {token}"},
+        origin=base,  # type: ignore[arg-type]
+        compression=None,
+    )
+    return Sock(conn)
+
+
+async def test_two_processes_one_conversation_one_scheduler(
+    pg_database: str, tmp_path: Path
+) -> None:
+    await _truncate(pg_database)
+    with (
+        process(tmp_path, "a", pg_database) as (a, proc_a),
+        process(tmp_path, "b", pg_database, "--no-seed") as (b, _proc_b),
+    ):
+        await wait_for(lambda: scheduler_on(a) != scheduler_on(b))  # exactly one leads
+        leader, follower = (a, b) if scheduler_on(a) else (b, a)
+        async with httpx.AsyncClient() as http:
+            r = await http.post(
+                f"{follower}/api/clients",
+                json={"nickname": "ふたつ", "secret": "secret-1", "audience": "child"},
+            )
+            child_token = r.json()["token"]
+            mentors = (
+                await http.get(f"{follower}/api/mentors?audience=child&kind=psychologist")
+            ).json()["mentors"]
+            mentor_id = mentors[0]["id"]
+            r = await http.post(
+                f"{leader}/api/session/staff",
+                json={"username": "mentor1", "password": "yorisoi-demo"},
+            )
+            mentor_token = r.json()["token"]
+            r = await http.post(
+                f"{follower}/api/bookings",
+                json={"mentor_id": mentor_id, "start": "2026-12-01T17:00:00+09:00"},
+                headers={"Authorization": f"Bearer {child_token}"},
+            )
+            assert r.status_code == 201, r.text
+            cid = r.json()["consultation"]["id"]
+        child = await open_ws(follower, child_token)
+        mentor = await open_ws(leader, mentor_token)
+        await child.send(type="join", consultation_id=cid)
+        await child.expect("joined")
+        # the leader's scheduler opens it at 17:00; the child on the other process is told
+        opened = await child.expect("consultation", seconds=30, event="opened")
+        assert opened["status"] == "open"
+        await mentor.send(type="join", consultation_id=cid)
+        await mentor.expect("joined")
+        await child.send(type="send", consultation_id=cid, client_msg_id="c1", text="きこえる?")
+        assert (await child.expect("ack"))["seq"] == 1
+        got = await mentor.expect("message", seq=1)
+        assert got["text"] == "きこえる?"
+        await mentor.send(type="send", consultation_id=cid, client_msg_id="m1", text="きこえるよ")
+        assert (await child.expect("message", seq=2))["text"] == "きこえるよ"
+
+        # the leader dies; the follower takes over the scheduler; the mentor moves over
+        leader_proc = proc_a if leader == a else _proc_b
+        leader_proc.send_signal(signal.SIGKILL)
+        leader_proc.wait(timeout=10)
+        await wait_for(lambda: scheduler_on(follower), seconds=30)
+        await child.send(type="send", consultation_id=cid, client_msg_id="c2", text="まだいる?")
+        assert (await child.expect("ack"))["seq"] == 3
+        mentor2 = await open_ws(follower, mentor_token)
+        await mentor2.send(type="join", consultation_id=cid, last_seq=2)
+        await mentor2.expect("joined")
+        assert (await mentor2.expect("message"))["seq"] == 3
+        for sock in (child, mentor2):
+            await sock.conn.close()
