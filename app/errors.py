@@ -30,8 +30,8 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     ),
     "outside_hours": (
         409,
-        "いまは受付時間外です。受付は15:00〜21:30です（22:00までお話しできます）。",
-        "This is outside service hours. Requests are taken 15:00–21:30 (chats end by 22:00).",
+        "いまは受付時間外です。受付は{open_time}〜{last_start}です（{close_time}までお話しできます）。",
+        "This is outside service hours. Requests are taken {open_time}–{last_start} (chats end by {close_time}).",
     ),
     "in_the_past": (
         409,
@@ -45,8 +45,8 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     ),
     "invalid_slot": (
         409,
-        "予約は15:00〜21:30の、30分ごとの時間からえらんでください。",
-        "Please choose a slot starting on the half hour between 15:00 and 21:30.",
+        "予約は{open_time}〜{last_start}の、30分ごとの時間からえらんでください。",
+        "Please choose a slot starting on the half hour between {open_time} and {last_start}.",
     ),
     "no_free_line": (
         409,

@@ -27,7 +27,7 @@ from app.security.ratelimit import LoginThrottle, SlidingWindow
 from app.settings import Settings, load_settings
 from app.web.api import ROUTES as API_ROUTES
 from app.web.auth import CrossSiteGuard
-from app.web.errors import EXCEPTION_HANDLERS
+from app.web.errors import EXCEPTION_HANDLERS, ErrorBoundary
 from app.web.health import healthz
 from app.web.pages import page_mounts
 from app.web.ws import ROUTES as WS_ROUTES
@@ -53,6 +53,7 @@ def build_context(settings: Settings, clock: Clock) -> Context:
             per_address=settings.login_max_failures_per_address,
             window_seconds=settings.login_window_seconds,
         ),
+        signups=SlidingWindow(clock.now, settings.signups_per_hour_per_address, 3600),
         hub=Hub(),
     )
 
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             *WS_ROUTES,
             *page_mounts(),
         ],
-        middleware=[Middleware(CrossSiteGuard)],
+        middleware=[Middleware(ErrorBoundary), Middleware(CrossSiteGuard)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -40,6 +40,7 @@ class Settings:
     login_max_failures_per_name_and_address: int = 5
     login_max_failures_per_address: int = 100
     login_window_seconds: int = 900
+    signups_per_hour_per_address: int = 200
     ws_max_per_account: int = 5
     ws_messages_per_minute: int = 30
     ws_queue_size: int = 256
@@ -170,6 +171,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if profile not in {"strong", "fast"}:
         raise SettingsError("YORISOI_HASH_PROFILE must be 'strong' or 'fast'")
     kwargs["hash_profile"] = profile
+    if not dev and (profile == "fast" or "clock_start" in kwargs):
+        raise SettingsError(
+            "YORISOI_HASH_PROFILE=fast and YORISOI_CLOCK_START are for demos and tests only "
+            "(set YORISOI_DEV=1)"
+        )
     settings = Settings(**kwargs)  # type: ignore[arg-type]
     _check_rules(settings)
     return settings

@@ -33,7 +33,8 @@ def main() -> None:
         settings = load_settings()
     except SettingsError as exc:
         sys.exit(f"yorisoi: {exc}")
-    seed = "--no-seed" not in sys.argv
+    # Demo accounts with a published password exist only in dev mode.
+    seed = settings.dev and "--no-seed" not in sys.argv
     if seed:
         accounts = asyncio.run(prepare(settings))
         print("\nYorisoi demo accounts (staff sign-in; children and parents sign up themselves):")

@@ -23,7 +23,7 @@ def test_make_run_serves_seeded_demo(server: tuple[str, Path]) -> None:
     assert "honbu" in printed and "mentor1" in printed and "yorisoi-demo" in printed
     health = httpx.get(f"{base}/healthz").json()
     assert health["status"] == "ok" and health["database"] == "sqlite"
-    assert health["now"].startswith("2026-12-01T12:29")  # YORISOI_CLOCK_START, in UTC
+    assert health["now"].startswith("2026-12-01T21:29")  # YORISOI_CLOCK_START, Tokyo time
     mentors = httpx.get(f"{base}/api/mentors").json()["mentors"]
     kinds = {m["kind"]["id"] for m in mentors}
     assert len(kinds) == 7

@@ -47,7 +47,7 @@ async def _new_session(ctx: Context, principal: str, principal_id: int) -> str:
     async with ctx.db.write() as s:
         s.add(
             AuthSession(
-                token_hash=token_hash(token),
+                token_hash=token_hash(token, ctx.settings.secret_key),
                 principal=principal,
                 principal_id=principal_id,
                 created_at=now,
@@ -58,12 +58,14 @@ async def _new_session(ctx: Context, principal: str, principal_id: int) -> str:
 
 
 async def do_sign_up_client(
-    ctx: Context, *, nickname: object, secret: object, audience: object
+    ctx: Context, *, nickname: object, secret: object, audience: object, address: str
 ) -> tuple[Client, str]:
     name = check_nickname(nickname)
     pw = check_secret(secret)
     if audience not in AUDIENCES:
         raise Refusal("invalid_input", field="audience")
+    if not ctx.signups.hit(address):  # each sign-up costs an argon2 hash
+        raise Refusal("rate_limited")
     hashed = await ctx.hasher.hash(pw)
     client = Client(
         nickname=name,
@@ -145,7 +147,9 @@ async def principal_for_token(ctx: Context, token: str) -> Principal | None:
     async with ctx.db.read() as s:
         session = (
             await s.execute(
-                select(AuthSession).where(col(AuthSession.token_hash) == token_hash(token))
+                select(AuthSession).where(
+                    col(AuthSession.token_hash) == token_hash(token, ctx.settings.secret_key)
+                )
             )
         ).scalar_one_or_none()
         if session is None or session.revoked_at is not None or session.expires_at <= now:

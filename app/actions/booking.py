@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.actions.context import Context, Principal
+from app.actions.inputs import check_id
 from app.actions.occupancy import load_occupancy
-from app.db.tables import Consultation, LineHold, Mentor
+from app.db.tables import MENTOR_KINDS, Consultation, LineHold, Mentor
 from app.errors import Refusal
 from app.rules import booking_window, first_free, ticks_between, walk_in_window
 from app.rules.capacity import current_tick
@@ -62,6 +63,14 @@ async def _take(
         raise Refusal("mentor_off_shift")
     if occ.client_taken(client.id, ticks):
         raise Refusal("client_busy")
+    if mode == "walk_in":
+        still_open = await s.execute(
+            select(col(Consultation.id)).where(
+                col(Consultation.client_id) == client.id, col(Consultation.status) == "open"
+            )
+        )
+        if still_open.first() is not None:  # over, but the scheduler has not closed it yet
+            raise Refusal("client_busy")
     booking_no = None
     if mode == "booked":
         used = (
@@ -140,12 +149,11 @@ async def do_book(
     ctx: Context, principal: Principal | None, *, mentor_id: object, start: object
 ) -> Consultation:
     client = require_client(principal)
-    if not isinstance(mentor_id, int) or isinstance(mentor_id, bool):
-        raise Refusal("invalid_input", field="mentor_id")
+    mentor = check_id(mentor_id, "mentor_id")
     slot = parse_instant(start, "start")
     begin, end = booking_window(ctx.now(), slot, ctx.rules)
     return await _take_with_retry(
-        ctx, client=client, mentor_id=mentor_id, mode="booked", start=begin, end=end
+        ctx, client=client, mentor_id=mentor, mode="booked", start=begin, end=end
     )
 
 
@@ -158,14 +166,17 @@ async def do_chat_now(
         raise Refusal("invalid_input", field="mentor_id")
     start, end = walk_in_window(ctx.now(), ctx.rules)
     if mentor_id is not None:
-        if not isinstance(mentor_id, int) or isinstance(mentor_id, bool):
-            raise Refusal("invalid_input", field="mentor_id")
         return await _take_with_retry(
-            ctx, client=client, mentor_id=mentor_id, mode="walk_in", start=start, end=end
+            ctx,
+            client=client,
+            mentor_id=check_id(mentor_id, "mentor_id"),
+            mode="walk_in",
+            start=start,
+            end=end,
         )
-    if not isinstance(kind, str):
+    if kind not in MENTOR_KINDS:
         raise Refusal("invalid_input", field="kind")
-    candidates = await _candidates(ctx, client, kind)
+    candidates = await _candidates(ctx, client, str(kind))
     if not candidates:
         raise Refusal("not_found", field="kind")
     random.shuffle(candidates)  # spread walk-ins over the mentors of a kind

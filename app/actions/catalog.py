@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from app.actions.booking import require_client, serves
 from app.actions.context import Context, Principal
+from app.actions.inputs import check_day
 from app.actions.occupancy import Occupancy, load_occupancy
 from app.db.tables import AUDIENCES, MENTOR_KINDS, Consultation, Mentor
 from app.errors import Refusal
@@ -159,30 +160,25 @@ async def mentor_day(
     ctx: Context, *, mentor_id: int, day: object
 ) -> tuple[Mentor, date, list[SlotView], ChatNow]:
     """Every half-hour slot of a local day with free/taken and why, plus chat-now state."""
-    if not isinstance(day, str):
-        raise Refusal("invalid_input", field="date")
-    try:
-        the_day = date.fromisoformat(day)
-    except ValueError:
-        raise Refusal("invalid_input", field="date") from None
+    the_day = check_day(day)
     mentor = await get_mentor(ctx, mentor_id)
     now = ctx.now()
     rules = ctx.rules
     pairs = _slot_pairs(the_day, rules)
     async with ctx.db.read() as s:
+        # Two bounded windows: the asked day, and the next half hour for "chat now".
         occ = await load_occupancy(
-            s,
-            start=min(pairs[0][0], now),
-            end=max(pairs[-1][1], now + rules.session),
-            lines=rules.lines,
-            mentor_ids=[mentor_id],
+            s, start=pairs[0][0], end=pairs[-1][1], lines=rules.lines, mentor_ids=[mentor_id]
+        )
+        current = await load_occupancy(
+            s, start=now, end=now + rules.session, lines=rules.lines, mentor_ids=[mentor_id]
         )
     slots = [
         SlotView(start, end, reason is None, reason)
         for start, end in pairs
         for reason in [slot_reason(occ, mentor_id, start, end, now, rules)]
     ]
-    return mentor, the_day, slots, chat_now_state(occ, mentor_id, now, rules)
+    return mentor, the_day, slots, chat_now_state(current, mentor_id, now, rules)
 
 
 async def my_mentors(

@@ -17,6 +17,7 @@ from sqlmodel import col
 from app.actions.booking import release_holds_from
 from app.actions.context import Context, Principal
 from app.actions.events import message_event, publish_lifecycle, publish_message
+from app.actions.inputs import check_id
 from app.db.tables import AuditLog, Client, Consultation, Mentor, Message
 from app.errors import Refusal
 
@@ -42,8 +43,7 @@ def role_of(principal: Principal) -> str:
 
 
 async def check_access(ctx: Context, principal: Principal, consultation_id: object) -> Access:
-    if not isinstance(consultation_id, int) or isinstance(consultation_id, bool):
-        raise Refusal("invalid_input", field="consultation_id")
+    consultation_id = check_id(consultation_id, "consultation_id")
     async with ctx.db.read() as s:
         row = (
             await s.execute(

@@ -10,7 +10,7 @@ from app.db.engine import Database
 from app.realtime.hub import Hub
 from app.rules import ServiceRules
 from app.security.passwords import Hasher
-from app.security.ratelimit import LoginThrottle
+from app.security.ratelimit import LoginThrottle, SlidingWindow
 from app.settings import Settings
 
 
@@ -22,6 +22,7 @@ class Context:
     rules: ServiceRules
     hasher: Hasher
     throttle: LoginThrottle
+    signups: SlidingWindow  # per address: a school behind one NAT still fits
     hub: Hub
 
     def now(self) -> datetime:

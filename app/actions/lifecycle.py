@@ -34,8 +34,24 @@ async def close_due(ctx: Context) -> int:
     ids = await _ids(ctx, col(Consultation.status) == "open", col(Consultation.ends_at) <= now)
     missed = await _ids(ctx, col(Consultation.status) == "booked", col(Consultation.ends_at) <= now)
     done = 0
+    never_joined = (
+        set(
+            await _ids(
+                ctx,
+                col(Consultation.id).in_(ids),
+                col(Consultation.mode) == "booked",
+                col(Consultation.client_joined_at).is_(None),
+            )
+        )
+        if ids
+        else set()
+    )
     for cid in ids:
-        done += await close_consultation(ctx, cid, reason="time_up") is not None
+        if cid in never_joined:  # a late catch-up must not turn a no-show into "time_up"
+            closed = await close_consultation(ctx, cid, reason="no_show", status="no_show")
+        else:
+            closed = await close_consultation(ctx, cid, reason="time_up")
+        done += closed is not None
     for cid in missed:  # the whole slot passed while no scheduler ran: never opened
         done += (
             await close_consultation(ctx, cid, reason="not_opened", from_status="booked")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.actions.context import Context, Principal
+from app.actions.inputs import check_day
 from app.actions.occupancy import load_occupancy
 from app.db.tables import Client, Consultation, Mentor
 from app.errors import Refusal
@@ -34,12 +35,7 @@ def require_staff(principal: Principal | None, *, supervisor: bool = False) -> P
 def parse_day(ctx: Context, value: object) -> date:
     if value in (None, ""):
         return local_day(ctx.now(), ctx.rules)
-    if not isinstance(value, str):
-        raise Refusal("invalid_input", field="date")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise Refusal("invalid_input", field="date") from None
+    return check_day(value)
 
 
 async def consultations_for_day(

@@ -36,6 +36,14 @@ class ServiceRules:
             no_show_minutes=settings.no_show_minutes,  # type: ignore[attr-defined]
         )
 
+    def hours(self) -> dict[str, str]:
+        """The service hours as refusal parameters, so messages never state stale hours."""
+        return {
+            "open_time": self.open_time.isoformat("minutes"),
+            "last_start": self.last_start.isoformat("minutes"),
+            "close_time": self.close_time.isoformat("minutes"),
+        }
+
     @property
     def session(self) -> timedelta:
         return timedelta(minutes=self.session_minutes)
@@ -81,7 +89,7 @@ def walk_in_window(now: datetime, rules: ServiceRules) -> tuple[datetime, dateti
     local = to_local(now, rules)
     wall = local.time().replace(microsecond=0, tzinfo=None)
     if not rules.open_time <= wall <= rules.last_start:
-        raise Refusal("outside_hours")
+        raise Refusal("outside_hours", **rules.hours())
     return now, _end_for(now, rules)
 
 
@@ -97,8 +105,8 @@ def booking_window(
     if start.astimezone(UTC) not in starts:
         wall = local.time().replace(tzinfo=None)
         if wall < rules.open_time or wall > rules.last_start:
-            raise Refusal("outside_hours")
-        raise Refusal("invalid_slot")
+            raise Refusal("outside_hours", **rules.hours())
+        raise Refusal("invalid_slot", **rules.hours())
     if start <= now:
         raise Refusal("in_the_past")
     if (day - local_day(now, rules)).days > rules.horizon_days:

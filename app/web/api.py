@@ -8,8 +8,8 @@ from starlette.routing import Route
 
 from app.actions import Context, accounts, booking, catalog, notes, staff
 from app.actions.events import message_event
+from app.actions.inputs import path_id
 from app.db.tables import MENTOR_KINDS, MentorNote
-from app.errors import Refusal
 from app.rules import local_day
 from app.web import shapes
 from app.web.auth import (
@@ -21,12 +21,6 @@ from app.web.auth import (
     set_session_cookie,
     signed_in,
 )
-
-
-def _int_param(raw: str, field: str) -> int:
-    if not raw.isdigit() or len(raw) > 12:
-        raise Refusal("invalid_input", field=field)
-    return int(raw)
 
 
 async def service_info(request: Request) -> JSONResponse:
@@ -54,7 +48,11 @@ async def sign_up(request: Request) -> JSONResponse:
     ctx = context(request)
     body = await read_json(request)
     client, token = await accounts.do_sign_up_client(
-        ctx, nickname=body.get("nickname"), secret=body.get("secret"), audience=body.get("audience")
+        ctx,
+        nickname=body.get("nickname"),
+        secret=body.get("secret"),
+        audience=body.get("audience"),
+        address=client_address(request),
     )
     response = JSONResponse({"account": shapes.client_account(client), "token": token}, 201)
     set_session_cookie(response, ctx, token)
@@ -113,9 +111,7 @@ async def mentors(request: Request) -> JSONResponse:
 
 async def mentor_detail(request: Request) -> JSONResponse:
     ctx = context(request)
-    mentor = await catalog.get_mentor(
-        ctx, _int_param(request.path_params["mentor_id"], "mentor_id")
-    )
+    mentor = await catalog.get_mentor(ctx, path_id(request.path_params["mentor_id"], "mentor_id"))
     return JSONResponse({"mentor": shapes.mentor(mentor)})
 
 
@@ -123,7 +119,7 @@ async def availability(request: Request) -> JSONResponse:
     ctx = context(request)
     day = request.query_params.get("date") or local_day(ctx.now(), ctx.rules).isoformat()
     mentor, the_day, slots, now_state = await catalog.mentor_day(
-        ctx, mentor_id=_int_param(request.path_params["mentor_id"], "mentor_id"), day=day
+        ctx, mentor_id=path_id(request.path_params["mentor_id"], "mentor_id"), day=day
     )
     return JSONResponse(
         {
@@ -155,7 +151,7 @@ async def cancel_booking(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
     c = await booking.do_cancel(
-        ctx, principal, consultation_id=_int_param(request.path_params["booking_id"], "booking_id")
+        ctx, principal, consultation_id=path_id(request.path_params["booking_id"], "booking_id")
     )
     return JSONResponse({"consultation": shapes.consultation(c, None, ctx.rules)})
 
@@ -220,7 +216,7 @@ async def line_use(request: Request) -> JSONResponse:
 
 async def get_note(request: Request) -> JSONResponse:
     ctx = context(request)
-    cid = _int_param(request.path_params["consultation_id"], "consultation_id")
+    cid = path_id(request.path_params["consultation_id"], "consultation_id")
     note = await notes.get_note(ctx, await signed_in(request), cid)
     return JSONResponse({"consultation_id": cid, **_note(ctx, note)})
 
@@ -228,7 +224,7 @@ async def get_note(request: Request) -> JSONResponse:
 async def put_note(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
-    cid = _int_param(request.path_params["consultation_id"], "consultation_id")
+    cid = path_id(request.path_params["consultation_id"], "consultation_id")
     body = await read_json(request)
     note = await notes.do_save_note(ctx, principal, cid, body.get("text"))
     return JSONResponse({"consultation_id": cid, **_note(ctx, note)})
@@ -242,7 +238,7 @@ def _note(ctx: Context, note: MentorNote | None) -> dict[str, object]:
 
 async def consultation_history(request: Request) -> JSONResponse:
     ctx = context(request)
-    cid = _int_param(request.path_params["consultation_id"], "consultation_id")
+    cid = path_id(request.path_params["consultation_id"], "consultation_id")
     rows = await notes.history(ctx, await signed_in(request), cid)
     return JSONResponse(
         {
@@ -257,7 +253,7 @@ async def consultation_history(request: Request) -> JSONResponse:
 async def transcript(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
-    cid = _int_param(request.path_params["consultation_id"], "consultation_id")
+    cid = path_id(request.path_params["consultation_id"], "consultation_id")
     body = await read_json(request)
     access, messages = await notes.read_transcript(ctx, principal, cid, body.get("reason"))
     return JSONResponse(

@@ -7,6 +7,7 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import Refusal
 
@@ -31,14 +32,37 @@ async def on_http_error(_request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
-async def on_unexpected(request: Request, exc: Exception) -> Response:
-    # Log the type and the route, never the body: it may hold a child's message or a secret.
-    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
-    return refusal_response(Refusal("internal_error"))
-
-
 EXCEPTION_HANDLERS = {
     Refusal: on_refusal,
     HTTPException: on_http_error,
-    Exception: on_unexpected,
 }
+
+
+class ErrorBoundary:
+    """The last line: an unexpected error becomes a 500 with a stable code.
+
+    Unlike an exception handler, it does not re-raise, so no traceback (which can carry SQL
+    parameters, hence a child's words) reaches the server log: only the type and the route.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:  # noqa: BLE001 - this is the boundary
+            log.error("unexpected %s on %s %s", type(exc).__name__, scope["method"], scope["path"])
+            if not started:
+                await refusal_response(Refusal("internal_error"))(scope, receive, send)

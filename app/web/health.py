@@ -23,7 +23,7 @@ async def healthz(request: Request) -> JSONResponse:
         {
             "status": "ok",
             "database": "sqlite" if ctx.db.is_sqlite else "postgresql",
-            "now": ctx.now().isoformat(),
+            "now": ctx.now().astimezone(ctx.rules.tz).isoformat(),
             "scheduler": request.app.state.jobs.running,  # true in exactly one process
         }
     )

@@ -32,6 +32,7 @@ from app.actions.chat import (
     shown_name,
 )
 from app.actions.events import message_event, publish_to_consultation
+from app.actions.inputs import check_id
 from app.errors import Refusal
 from app.realtime.hub import (
     SUPERVISORS,
@@ -265,9 +266,7 @@ class Connection:
             self._error(Refusal("internal_error"), ref, data.get("consultation_id"))
 
     def _joined(self, data: dict[str, Any]) -> Access:
-        cid = data.get("consultation_id")
-        if not isinstance(cid, int) or isinstance(cid, bool):
-            raise Refusal("invalid_input", field="consultation_id")
+        cid = check_id(data.get("consultation_id"), "consultation_id")
         access = self.joined.get(cid)
         if access is None:
             raise Refusal("not_joined")

@@ -113,3 +113,14 @@ async def test_catch_up_after_downtime(live: Live, clock: ManualClock) -> None:
     clock.set(jst(2026, 12, 1, 17, 22))
     assert (await sweep(live.ctx))["no_show"] == 1
     assert late_cid
+
+
+async def test_late_catch_up_still_records_a_no_show(live: Live, clock: ManualClock) -> None:
+    cid, child_token, _mentor, _ = await _booking(live)
+    clock.set(jst(2026, 12, 1, 17, 25))
+    await sweep(live.ctx)  # opened late, at 17:25
+    clock.set(jst(2026, 12, 1, 17, 31))  # the scheduler was down again until after the end
+    assert (await sweep(live.ctx))["closed"] == 1
+    mine = (await live.http.get("/api/my-mentors", headers=bearer(child_token))).json()
+    assert mine["mentors"] == []  # a no-show is not "talked to before"
+    assert cid

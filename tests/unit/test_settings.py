@@ -32,13 +32,13 @@ def test_production_settings() -> None:
             "YORISOI_PORT": "9000",
             "YORISOI_LINES": "9",
             "YORISOI_ALLOWED_ORIGINS": "https://yorisoi.example.jp/",
-            "YORISOI_CLOCK_START": "2026-12-01T21:29:00+09:00",
         }
     )
     assert s.database_url == "postgresql+asyncpg://u@db:5432/yorisoi"
     assert s.port == 9000 and s.lines == 9
     assert s.origins == frozenset({"https://yorisoi.example.jp"})
-    assert s.clock_start is not None and s.clock_start.utcoffset() is not None
+    demo = load_settings({"YORISOI_DEV": "1", "YORISOI_CLOCK_START": "2026-12-01T21:29:00+09:00"})
+    assert demo.clock_start is not None and demo.clock_start.utcoffset() is not None
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,12 @@ def test_bad_values_fail_fast(key: str, value: str) -> None:
 def test_hours_are_configurable() -> None:
     s = load_settings({"YORISOI_DEV": "1", "YORISOI_LAST_START": "21:00"})
     assert s.last_start == time(21)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("YORISOI_HASH_PROFILE", "fast"), ("YORISOI_CLOCK_START", "2026-12-01T21:29:00+09:00")],
+)
+def test_demo_knobs_are_refused_outside_dev(key: str, value: str) -> None:
+    with pytest.raises(SettingsError, match="demos and tests"):
+        load_settings({"YORISOI_SECRET_KEY": STRONG, key: value})
