@@ -15,6 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from app.actions import Context
 from app.actions.lifecycle import sweep
+from app.actions.privacy import purge_expired
 
 log = logging.getLogger("yorisoi.jobs")
 
@@ -22,11 +23,21 @@ log = logging.getLogger("yorisoi.jobs")
 async def run_sweep(ctx: Context) -> None:
     try:
         done = await sweep(ctx)
-    except Exception:
-        log.exception("scheduler sweep failed; it will run again")
+    except Exception as exc:  # type only: a traceback could carry SQL parameters
+        log.error("scheduler sweep failed (%s); it will run again", type(exc).__name__)
         return
     if any(done.values()):
         log.info("scheduler: %s", ", ".join(f"{k}={v}" for k, v in done.items() if v))
+
+
+async def run_purge(ctx: Context) -> None:
+    try:
+        purged = await purge_expired(ctx)
+    except Exception as exc:
+        log.error("retention purge failed (%s); it will run again", type(exc).__name__)
+        return
+    if purged:
+        log.info("retention: transcripts of %d consultations deleted", purged)
 
 
 class Jobs:
@@ -53,6 +64,17 @@ class Jobs:
             coalesce=True,
             misfire_grace_time=None,
             next_run_time=datetime.now(UTC),  # catch up at once on start
+        )
+        scheduler.add_job(
+            run_purge,
+            "cron",
+            args=[self.ctx],
+            hour=3,
+            timezone=self.ctx.rules.tz,
+            id="retention",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),  # and once at start, to catch up
         )
         scheduler.start()
         self.scheduler = scheduler

@@ -22,14 +22,18 @@ from app.jobs import Jobs
 from app.realtime.hub import Hub
 from app.realtime.pg import Leadership, PgBridge, asyncpg_dsn
 from app.rules import ServiceRules
+from app.safety.crisis import CrisisDetector
+from app.safety.directory import HelpDirectory
 from app.security.passwords import Hasher
 from app.security.ratelimit import LoginThrottle, SlidingWindow
 from app.settings import Settings, load_settings
 from app.web.api import ROUTES as API_ROUTES
 from app.web.auth import CrossSiteGuard
 from app.web.errors import EXCEPTION_HANDLERS, ErrorBoundary
+from app.web.headers import SecurityHeaders
 from app.web.health import healthz
 from app.web.pages import page_mounts
+from app.web.safety_api import ROUTES as SAFETY_ROUTES
 from app.web.ws import ROUTES as WS_ROUTES
 
 log = logging.getLogger("yorisoi")
@@ -55,6 +59,8 @@ def build_context(settings: Settings, clock: Clock) -> Context:
         ),
         signups=SlidingWindow(clock.now, settings.signups_per_hour_per_address, 3600),
         hub=Hub(),
+        crisis=CrisisDetector.from_file(settings.crisis_words),
+        directory=HelpDirectory.from_file(settings.help_directory),
     )
 
 
@@ -99,10 +105,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             *API_ROUTES,
+            *SAFETY_ROUTES,
             *WS_ROUTES,
             *page_mounts(),
         ],
-        middleware=[Middleware(ErrorBoundary), Middleware(CrossSiteGuard)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(ErrorBoundary),
+            Middleware(CrossSiteGuard),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

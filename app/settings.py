@@ -6,8 +6,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+DATA = Path(__file__).resolve().parent / "data"
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "placeholder"}
 DEV_SECRET = "dev-only-not-a-secret"  # noqa: S105 - refused outside dev mode
 
@@ -47,6 +49,9 @@ class Settings:
     ws_max_frame_bytes: int = 16 * 1024
     scheduler: bool = True
     scheduler_interval: float = 0.5
+    retention_days: int = 365
+    crisis_words: Path = DATA / "crisis_words.json"
+    help_directory: Path = DATA / "help_directory.json"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -144,6 +149,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ("YORISOI_WS_MAX_PER_ACCOUNT", "ws_max_per_account", 1, 1000),
         ("YORISOI_WS_MESSAGES_PER_MINUTE", "ws_messages_per_minute", 1, 100_000),
         ("YORISOI_WS_QUEUE_SIZE", "ws_queue_size", 8, 100_000),
+        ("YORISOI_RETENTION_DAYS", "retention_days", 1, 3650),
     ):
         if key in env:
             kwargs[attr] = _int(key, env[key], lo, hi)
@@ -165,6 +171,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 "YORISOI_CLOCK_START needs an offset, e.g. 2026-12-01T21:29:00+09:00"
             )
         kwargs["clock_start"] = start
+    for key, attr in (
+        ("YORISOI_CRISIS_WORDS", "crisis_words"),
+        ("YORISOI_HELP_DIRECTORY", "help_directory"),
+    ):
+        if env.get(key):
+            path = Path(env[key])
+            if not path.is_file():
+                raise SettingsError(f"{key} points at {path}, which is not a file")
+            kwargs[attr] = path
     if "YORISOI_SCHEDULER" in env:
         kwargs["scheduler"] = _bool("YORISOI_SCHEDULER", env["YORISOI_SCHEDULER"])
     profile = env.get("YORISOI_HASH_PROFILE", "strong")

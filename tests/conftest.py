@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 import pytest
+from sqlmodel import SQLModel
 from starlette.applications import Starlette
 
+import app.db.tables  # noqa: F401  (registers every table)
 from app.actions import Context
 from app.clock import ManualClock
 from app.db.migrate import upgrade
@@ -26,7 +28,8 @@ from app.settings import Settings
 
 JST = ZoneInfo("Asia/Tokyo")
 PG_DSN = os.environ.get("YORISOI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-TABLES = "line_hold, consultation, shift, auth_session, staff, client, mentor"
+# Every table, so no test sees another's rows (audit_log and refusal_event have no FKs).
+TABLES = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
 
 
 def required(name: str) -> bool:

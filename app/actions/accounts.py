@@ -98,6 +98,8 @@ async def do_sign_in_client(
         client = (
             await s.execute(select(Client).where(col(Client.nickname_key) == key))
         ).scalar_one_or_none()
+    if client is not None and client.deleted_at is not None:
+        client = None  # a deleted account signs in as nobody, at the same cost
     ok = await ctx.hasher.verify(secret, client.secret_hash if client else None)
     if not ok or client is None or client.id is None:
         ctx.throttle.failed(key, address)
@@ -157,7 +159,7 @@ async def principal_for_token(ctx: Context, token: str) -> Principal | None:
         assert session.id is not None
         if session.principal == "client":
             client = await s.get(Client, session.principal_id)
-            if client is None or client.id is None:
+            if client is None or client.id is None or client.deleted_at is not None:
                 return None
             return Principal("client", client.id, client.audience, client.nickname, session.id)
         staff = await s.get(Staff, session.principal_id)

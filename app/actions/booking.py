@@ -20,6 +20,7 @@ from sqlmodel import col
 from app.actions.context import Context, Principal
 from app.actions.inputs import check_id
 from app.actions.occupancy import load_occupancy
+from app.actions.stats import record_refusal
 from app.db.tables import MENTOR_KINDS, Consultation, LineHold, Mentor
 from app.errors import Refusal
 from app.rules import booking_window, first_free, ticks_between, walk_in_window
@@ -149,6 +150,14 @@ async def do_book(
     ctx: Context, principal: Principal | None, *, mentor_id: object, start: object
 ) -> Consultation:
     client = require_client(principal)
+    try:
+        return await _book(ctx, client, mentor_id, start)
+    except Refusal as refusal:
+        await record_refusal(ctx, "booking", refusal.code, client.role)
+        raise
+
+
+async def _book(ctx: Context, client: Principal, mentor_id: object, start: object) -> Consultation:
     mentor = check_id(mentor_id, "mentor_id")
     slot = parse_instant(start, "start")
     begin, end = booking_window(ctx.now(), slot, ctx.rules)
@@ -162,6 +171,16 @@ async def do_chat_now(
 ) -> Consultation:
     """Open a consultation right now with one mentor, or with any free mentor of a kind."""
     client = require_client(principal)
+    try:
+        return await _chat_now(ctx, client, mentor_id, kind)
+    except Refusal as refusal:
+        await record_refusal(ctx, "chat_now", refusal.code, client.role)
+        raise
+
+
+async def _chat_now(
+    ctx: Context, client: Principal, mentor_id: object, kind: object
+) -> Consultation:
     if (mentor_id is None) == (kind is None):
         raise Refusal("invalid_input", field="mentor_id")
     start, end = walk_in_window(ctx.now(), ctx.rules)

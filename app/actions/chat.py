@@ -6,6 +6,7 @@ a consultation that is not yours looks exactly like one that does not exist.
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +19,11 @@ from app.actions.booking import release_holds_from
 from app.actions.context import Context, Principal
 from app.actions.events import message_event, publish_lifecycle, publish_message
 from app.actions.inputs import check_id
+from app.actions.safety import raise_alerts
 from app.db.tables import AuditLog, Client, Consultation, Mentor, Message
 from app.errors import Refusal
+
+log = logging.getLogger("yorisoi.chat")
 
 MAX_TEXT = 2000
 MAX_CLIENT_MSG_ID = 64
@@ -95,9 +99,17 @@ def check_last_seq(last_seq: object) -> int:
     return last_seq
 
 
-async def do_join(ctx: Context, principal: Principal, consultation_id: object) -> Access:
+async def do_join(
+    ctx: Context, principal: Principal, consultation_id: object, reason: object = None
+) -> Access:
     """Let this principal into the consultation: records the client's arrival (no-show
-    check) and audits every staff join. The caller then sends what was missed."""
+    check) and audits every staff join. A supervisor joining someone else's consultation
+    reads its transcript, so a reason is required and recorded. The caller then sends
+    what was missed."""
+    if principal.is_supervisor and (
+        not isinstance(reason, str) or not reason.strip() or len(reason) > 400
+    ):
+        raise Refusal("invalid_input", field="reason")
     access = await check_access(ctx, principal, consultation_id)
     c = access.consultation
     assert c.id is not None
@@ -105,7 +117,9 @@ async def do_join(ctx: Context, principal: Principal, consultation_id: object) -
         await mark_client_present(ctx, c.id)
     if not principal.is_client:
         action = "supervisor_join" if principal.is_supervisor else "mentor_join"
-        await audit(ctx, principal, action, c.id)
+        await audit(
+            ctx, principal, action, c.id, reason.strip() if isinstance(reason, str) else None
+        )
     return access
 
 
@@ -167,7 +181,13 @@ def check_client_msg_id(value: object) -> str:
 
 
 async def do_send(
-    ctx: Context, principal: Principal, access: Access, client_msg_id: object, text: object
+    ctx: Context,
+    principal: Principal,
+    access: Access,
+    client_msg_id: object,
+    text: object,
+    *,
+    card_id: str | None = None,
 ) -> tuple[Message, bool]:
     """Store a message once per (sender, client_msg_id); returns (message, was_duplicate).
 
@@ -208,6 +228,7 @@ async def do_send(
                     client_msg_id=msg_id,
                     text=body,
                     created_at=ctx.now(),
+                    card_id=card_id,
                 )
                 s.add(message)
                 await s.flush()
@@ -217,7 +238,26 @@ async def do_send(
     else:
         raise Refusal("busy_try_again")
     await publish_message(ctx, message)
+    if access.role == "client":
+        try:
+            await raise_alerts(ctx, c, message.seq, message.text)
+        except Exception as exc:  # the message is stored and delivered whatever happens here
+            log.error("crisis check failed for consultation %s (%s)", c.id, type(exc).__name__)
     return message, False
+
+
+async def do_share(
+    ctx: Context, principal: Principal, access: Access, client_msg_id: object, entry_id: object
+) -> tuple[Message, bool]:
+    """A mentor (or a joined supervisor) shares a help-directory entry as a card."""
+    if access.role == "client":
+        raise Refusal("not_allowed")
+    entry = ctx.directory.get(entry_id) if isinstance(entry_id, str) else None
+    if entry is None:
+        raise Refusal("not_found", field="entry_id")
+    return await do_send(
+        ctx, principal, access, client_msg_id, entry["name"]["ja"], card_id=entry["id"]
+    )
 
 
 async def _existing(

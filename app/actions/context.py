@@ -9,6 +9,8 @@ from app.clock import Clock
 from app.db.engine import Database
 from app.realtime.hub import Hub
 from app.rules import ServiceRules
+from app.safety.crisis import CrisisDetector
+from app.safety.directory import HelpDirectory
 from app.security.passwords import Hasher
 from app.security.ratelimit import LoginThrottle, SlidingWindow
 from app.settings import Settings
@@ -24,6 +26,8 @@ class Context:
     throttle: LoginThrottle
     signups: SlidingWindow  # per address: a school behind one NAT still fits
     hub: Hub
+    crisis: CrisisDetector
+    directory: HelpDirectory
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -19,7 +19,7 @@ def iso(ctx: Context, value: Any) -> str | None:
 
 
 def message_event(ctx: Context, m: Message) -> dict[str, Any]:
-    return {
+    body = {
         "type": "message",
         "consultation_id": m.consultation_id,
         "seq": m.seq,
@@ -28,6 +28,9 @@ def message_event(ctx: Context, m: Message) -> dict[str, Any]:
         "client_msg_id": m.client_msg_id,
         "sent_at": iso(ctx, m.created_at),
     }
+    if m.card_id is not None:
+        body["card"] = ctx.directory.get(m.card_id)
+    return body
 
 
 async def publish_message(ctx: Context, m: Message) -> None:

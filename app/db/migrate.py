@@ -7,10 +7,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATE_LOCK = 0x5930_7151
 
 
 def alembic_config(url: str) -> Config:
@@ -25,6 +27,12 @@ async def upgrade(url: str, revision: str = "head") -> None:
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Several processes may start at once: one migrates, the others wait and
+                # then find nothing to do.
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK}
+                )
 
             def run(sync_conn: Connection) -> None:
                 cfg.attributes["connection"] = sync_conn

@@ -70,6 +70,7 @@ class Client(SQLModel, table=True):
     secret_hash: str = Field(max_length=255)
     audience: str = Field(max_length=8)
     created_at: datetime = Field(sa_column=_ts())
+    deleted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class AuthSession(SQLModel, table=True):
@@ -129,6 +130,9 @@ class Consultation(SQLModel, table=True):
     close_reason: str | None = Field(default=None, max_length=24)
     last_seq: int = Field(default=0)
     warned_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    at_risk: bool = Field(default=False)
+    # Kept when retention deletes the transcript, so statistics stay whole.
+    message_count: int | None = Field(default=None)
 
 
 class LineHold(SQLModel, table=True):
@@ -174,6 +178,7 @@ class Message(SQLModel, table=True):
     client_msg_id: str = Field(max_length=64)
     text: str = Field(max_length=2000)
     created_at: datetime = Field(sa_column=_ts())
+    card_id: str | None = Field(default=None, max_length=64)  # a shared help-directory entry
 
 
 class MentorNote(SQLModel, table=True):
@@ -201,3 +206,40 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=32)
     consultation_id: int | None = Field(default=None)
     reason: str | None = Field(default=None, max_length=400)
+
+
+class CrisisAlert(SQLModel, table=True):
+    """A crisis signal in a client's message. One open alert per consultation and category."""
+
+    __tablename__ = "crisis_alert"
+    __table_args__ = (
+        Index(
+            "uq_crisis_alert_open",
+            "consultation_id",
+            "category",
+            unique=True,
+            sqlite_where=text("acknowledged_at IS NULL"),
+            postgresql_where=text("acknowledged_at IS NULL"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("consultation.id"), nullable=False)
+    )
+    category: str = Field(max_length=24)
+    message_seq: int
+    created_at: datetime = Field(sa_column=_ts())
+    acknowledged_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    acknowledged_by: int | None = Field(default=None)
+
+
+class RefusalEvent(SQLModel, table=True):
+    """One turned-away request (no content, no client): the figure that sizes the lines."""
+
+    __tablename__ = "refusal_event"
+    __table_args__ = (Index("ix_refusal_at", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_ts())
+    action: str = Field(max_length=12)  # chat_now | booking
+    code: str = Field(max_length=24)
+    audience: str = Field(max_length=8)

@@ -34,11 +34,34 @@ class PgBridge(Bridge):
         self._listener: asyncpg.Connection | None = None
         self._pool: asyncpg.Pool | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._watchdog: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=4)
+        await self._listen()
+        self._watchdog = asyncio.get_running_loop().create_task(self._keep_listening())
+
+    async def _listen(self) -> None:
         self._listener = await asyncpg.connect(self.dsn)
         await self._listener.add_listener(CHANNEL, self._on_notify)
+
+    async def _keep_listening(self, every: float = 2.0) -> None:
+        """Reopen LISTEN after the database restarts or drops the connection. Messages missed
+        meanwhile reach clients through the seq gap filling of their next message or resume."""
+        while True:
+            await asyncio.sleep(every)
+            listener = self._listener
+            if listener is not None and not listener.is_closed():
+                continue
+            try:
+                await self._listen()
+                log.warning("event bridge: LISTEN reconnected")
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("event bridge: reconnect failed (%s)", type(exc).__name__)
+
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None and not self._listener.is_closed()
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
@@ -58,6 +81,8 @@ class PgBridge(Bridge):
         await self._pool.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
 
     async def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         if self._listener is not None:
             await self._listener.close()
         if self._pool is not None:

@@ -86,6 +86,7 @@ def staff_consultation(
         "client": {"id": c.client_id, "nickname": cl.nickname, "audience": cl.audience},
         "client_joined_at": iso(c.client_joined_at, rules),
         "close_reason": c.close_reason,
+        "at_risk": c.at_risk,
     }
 
 

@@ -27,12 +27,14 @@ from app.actions.chat import (
     do_end,
     do_join,
     do_send,
+    do_share,
     mark_client_present,
     messages_after,
     shown_name,
 )
 from app.actions.events import message_event, publish_to_consultation
 from app.actions.inputs import check_id
+from app.db.tables import Message
 from app.errors import Refusal
 from app.realtime.hub import (
     SUPERVISORS,
@@ -251,7 +253,7 @@ class Connection:
             return
         kind = data["type"]
         handler = getattr(self, f"_on_{kind}", None) if kind in HANDLED else None
-        ref = data.get("client_msg_id", kind) if kind == "send" else kind
+        ref = data.get("client_msg_id", kind) if kind in ("send", "share") else kind
         if not isinstance(ref, str):
             ref = kind
         if handler is None:
@@ -261,8 +263,8 @@ class Connection:
             await handler(data)
         except Refusal as refusal:
             self._error(refusal, ref, data.get("consultation_id"))
-        except Exception:
-            log.exception("websocket handler %s failed", kind)
+        except Exception as exc:  # type only: a traceback could carry a child's words
+            log.error("websocket handler %s failed (%s)", kind, type(exc).__name__)
             self._error(Refusal("internal_error"), ref, data.get("consultation_id"))
 
     def _joined(self, data: dict[str, Any]) -> Access:
@@ -296,7 +298,9 @@ class Connection:
 
     async def _on_join(self, data: dict[str, Any]) -> None:
         last_seq = check_last_seq(data.get("last_seq"))
-        access = await do_join(self.ctx, self.principal, data.get("consultation_id"))
+        access = await do_join(
+            self.ctx, self.principal, data.get("consultation_id"), data.get("reason")
+        )
         c = access.consultation
         assert c.id is not None
         first_time = c.id not in self.joined
@@ -345,6 +349,9 @@ class Connection:
         message, duplicate = await do_send(
             self.ctx, self.principal, access, data.get("client_msg_id"), data.get("text")
         )
+        self._ack(message, duplicate)
+
+    def _ack(self, message: Message, duplicate: bool) -> None:
         self.sub.offer(
             {
                 "type": "ack",
@@ -355,6 +362,15 @@ class Connection:
                 "duplicate": duplicate,
             }
         )
+
+    async def _on_share(self, data: dict[str, Any]) -> None:
+        access = self._joined(data)
+        if not self.rate.hit(self.sub.key):
+            raise Refusal("rate_limited")
+        message, duplicate = await do_share(
+            self.ctx, self.principal, access, data.get("client_msg_id"), data.get("entry_id")
+        )
+        self._ack(message, duplicate)
 
     async def _on_typing(self, data: dict[str, Any]) -> None:
         access = self._joined(data)
@@ -393,5 +409,5 @@ class Connection:
         )
 
 
-HANDLED = {"ping", "join", "leave", "send", "typing", "end", "call_supervisor"}
+HANDLED = {"ping", "join", "leave", "send", "share", "typing", "end", "call_supervisor"}
 ROUTES = [WebSocketRoute("/ws", endpoint)]

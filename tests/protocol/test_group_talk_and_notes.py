@@ -35,7 +35,9 @@ async def test_mentor_calls_headquarters_who_joins_and_leaves(live: Live) -> Non
         called = await boss.expect("supervisor_called")
         assert called["consultation_id"] == cid and called["mentor"]["display_name"] == "さくら"
 
-        await boss.send(type="join", consultation_id=cid)
+        await boss.send(type="join", consultation_id=cid)  # reading needs a reason
+        assert (await boss.expect("error"))["field"] == "reason"
+        await boss.send(type="join", consultation_id=cid, reason="mentor asked for help")
         assert (await boss.expect("joined"))["you"] == {"role": "supervisor"}
         for side in (child, mentor):
             seen = await side.expect("presence", state="joined")

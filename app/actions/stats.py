@@ -1,0 +1,213 @@
+"""Statistics for headquarters: what happened per day and per slot, and who was turned away.
+
+Counts only: no text, no nicknames. Refusals are recorded as they happen (refusal_event),
+because "how many were turned away because every line was busy" is the figure that decides
+how many lines to add.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from app.actions.context import Context, Principal
+from app.actions.inputs import check_day
+from app.actions.staff import require_staff
+from app.db.tables import Client, Consultation, Mentor, RefusalEvent
+from app.errors import Refusal
+from app.rules import at_local, local_day, slot_starts, to_local
+
+log = logging.getLogger("yorisoi.stats")
+MAX_DAYS = 92
+# Refusals worth counting: the service could not take someone (not typos or auth errors).
+COUNTED = {
+    "no_free_line",
+    "mentor_busy",
+    "slot_taken",
+    "outside_hours",
+    "mentor_off_shift",
+    "limit_reached",
+    "client_busy",
+    "too_far_ahead",
+    "in_the_past",
+    "busy_try_again",
+}
+
+
+async def record_refusal(ctx: Context, action: str, code: str, audience: str) -> None:
+    if code not in COUNTED:
+        return
+    try:
+        async with ctx.db.write() as s:
+            s.add(RefusalEvent(at=ctx.now(), action=action, code=code, audience=audience))
+    except Exception as exc:  # statistics must never turn a refusal into a 500
+        log.error("could not record a refusal (%s)", type(exc).__name__)
+
+
+@dataclass
+class DayStats:
+    day: date
+    consultations: int = 0
+    walk_in: int = 0
+    booked: int = 0
+    no_show: int = 0
+    by_kind: Counter[str] = field(default_factory=Counter)
+    by_audience: Counter[str] = field(default_factory=Counter)
+    line_minutes: float = 0.0
+    capacity_minutes: float = 0.0
+    refusals: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def no_show_rate(self) -> float | None:
+        return round(self.no_show / self.booked, 3) if self.booked else None
+
+    @property
+    def utilisation(self) -> float:
+        return round(self.line_minutes / self.capacity_minutes, 3) if self.capacity_minutes else 0.0
+
+
+def _slot_label(instant: datetime, ctx: Context) -> str:
+    local = to_local(instant, ctx.rules)
+    minute = 0 if local.minute < 30 else 30
+    return f"{local.hour:02d}:{minute:02d}"
+
+
+async def statistics(
+    ctx: Context, principal: Principal | None, *, first: object = None, last: object = None
+) -> dict[str, Any]:
+    require_staff(principal, supervisor=True)
+    today = local_day(ctx.now(), ctx.rules)
+    end_day = check_day(last) if last not in (None, "") else today
+    start_day = check_day(first) if first not in (None, "") else end_day - timedelta(days=6)
+    if start_day > end_day or (end_day - start_day).days >= MAX_DAYS:
+        raise Refusal("invalid_input", field="from")
+    rules = ctx.rules
+    start = at_local(start_day, time(0), rules)
+    end = at_local(end_day + timedelta(days=1), time(0), rules)
+    async with ctx.db.read() as s:
+        rows = (
+            await s.execute(
+                select(Consultation, col(Mentor.kind), col(Client.audience))
+                .join(Mentor, col(Mentor.id) == Consultation.mentor_id)
+                .join(Client, col(Client.id) == Consultation.client_id)
+                .where(
+                    col(Consultation.starts_at) >= start,
+                    col(Consultation.starts_at) < end,
+                    col(Consultation.status) != "cancelled",
+                )
+            )
+        ).all()
+        refusals = (
+            (
+                await s.execute(
+                    select(RefusalEvent).where(
+                        col(RefusalEvent.at) >= start, col(RefusalEvent.at) < end
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    days = {
+        start_day + timedelta(days=i): DayStats(start_day + timedelta(days=i))
+        for i in range((end_day - start_day).days + 1)
+    }
+    open_minutes = (
+        datetime.combine(start_day, rules.close_time) - datetime.combine(start_day, rules.open_time)
+    ).total_seconds() / 60
+    for d in days.values():
+        d.capacity_minutes = open_minutes * rules.lines
+    slots: dict[str, Counter[str]] = defaultdict(Counter)
+    for label in (_slot_label(t, ctx) for t in slot_starts(start_day, rules)):
+        slots[label]  # noqa: B018 - every slot appears, even an empty one
+    for consultation, kind, audience in rows:
+        d = days[local_day(consultation.starts_at, rules)]
+        label = _slot_label(consultation.starts_at, ctx)
+        if consultation.status == "no_show":
+            d.no_show += 1
+            d.booked += 1
+            slots[label]["no_show"] += 1
+            continue
+        if consultation.status == "booked":
+            continue  # still in the future
+        d.consultations += 1
+        d.walk_in += consultation.mode == "walk_in"
+        d.booked += consultation.mode == "booked"
+        d.by_kind[kind] += 1
+        d.by_audience[audience] += 1
+        slots[label][consultation.mode] += 1
+        began = consultation.opened_at or consultation.starts_at
+        ended = consultation.closed_at or min(consultation.ends_at, ctx.now())
+        d.line_minutes += max(0.0, (ended - began).total_seconds() / 60)
+    for event in refusals:
+        day = local_day(event.at, rules)
+        if day in days:
+            days[day].refusals[event.code] += 1
+            slots[_slot_label(event.at, ctx)][f"refused_{event.code}"] += 1
+    return {
+        "from": start_day.isoformat(),
+        "to": end_day.isoformat(),
+        "lines": rules.lines,
+        "days": [
+            {
+                "date": d.day.isoformat(),
+                "consultations": d.consultations,
+                "walk_in": d.walk_in,
+                "booked": d.booked,
+                "no_show": d.no_show,
+                "no_show_rate": d.no_show_rate,
+                "by_kind": dict(d.by_kind),
+                "by_audience": dict(d.by_audience),
+                "utilisation": d.utilisation,
+                "refusals": dict(d.refusals),
+            }
+            for d in days.values()
+        ],
+        "slots": [{"slot": label, **dict(counts)} for label, counts in sorted(slots.items())],
+    }
+
+
+CSV_COLUMNS = [
+    "date",
+    "consultations",
+    "walk_in",
+    "booked",
+    "no_show",
+    "no_show_rate",
+    "utilisation",
+    "refused_no_free_line",
+    "refused_total",
+]
+
+
+def as_csv(stats: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    kinds = sorted({k for d in stats["days"] for k in d["by_kind"]})
+    writer.writerow(CSV_COLUMNS + [f"kind_{k}" for k in kinds] + ["child", "parent"])
+    for d in stats["days"]:
+        writer.writerow(
+            [
+                d["date"],
+                d["consultations"],
+                d["walk_in"],
+                d["booked"],
+                d["no_show"],
+                "" if d["no_show_rate"] is None else d["no_show_rate"],
+                d["utilisation"],
+                d["refusals"].get("no_free_line", 0),
+                sum(d["refusals"].values()),
+                *[d["by_kind"].get(k, 0) for k in kinds],
+                d["by_audience"].get("child", 0),
+                d["by_audience"].get("parent", 0),
+            ]
+        )
+    return out.getvalue()
