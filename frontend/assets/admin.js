@@ -1,0 +1,282 @@
+// /admin/: live line use, per-slot use by day, open consultations (no content unless joined),
+// group talk (join/leave), calls for help, the roster and the service settings (read-only).
+
+import { api } from "./api.js";
+import { ChatView } from "./chatview.js";
+import { $, busy, h, showError } from "./dom.js";
+import { applyTexts, bindText, pick, plain, t } from "./i18n.js";
+import { addDays, clockNow, dayLabel, dayOf, hhmm, minutesSince, when } from "./time.js";
+import { POLL_SECONDS, startStaffFace, stateOf } from "./staff.js";
+
+const st = { socket: null, service: null, day: null, open: [], chat: null, joinedId: null, mentors: [] };
+
+startStaffFace({
+  role: "supervisor",
+  onReady: async (account, socket, service) => {
+    st.socket = socket;
+    st.service = service;
+    st.day = service.today;
+    socket.addEventListener("supervisor_called", (e) => {
+      addAlert(e.detail);
+      refresh();
+    });
+    socket.addEventListener("consultation", () => refresh());
+    socket.addEventListener("alert", (e) => addCrisisAlert(e.detail.alert));
+    $("#refresh").addEventListener("click", (e) => busy(e.currentTarget, refresh));
+    $("#line-day").addEventListener("change", (e) => {
+      st.day = e.currentTarget.value;
+      refreshLines();
+    });
+    document.addEventListener("langchange", () => {
+      paintDays();
+      paintOpen();
+      paintRoster();
+      paintCapacity();
+      refreshLines();
+    });
+    paintDays();
+    paintCapacity();
+    loadAlerts();
+    setInterval(refresh, POLL_SECONDS * 1000);
+    await refresh();
+  },
+});
+
+async function refresh() {
+  await Promise.all([refreshLines(), refreshOpen(), refreshRoster()]);
+}
+
+function paintDays() {
+  const select = $("#line-day");
+  select.textContent = "";
+  for (let i = 0; i <= st.service.horizon_days; i += 1) {
+    const day = addDays(st.service.today, i);
+    select.append(h("option", { value: day, selected: day === st.day }, dayLabel(day)));
+  }
+}
+
+async function refreshLines() {
+  try {
+    const today = await api.lineUse(st.service.today);
+    const lines = today.lines;
+    bindText($("#busy-now"), "admin.busy_now", { busy: today.busy_now, lines });
+    $("#busy-now").dataset.busy = String(today.busy_now);
+    const meter = $("#busy-meter");
+    meter.textContent = "";
+    for (let i = 0; i < lines; i += 1) meter.append(h("span", { class: i < today.busy_now ? "on" : "off" }));
+    const data = st.day === st.service.today ? today : await api.lineUse(st.day);
+    const rows = $("#slot-rows");
+    rows.textContent = "";
+    for (const slot of data.slots) {
+      const pct = Math.round((100 * slot.used) / (slot.capacity || 1));
+      const bar = h("span", { class: `bar${slot.used >= slot.capacity ? " full" : ""}` });
+      bar.style.width = `${pct}%`;
+      rows.append(
+        h("tr", { "data-start": slot.start },
+          h("th", { scope: "row" }, hhmm(slot.start)),
+          h("td", {},
+            h("span", { class: "bar-track" }, bar),
+            h("span", { class: "bar-num" }, `${slot.used} / ${slot.capacity}`, slot.used >= slot.capacity ? ` (${plain(t("admin.slot_full"))})` : ""))),
+      );
+    }
+    stamp();
+    showError($("#page-error"), null);
+  } catch (err) {
+    if (err.status === 401) location.reload();
+    showError($("#page-error"), err);
+  }
+}
+
+function stamp() {
+  bindText($("#refresh"), "refresh");
+  $("#refresh").title = plain(t("updated_at", { time: clockNow() }));
+}
+
+async function refreshOpen() {
+  try {
+    const data = await api.staffConsultations(st.service.today);
+    st.open = data.consultations.filter((c) => c.status === "open");
+    paintOpen();
+  } catch (err) {
+    showError($("#page-error"), err);
+  }
+}
+
+function paintOpen() {
+  const rows = $("#open-rows");
+  rows.textContent = "";
+  if (!st.open.length) {
+    rows.append(h("tr", {}, bindText(h("td", { colspan: 6, class: "empty" }), "admin.open_none")));
+  }
+  for (const c of st.open) {
+    const join = bindText(h("button", { type: "button", class: "primary", onclick: () => askReason(c) }), "admin.join");
+    join.disabled = st.joinedId === c.id;
+    join.setAttribute("aria-label", `${plain(t("admin.join"))}: ${c.mentor.display_name} / ${c.client.nickname}`);
+    rows.append(
+      h("tr", { "data-consultation": c.id },
+        h("td", {}, c.mentor.display_name),
+        h("td", {}, c.client.nickname, " ", bindText(h("span", { class: "tag" }), `audience.${c.client.audience}`)),
+        h("td", {}, `${hhmm(c.opened_at || c.starts_at)}〜${hhmm(c.ends_at)}`, " ", bindText(h("span", { class: "tag" }), `mode.${c.mode}`)),
+        h("td", {}, plain(t("admin.minutes", { n: minutesSince(c.opened_at || c.starts_at) }))),
+        h("td", {}, bindText(h("span", { class: `badge st-${stateOf(c)}` }), `status.${stateOf(c)}`)),
+        h("td", {}, join)),
+    );
+  }
+}
+
+/** A supervisor's join is recorded with a reason: ask for it first. */
+function askReason(c, preset = "") {
+  $("#join-form")?.remove();
+  const input = h("input", { id: "join-reason", maxlength: 400, autocomplete: "off", value: preset });
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const form = h(
+    "form",
+    { id: "join-form", class: "panel confirm", "data-testid": "join-form" },
+    bindText(h("label", { for: "join-reason" }), "admin.reason"),
+    input,
+    error,
+    bindText(h("button", { type: "submit", class: "primary" }), "admin.join_go"),
+    bindText(h("button", { type: "button", class: "secondary", onclick: () => form.remove() }), "admin.join_cancel"),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const reason = input.value.trim();
+    if (!reason) {
+      showError(error, plain(t("admin.reason_needed")));
+      input.focus();
+      return;
+    }
+    form.remove();
+    joinGroup(c, reason);
+  });
+  $("#group-host").prepend(form);
+  input.focus();
+}
+
+function joinGroup(c, reason) {
+  leaveGroup();
+  st.joinedId = c.id;
+  st.chat = new ChatView({
+    socket: st.socket,
+    id: c.id,
+    role: "supervisor",
+    title: { key: "admin.joined_title", vars: { mentor: c.mentor.display_name, client: c.client.nickname } },
+    onLeave: leaveGroup,
+    joinExtra: { reason },
+  });
+  $("#group-host").append(st.chat.root);
+  applyTexts(st.chat.root);
+  st.chat.start();
+  st.chat.heading.tabIndex = -1;
+  st.chat.heading.focus();
+  paintOpen();
+}
+
+function leaveGroup() {
+  if (!st.chat) return;
+  st.chat.stop({ leave: true });
+  st.chat = null;
+  st.joinedId = null;
+  paintOpen();
+}
+
+function addAlert(frame) {
+  $("#alerts").hidden = false;
+  const c = st.open.find((x) => x.id === frame.consultation_id);
+  const join = bindText(h("button", { type: "button", class: "primary" }), "admin.join");
+  join.addEventListener("click", async () => {
+    if (!c) await refreshOpen();
+    const target = st.open.find((x) => x.id === frame.consultation_id) || {
+      id: frame.consultation_id, mentor: frame.mentor, client: { nickname: "" },
+    };
+    askReason(target, plain(t("admin.reason_called")));
+  });
+  const text = bindText(h("p", { class: "alert-text" }), "admin.alert", {
+    time: clockNow(), mentor: frame.mentor?.display_name || "", id: frame.consultation_id,
+  });
+  $("#alert-list").prepend(h("li", { class: "row alert" }, text, h("div", { class: "row-actions" }, join)));
+}
+
+async function refreshRoster() {
+  try {
+    st.mentors = (await api.mentors()).mentors;
+    paintRoster();
+  } catch (err) {
+    showError($("#page-error"), err);
+  }
+}
+
+function paintRoster() {
+  const rows = $("#roster-rows");
+  rows.textContent = "";
+  for (const m of st.mentors) {
+    rows.append(
+      h("tr", {},
+        h("th", { scope: "row" }, m.display_name),
+        h("td", {}, pick(m.kind.label)),
+        h("td", {}, plain(t(`audience.${m.audience}`))),
+        h("td", {}, bindText(h("span", { class: `badge badge-${m.today}` }), `today.${m.today}`)),
+        h("td", {}, m.next_free_slots.length ? (dayOf(m.next_free_slots[0]) === st.service.today ? hhmm(m.next_free_slots[0]) : when(m.next_free_slots[0])) : "—")),
+    );
+  }
+}
+
+function paintCapacity() {
+  const s = st.service;
+  const dl = $("#capacity");
+  dl.textContent = "";
+  const fact = (key, value) => dl.append(h("div", {}, bindText(h("dt"), key), h("dd", {}, value)));
+  fact("admin.cap_lines", String(s.lines));
+  fact("admin.cap_hours", plain(t("admin.cap_hours_value", { open: s.open_time, close: s.close_time, last: s.last_start })));
+  fact("admin.cap_session", plain(t("admin.minutes", { n: s.session_minutes })));
+  fact("admin.cap_horizon", plain(t("admin.cap_horizon_value", { n: s.horizon_days })));
+  fact("admin.cap_max", String(s.max_bookings));
+}
+
+// --- crisis alerts ------------------------------------------------------------------
+
+async function loadAlerts() {
+  try {
+    const data = await api.alerts();
+    for (const alert of data.alerts) addCrisisAlert(alert);
+  } catch (err) {
+    showError($("#page-error"), err);
+  }
+}
+
+function addCrisisAlert(alert) {
+  if (!alert || document.querySelector(`[data-alert="${alert.id}"]`)) return;
+  $("#alerts").hidden = false;
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const join = bindText(h("button", { type: "button", class: "primary" }), "admin.join");
+  join.addEventListener("click", async () => {
+    await refreshOpen();
+    const target = st.open.find((x) => x.id === alert.consultation_id) || {
+      id: alert.consultation_id, mentor: alert.mentor || { display_name: "" }, client: { nickname: "" },
+    };
+    askReason(target, plain(t("admin.reason_alert")));
+  });
+  const ack = bindText(h("button", { type: "button", class: "secondary" }), "admin.ack");
+  const item = h(
+    "li",
+    { class: "row alert crisis", "data-alert": alert.id },
+    bindText(h("p", { class: "alert-text" }), "admin.crisis", {
+      time: hhmm(alert.created_at),
+      category: plain(t(`risk.${alert.category}`)),
+      mentor: alert.mentor?.display_name || "",
+      id: alert.consultation_id,
+    }),
+    h("div", { class: "row-actions" }, join, ack),
+    error,
+  );
+  ack.addEventListener("click", async () => {
+    try {
+      await busy(ack, () => api.ackAlert(alert.id));
+      item.remove();
+      if (!$("#alert-list").children.length) $("#alerts").hidden = true;
+    } catch (err) {
+      showError(error, err);
+    }
+  });
+  $("#alert-list").prepend(item);
+}

@@ -1,0 +1,374 @@
+// The chat screen, the same on every side: messages in seq order, pending -> sent,
+// connection state, typing, presence, the 5-minute notice and the closed state.
+
+import { bindText, pick, plain, t } from "./i18n.js";
+import { h } from "./dom.js";
+import { hhmm, minutesUntil } from "./time.js";
+
+const CLOSED = new Set(["closed", "no_show", "cancelled"]);
+const FINAL_ERRORS = new Set(["message_too_long", "consultation_closed", "not_open_yet", "not_found", "not_allowed", "invalid_input"]);
+
+export class ChatView {
+  /**
+   * socket: ChatSocket; id: consultation id; role: client | mentor | supervisor;
+   * title: heading text; onLeave(): called by the back / leave button.
+   */
+  constructor({ socket, id, role, title, onLeave, extraActions = [], joinExtra = {} }) {
+    this.socket = socket;
+    this.joinExtra = joinExtra;
+    this.id = id;
+    this.role = role;
+    this.onLeave = onLeave;
+    this.status = null;
+    this.endsAt = null;
+    this.lastTyping = 0;
+    this.listeners = [];
+    this.build(title, extraActions);
+  }
+
+  build(title, extraActions) {
+    const inputId = `chat-input-${this.id}`;
+    this.conn = h("p", { class: "conn", role: "status", "data-testid": "connection" });
+    this.timeInfo = h("p", { class: "chat-time" });
+    this.warning = h("p", { class: "notice notice-warn", role: "alert", hidden: true, "data-testid": "warning" });
+    this.list = h("ol", { class: "messages", "aria-live": "polite", "data-testid": "messages" });
+    this.typingLine = h("p", { class: "typing", "aria-live": "polite" });
+    this.errorBox = h("p", { class: "error", role: "alert", hidden: true });
+    this.closedBox = h("div", { class: "closed", role: "status", hidden: true, "data-testid": "closed" });
+    this.waitBox = h("p", { class: "notice", role: "status", hidden: true, "data-testid": "waiting" });
+    this.input = h("textarea", { id: inputId, rows: 2, maxlength: 2000, autocomplete: "off" });
+    this.sendButton = h("button", { type: "submit", class: "primary" });
+    bindText(this.sendButton, "chat.send");
+    const label = bindText(h("label", { for: inputId, class: "visually-hidden" }), "chat.input_label");
+    this.input.dataset.tAttr = "placeholder:chat.placeholder";
+    this.input.setAttribute("placeholder", plain(t("chat.placeholder")));
+    this.form = h("form", { class: "composer", onsubmit: (e) => this.submit(e) }, label, this.input, this.sendButton);
+    this.input.addEventListener("input", () => this.typed());
+    this.input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) this.submit(e);
+    });
+
+    this.endButton = bindText(h("button", { type: "button", class: "secondary", onclick: () => this.askEnd() }), "chat.end");
+    this.endConfirm = h(
+      "div",
+      { class: "confirm", hidden: true },
+      bindText(h("p"), "chat.end_confirm"),
+      bindText(h("button", { type: "button", class: "danger", onclick: () => this.end() }), "chat.end_yes"),
+      bindText(h("button", { type: "button", class: "secondary", onclick: () => this.cancelEnd() }), "chat.end_no"),
+    );
+    this.actions = h("div", { class: "chat-actions" }, ...extraActions);
+    if (this.role !== "supervisor") this.actions.append(this.endButton);
+    if (this.onLeave) {
+      this.actions.append(
+        bindText(h("button", { type: "button", class: "secondary", onclick: () => this.onLeave() }),
+          this.role === "supervisor" ? "chat.leave_group" : "chat.back"),
+      );
+    }
+    // title: a plain string, or {key, vars} to follow language changes.
+    this.heading = h("h2", { class: "chat-title", id: `chat-title-${this.id}` });
+    if (typeof title === "string") this.heading.textContent = title;
+    else bindText(this.heading, title.key, title.vars);
+    this.root = h(
+      "section",
+      { class: "chat", "aria-labelledby": this.heading.id, "data-testid": "chat" },
+      h("div", { class: "chat-head" }, this.heading, this.conn, this.timeInfo),
+      this.warning,
+      this.waitBox,
+      this.list,
+      this.typingLine,
+      this.closedBox,
+      this.errorBox,
+      this.form,
+      this.actions,
+      this.endConfirm,
+    );
+  }
+
+  /** Attach to the socket and join. */
+  start() {
+    const on = (type, fn) => {
+      const handler = (e) => fn(e.detail);
+      this.socket.addEventListener(type, handler);
+      this.listeners.push([type, handler]);
+    };
+    on("state", ({ state }) => this.paintConn(state));
+    on("joined", (f) => f.consultation?.id === this.id && this.onJoined(f));
+    on("message", (f) => f.consultation_id === this.id && this.onMessage(f));
+    on("ack", (f) => f.consultation_id === this.id && this.onAck(f));
+    on("typing", (f) => f.consultation_id === this.id && this.onTyping(f));
+    on("presence", (f) => f.consultation_id === this.id && this.onPresence(f));
+    on("consultation", (f) => f.consultation_id === this.id && this.onConsultation(f));
+    on("error", (f) => this.onError(f));
+    on("help_card", (f) => f.consultation_id === this.id && this.onHelpCard(f));
+    on("at_risk", (f) => f.consultation_id === this.id && this.onAtRisk(f));
+    for (const item of this.socket.pending(this.id)) this.addPending(item);
+    this.paintConn(this.socket.state);
+    this.socket.join(this.id, this.joinExtra);
+    this.tick = setInterval(() => this.checkTime(), 15000);
+    return this;
+  }
+
+  stop({ leave = true } = {}) {
+    for (const [type, handler] of this.listeners) this.socket.removeEventListener(type, handler);
+    this.listeners = [];
+    clearInterval(this.tick);
+    if (leave) this.socket.leave(this.id);
+    this.root.remove();
+  }
+
+  paintConn(state) {
+    const key = {
+      idle: "chat.conn.connecting",
+      connecting: "chat.conn.connecting",
+      open: "chat.conn.open",
+      reconnecting: "chat.conn.reconnecting",
+      signed_out: "chat.conn.signed_out",
+      stopped: "chat.conn.stopped",
+    }[state] || "chat.conn.connecting";
+    this.conn.dataset.state = state;
+    bindText(this.conn, key);
+  }
+
+  setStatus(status, { reason = null, startsAt = null, endsAt = null } = {}) {
+    this.status = status;
+    if (endsAt) this.endsAt = endsAt;
+    const closed = CLOSED.has(status);
+    const waiting = status === "booked";
+    this.input.disabled = closed || waiting;
+    this.sendButton.disabled = closed || waiting;
+    this.endButton.hidden = closed || waiting;
+    this.form.hidden = closed;
+    this.waitBox.hidden = !waiting;
+    if (waiting && startsAt) bindText(this.waitBox, "chat.waiting", { time: hhmm(startsAt) });
+    if (this.endsAt && !closed) bindText(this.timeInfo, "chat.until", { time: hhmm(this.endsAt) });
+    if (closed) {
+      this.timeInfo.textContent = "";
+      this.warning.hidden = true;
+      this.typingLine.textContent = "";
+      this.endConfirm.hidden = true;
+      this.closedBox.hidden = false;
+      this.closedBox.textContent = "";
+      const key = status === "no_show" ? "chat.closed.no_show" : `chat.closed.${reason || "other"}`;
+      this.closedBox.append(bindText(h("p", { class: "closed-title" }), "chat.closed"), bindText(h("p"), t(key) === key ? "chat.closed.other" : key));
+      if (this.role === "client") this.closedBox.append(bindText(h("p"), "chat.closed.again"));
+    }
+    this.checkTime();
+  }
+
+  checkTime() {
+    if (this.status !== "open" || !this.endsAt) return;
+    const left = minutesUntil(this.endsAt);
+    if (left <= 5 && left >= 0) this.showWarning();
+  }
+
+  showWarning() {
+    if (!this.warning.hidden) return;
+    bindText(this.warning, "chat.warning", { time: hhmm(this.endsAt) });
+    this.warning.hidden = false;
+  }
+
+  onJoined(frame) {
+    const c = frame.consultation;
+    this.errorBox.hidden = true;
+    this.setStatus(c.status, { reason: c.close_reason, startsAt: c.starts_at, endsAt: c.ends_at });
+  }
+
+  onConsultation(frame) {
+    if (frame.event === "warning") {
+      if (frame.ends_at) this.endsAt = frame.ends_at;
+      this.showWarning();
+      return;
+    }
+    this.setStatus(frame.status, { reason: frame.reason, endsAt: frame.ends_at });
+  }
+
+  /** Insert an <li> among the messages in seq order (pending ones stay last). */
+  place(li, seq) {
+    li.dataset.seq = String(seq);
+    const after = [...this.list.children].find(
+      (el) => el !== li && (el.classList.contains("pending") || (el.dataset.seq && Number(el.dataset.seq) > seq)),
+    );
+    this.list.insertBefore(li, after || null);
+  }
+
+  bubble({ mine, role, name, text, at }) {
+    const who = h("span", { class: "who" });
+    if (mine) bindText(who, "chat.me");
+    else if (name) who.textContent = name;
+    else bindText(who, `chat.role.${role}`);
+    const li = h(
+      "li",
+      { class: `msg ${mine ? "mine" : "theirs"} role-${role}` },
+      who,
+      h("p", { class: "text" }, text),
+      h("span", { class: "meta" }, h("time", {}, at ? hhmm(at) : ""), h("span", { class: "state" })),
+    );
+    return li;
+  }
+
+  setMsgState(li, state) {
+    li.classList.remove("pending", "sent", "failed");
+    li.classList.add(state);
+    bindText(li.querySelector(".state"), `chat.state.${state}`);
+  }
+
+  addPending(item) {
+    const li = this.bubble({ mine: true, role: this.role, text: item.text });
+    li.dataset.cmid = item.client_msg_id;
+    this.setMsgState(li, "pending");
+    this.list.append(li);
+    this.scroll();
+  }
+
+  findPending(cmid) {
+    return [...this.list.querySelectorAll("li.msg")].find((el) => el.dataset.cmid === cmid);
+  }
+
+  /** Whether a stored message is mine (sent from this or another of my tabs). */
+  isMine(frame) {
+    if (frame.client_msg_id && this.findPending(frame.client_msg_id)) return true;
+    const role = frame.sender?.role;
+    if (this.role !== "supervisor") return role === this.role;
+    const me = this.socket.account?.display_name;
+    return role === "supervisor" && Boolean(me) && frame.sender?.name === me;
+  }
+
+  onMessage(frame) {
+    const mine = this.isMine(frame);
+    let li = mine && frame.client_msg_id ? this.findPending(frame.client_msg_id) : null;
+    if (li) {
+      li.querySelector("time").textContent = hhmm(frame.sent_at);
+    } else {
+      li = this.bubble({ mine, role: frame.sender?.role, name: frame.sender?.name, text: frame.text, at: frame.sent_at });
+      if (frame.card) li.append(this.card(frame.card));
+    }
+    if (mine) this.setMsgState(li, "sent");
+    this.place(li, frame.seq);
+    if (!mine) this.typingLine.textContent = "";
+    this.scroll();
+  }
+
+  card(card) {
+    const title = pick(card.title) || card.title || "";
+    const body = pick(card.body) || card.text || "";
+    return h("div", { class: "card-share" }, h("strong", {}, title), body ? h("p", {}, body) : null,
+      card.url ? h("a", { href: card.url, rel: "noopener" }, card.url) : null);
+  }
+
+  onAck(frame) {
+    const li = this.findPending(frame.client_msg_id);
+    if (!li) return;
+    li.querySelector("time").textContent = hhmm(frame.sent_at);
+    this.setMsgState(li, "sent");
+    this.place(li, frame.seq);
+  }
+
+  onTyping(frame) {
+    if (frame.role === this.role && this.role !== "supervisor") return;
+    bindText(this.typingLine, "chat.typing", { name: frame.name || t(`chat.role.${frame.role}`) });
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => {
+      this.typingLine.textContent = "";
+    }, 4000);
+  }
+
+  onPresence(frame) {
+    if (frame.role === this.role && this.role !== "supervisor") return;
+    const name = frame.name || t(`chat.role.${frame.role}`);
+    const key = frame.role === "supervisor" ? `chat.presence.supervisor_${frame.state}` : `chat.presence.${frame.state}`;
+    const li = h("li", { class: "presence" });
+    bindText(li, key, { name });
+    // Presence notes sit after the last stored message, before pending ones.
+    const firstPending = this.list.querySelector("li.pending");
+    this.list.insertBefore(li, firstPending);
+    this.scroll();
+  }
+
+  onError(frame) {
+    if (frame.consultation_id && frame.consultation_id !== this.id) return;
+    const li = frame.ref ? this.findPending(frame.ref) : null;
+    if (li) {
+      this.setMsgState(li, "failed");
+      li.querySelector(".retry")?.remove();
+      if (FINAL_ERRORS.has(frame.code)) {
+        this.socket.discard(frame.ref);
+      } else {
+        const retry = bindText(h("button", { type: "button", class: "retry link", onclick: () => {
+          retry.remove();
+          this.setMsgState(li, "pending");
+          this.socket.resend(frame.ref);
+        } }), "chat.retry");
+        li.append(retry);
+      }
+      li.append(h("span", { class: "err-why" }, pick(frame.message)));
+      return;
+    }
+    if (frame.consultation_id === this.id || ["join", "end", "call_supervisor", "leave"].includes(frame.ref)) {
+      this.errorBox.textContent = pick(frame.message);
+      this.errorBox.hidden = false;
+      if (frame.code === "consultation_closed") this.setStatus("closed");
+    }
+  }
+
+  /** Emergency contacts shown beside the chat (the chat goes on). */
+  onHelpCard(frame) {
+    this.root.querySelector(".help-card")?.remove();
+    const list = h("ul", { class: "contacts" });
+    for (const c of frame.contacts || []) {
+      const tel = c.contact?.tel;
+      const label = [h("span", {}, pick(c.name)), tel ? h("strong", {}, tel) : null];
+      list.append(h("li", {}, tel ? h("a", { href: `tel:${tel.replace(/[^0-9+]/g, "")}` }, ...label) : h("span", {}, ...label)));
+    }
+    // Open at first; the person can fold it away and keep talking.
+    const card = h("details", { class: "help-card notice", open: true, role: "status", "data-testid": "help-card" },
+      bindText(h("summary", { class: "closed-title" }), "chat.help_card"), list);
+    this.root.insertBefore(card, this.form);
+  }
+
+  onAtRisk(frame) {
+    const names = (frame.categories || []).map((c) => plain(t(`risk.${c}`))).join("・");
+    const box = this.root.querySelector(".risk") || h("p", { class: "risk error", role: "alert", "data-testid": "at-risk" });
+    bindText(box, "chat.at_risk", { categories: names });
+    this.root.insertBefore(box, this.warning);
+  }
+
+  submit(event) {
+    event.preventDefault();
+    const text = this.input.value.trim();
+    if (!text || this.input.disabled) return;
+    const item = this.socket.send(this.id, text);
+    this.addPending(item);
+    this.input.value = "";
+    this.input.focus();
+  }
+
+  typed() {
+    const now = Date.now();
+    if (now - this.lastTyping > 3000) {
+      this.lastTyping = now;
+      this.socket.typing(this.id);
+    }
+  }
+
+  askEnd() {
+    this.endConfirm.hidden = false;
+    this.endConfirm.querySelector("button.danger").focus();
+  }
+
+  cancelEnd() {
+    this.endConfirm.hidden = true;
+    this.endButton.focus();
+  }
+
+  end() {
+    this.endConfirm.hidden = true;
+    if (!this.socket.end(this.id)) {
+      bindText(this.errorBox, "chat.offline_action");
+      this.errorBox.hidden = false;
+    }
+  }
+
+  scroll() {
+    this.list.scrollTop = this.list.scrollHeight;
+  }
+}

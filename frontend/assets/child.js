@@ -1,0 +1,7 @@
+// /child/: the client face in easy Japanese.
+import { startClientFace } from "./client.js";
+import { CHAT, CHAT_CHILD } from "./texts/chat.js";
+import { CLIENT, CLIENT_CHILD } from "./texts/client.js";
+import { COMMON } from "./texts/common.js";
+
+startClientFace({ audience: "child", texts: [COMMON, CLIENT, CHAT, CLIENT_CHILD, CHAT_CHILD] });

@@ -1,0 +1,184 @@
+// /mentor/: today's and upcoming consultations (live), the chat with the client's earlier
+// consultations and my private notes beside it, end, and "call headquarters".
+
+import { api } from "./api.js";
+import { ChatView } from "./chatview.js";
+import { $, busy, errorText, h, showError } from "./dom.js";
+import { applyTexts, bindText, plain, t } from "./i18n.js";
+import { addDays, clockNow, dayLabel, hhmm, when } from "./time.js";
+import { POLL_SECONDS, startStaffFace, stateOf } from "./staff.js";
+
+const UPCOMING_DAYS = 7;
+const st = { socket: null, service: null, today: [], chat: null, current: null, savedNote: "" };
+
+startStaffFace({
+  role: "mentor",
+  onReady: async (account, socket, service) => {
+    st.socket = socket;
+    st.service = service;
+    socket.addEventListener("consultation", () => refresh());
+    socket.addEventListener("at_risk", () => refresh());
+    socket.addEventListener("state", (e) => {
+      if (e.detail.state === "open") refresh();
+    });
+    $("#refresh").addEventListener("click", (e) => busy(e.currentTarget, refresh));
+    $("#note-save").addEventListener("click", (e) => busy(e.currentTarget, saveNote));
+    $("#note-text").addEventListener("input", () => {
+      if ($("#note-text").value !== st.savedNote) bindText($("#note-status"), "mentor.note_unsaved");
+    });
+    document.addEventListener("langchange", () => paintLists());
+    setInterval(refresh, POLL_SECONDS * 1000);
+    await refresh();
+  },
+});
+
+let upcoming = [];
+
+async function refresh() {
+  try {
+    const today = st.service.today;
+    const days = [today, ...Array.from({ length: UPCOMING_DAYS }, (_, i) => addDays(today, i + 1))];
+    const results = await Promise.all(days.map((d) => api.staffConsultations(d)));
+    st.today = results[0].consultations;
+    upcoming = results.slice(1).flatMap((r) => r.consultations).filter((c) => c.status === "booked");
+    paintLists();
+    showError($("#page-error"), null);
+  } catch (err) {
+    if (err.status === 401) location.reload();
+    showError($("#page-error"), err);
+  }
+}
+
+function statusBadge(c) {
+  const s = stateOf(c);
+  return bindText(h("span", { class: `badge st-${s}`, "data-testid": "state" }), `status.${s}`);
+}
+
+function item(c, { showDay = false } = {}) {
+  const open = h("button", { type: "button", class: "primary", onclick: () => openConsultation(c) });
+  bindText(open, "mentor.open");
+  open.setAttribute("aria-label", `${plain(t("mentor.open"))}: ${c.client.nickname} ${hhmm(c.starts_at)}`);
+  return h(
+    "li",
+    { class: `citem st-${stateOf(c)}${st.current === c.id ? " current" : ""}`, "data-consultation": c.id },
+    h("p", { class: "when" }, showDay ? when(c.starts_at) : `${hhmm(c.starts_at)}〜${hhmm(c.ends_at)}`),
+    h("p", { class: "who" }, c.client.nickname, " ", bindText(h("span", { class: "tag" }), `audience.${c.client.audience}`), " ", bindText(h("span", { class: "tag" }), `mode.${c.mode}`)),
+    statusBadge(c),
+    c.at_risk ? bindText(h("span", { class: "badge risk-badge", "data-testid": "risk" }), "mentor.at_risk") : null,
+    ["booked", "waiting", "in_progress"].includes(stateOf(c)) || st.current !== c.id ? open : null,
+  );
+}
+
+function paintLists() {
+  const order = { in_progress: 0, waiting: 1, booked: 2 };
+  const today = [...st.today].sort((a, b) => (order[stateOf(a)] ?? 3) - (order[stateOf(b)] ?? 3) || a.starts_at.localeCompare(b.starts_at));
+  const list = $("#today-list");
+  list.textContent = "";
+  if (!today.length) list.append(bindText(h("li", { class: "empty" }), "mentor.none_today"));
+  for (const c of today) list.append(item(c));
+  const up = $("#upcoming-list");
+  up.textContent = "";
+  if (!upcoming.length) up.append(bindText(h("li", { class: "empty" }), "mentor.none_upcoming"));
+  for (const c of upcoming) up.append(item(c, { showDay: true }));
+}
+
+function closeWorkspace() {
+  st.chat?.stop();
+  st.chat = null;
+  st.current = null;
+  $("#workspace").hidden = true;
+  $("#pick-hint").hidden = false;
+  paintLists();
+}
+
+function openConsultation(c) {
+  st.chat?.stop();
+  st.current = c.id;
+  $("#pick-hint").hidden = true;
+  $("#workspace").hidden = false;
+  const called = h("p", { class: "notice", role: "status", hidden: true });
+  const call = h("button", {
+    type: "button",
+    class: "secondary call",
+    onclick: () => {
+      if (st.socket.callSupervisor(c.id)) {
+        bindText(called, "mentor.called");
+        called.hidden = false;
+      }
+    },
+  });
+  bindText(call, "mentor.call");
+  const audience = plain(t(`audience.${c.client.audience}`));
+  st.chat = new ChatView({
+    socket: st.socket,
+    id: c.id,
+    role: "mentor",
+    title: { key: "mentor.with", vars: { name: c.client.nickname, audience } },
+    onLeave: closeWorkspace,
+    extraActions: [call, called],
+  });
+  $("#chat-host").append(st.chat.root);
+  applyTexts(st.chat.root);
+  st.chat.start();
+  const back = st.chat.root.querySelector(".chat-actions button:last-child");
+  if (back) bindText(back, "mentor.close_chat");
+  paintLists();
+  loadSide(c);
+  st.chat.heading.tabIndex = -1;
+  st.chat.heading.focus();
+}
+
+async function loadSide(c) {
+  const note = $("#note-text");
+  note.value = "";
+  st.savedNote = "";
+  $("#note-status").textContent = "";
+  showError($("#note-error"), null);
+  const history = $("#history-list");
+  history.textContent = "";
+  try {
+    const data = await api.note(c.id);
+    const text = data?.note?.text ?? data?.text ?? "";
+    note.value = text;
+    st.savedNote = text;
+  } catch (err) {
+    // 404: no note yet (or the server has no notes yet): start empty.
+    if (err.status !== 404) showError($("#note-error"), err);
+  }
+  try {
+    const data = await api.history(c.id);
+    const items = data.earlier || data.consultations || [];
+    if (!items.length) history.append(bindText(h("li", { class: "empty" }), "mentor.history_none"));
+    for (const past of items) {
+      const noteText = past.note?.text ?? (typeof past.note === "string" ? past.note : "");
+      history.append(
+        h("li", {},
+          h("p", { class: "when" }, `${dayLabel(past.starts_at.slice(0, 10))} ${hhmm(past.starts_at)}`),
+          noteText ? h("p", { class: "note" }, noteText) : bindText(h("p", { class: "hint" }), "mentor.history_no_note")),
+      );
+    }
+  } catch (err) {
+    if (err.status === 404) unavailable(history, true);
+    else history.append(h("li", { class: "error" }, errorText(err)));
+  }
+}
+
+function unavailable(box, asItem = false) {
+  const el = asItem ? h("li", { class: "hint" }) : box;
+  bindText(el, "mentor.unavailable");
+  if (asItem) box.append(el);
+  else box.hidden = false;
+}
+
+async function saveNote() {
+  if (!st.current) return;
+  const text = $("#note-text").value;
+  showError($("#note-error"), null);
+  try {
+    await api.saveNote(st.current, text);
+    st.savedNote = text;
+    bindText($("#note-status"), "mentor.note_saved", { time: clockNow() });
+  } catch (err) {
+    showError($("#note-error"), err);
+  }
+}

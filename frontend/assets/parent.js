@@ -1,0 +1,7 @@
+// / (parents and guardians): the client face in adult Japanese, with the parent mentor list.
+import { startClientFace } from "./client.js";
+import { CHAT } from "./texts/chat.js";
+import { CLIENT } from "./texts/client.js";
+import { COMMON } from "./texts/common.js";
+
+startClientFace({ audience: "parent", texts: [COMMON, CLIENT, CHAT] });

@@ -1,0 +1,101 @@
+// What the mentor and headquarters consoles share: staff sign-in/out, who is signed in,
+// the live-update indicator and how a consultation's state is named.
+
+import { api, currentAccount } from "./api.js";
+import { ChatSocket } from "./chat.js";
+import { $, busy, showError, showView } from "./dom.js";
+import { addTexts, bindText, plain, setupLangToggle, t } from "./i18n.js";
+import { COMMON } from "./texts/common.js";
+import { CHAT } from "./texts/chat.js";
+import { STAFF } from "./texts/staff.js";
+import { syncClock } from "./time.js";
+
+export const POLL_SECONDS = 15;
+
+/** booked | waiting | in_progress | closed | no_show | cancelled */
+export function stateOf(c) {
+  if (c.status === "open") return c.client_joined_at ? "in_progress" : "waiting";
+  return c.status;
+}
+
+/**
+ * Start a console. role: "mentor" | "supervisor". onReady(account, socket, service) runs once
+ * signed in with the right role; the returned socket is connected.
+ */
+export async function startStaffFace({ role, onReady }) {
+  addTexts(COMMON);
+  addTexts(STAFF);
+  addTexts(CHAT);
+  setupLangToggle($("#lang-toggle"));
+  let service = null;
+  let started = false;
+
+  const ready = async (account) => {
+    const right = role === "supervisor" ? account.role === "supervisor" : account.role === "mentor";
+    if (!right) {
+      showView("signin", { focus: false });
+      showError($("#signin-form .error"), plain(t(`signin.wrong_face.${role}`)));
+      return;
+    }
+    bindText($("#whoami"), "signed_in_as", { name: account.display_name || account.username });
+    $("#sign-out").hidden = false;
+    showView("console", { focus: false });
+    if (started) return;
+    started = true;
+    const socket = new ChatSocket();
+    socket.addEventListener("state", (e) => {
+      paintLive(e.detail.state);
+      if (e.detail.state === "signed_out") location.reload();
+    });
+    socket.connect();
+    await onReady(account, socket, service);
+  };
+
+  $("#signin-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const error = form.querySelector(".error");
+    const username = form.elements.username.value.trim();
+    const password = form.elements.password.value;
+    showError(error, null);
+    if (!username || !password) {
+      showError(error, plain(t("signin.check")));
+      return;
+    }
+    try {
+      const result = await busy(form.querySelector("button[type=submit]"), () => api.signInStaff(username, password));
+      form.reset();
+      await ready(result.account);
+    } catch (err) {
+      showError(error, err);
+    }
+  });
+
+  $("#sign-out").addEventListener("click", async () => {
+    try {
+      await api.signOut();
+    } catch {
+      /* signed out locally anyway */
+    }
+    location.reload();
+  });
+
+  try {
+    service = await api.service();
+    syncClock(service.now);
+    const account = await currentAccount();
+    if (account && account.kind === "staff") await ready(account);
+    else showView("signin", { focus: false });
+  } catch (err) {
+    showView("signin", { focus: false });
+    showError($("#page-error"), err);
+  }
+}
+
+function paintLive(state) {
+  const live = $("#live");
+  if (!live) return;
+  if (state === "open") bindText(live, "live.on");
+  else bindText(live, "live.off", { sec: POLL_SECONDS });
+  live.dataset.state = state;
+}

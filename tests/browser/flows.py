@@ -1,0 +1,53 @@
+"""What a person does on the pages, as small steps the tests share."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD
+
+_names = itertools.count(1)
+
+
+def nickname(prefix: str = "hoshi") -> str:
+    return f"{prefix}{next(_names)}"
+
+
+def sign_up(page: Any, name: str, secret: str = "himitsu-123") -> None:
+    """On /child/ or /: sign up with a nickname and a secret, land on the home view."""
+    page.locator("#su-nickname").fill(name)
+    page.locator("#su-secret").fill(secret)
+    page.locator("#signup-form button[type=submit]").click()
+    expect(page.locator('[data-view="home"]')).to_be_visible()
+    expect(page.locator("#greeting")).to_contain_text(name)
+
+
+def staff_sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(password)
+    page.locator("#signin-form button[type=submit]").click()
+    expect(page.locator('[data-view="console"]')).to_be_visible()
+
+
+def mentor_card(page: Any, name: str) -> Any:
+    return page.locator(".mentor-card").filter(has=page.locator(".name", has_text=name))
+
+
+def chat_now(page: Any, mentor: str) -> Any:
+    """From the home view: talk now with a mentor; return the chat section."""
+    mentor_card(page, mentor).locator(".card-actions button").first.click()
+    chat = page.get_by_test_id("chat")
+    expect(chat).to_be_visible()
+    return chat
+
+
+def send(chat: Any, text: str) -> None:
+    chat.locator("textarea").fill(text)
+    chat.locator("form.composer button[type=submit]").click()
+
+
+def message(chat: Any, text: str) -> Any:
+    return chat.get_by_test_id("messages").locator("li.msg").filter(has_text=text)
