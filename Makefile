@@ -33,5 +33,9 @@ lint: $(VENV)/.dev
 test: $(VENV)/.dev browser-deps lint
 	$(PY) -m pytest -q
 
+## make bench: the service against a bare websocket relay, in one run (< 5 min on 2 cores)
+bench: $(VENV)/.dev
+	$(PY) scripts/bench/run_all.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache yorisoi.db* test-output

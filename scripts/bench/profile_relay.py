@@ -1,0 +1,102 @@
+"""Profile the service under the relay load with py-spy (not part of `make bench`).
+
+    .venv/bin/python scripts/bench/profile_relay.py [sqlite|postgres] [pairs] [msgs_per_s]
+
+Writes bench-results/profile-<db>.txt (collapsed stacks) and prints the top frames by
+inclusive and by self time. Needs py-spy (pip install py-spy) and ptrace rights (root).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import shutil
+import subprocess
+import sys
+
+from common import HOST, RESULTS, database, raise_nofile, start_service
+from load import PairSpec, Phase, run_load
+from relay import CLOCK
+from seed import seed
+
+
+def summarize(path: str, top: int = 30) -> str:
+    inclusive: collections.Counter[str] = collections.Counter()
+    own: collections.Counter[str] = collections.Counter()
+    total = 0
+    with open(path) as f:
+        for line in f:
+            stack, _, count = line.rstrip().rpartition(" ")
+            n = int(count)
+            total += n
+            frames = stack.split(";")
+            for fr in set(frames):
+                inclusive[fr] += n
+            own[frames[-1]] += n
+    out = [f"samples: {total}", "", "inclusive:"]
+    out += [f"{100 * n / total:5.1f}%  {fr}" for fr, n in inclusive.most_common(top)]
+    out += ["", "self:"]
+    out += [f"{100 * n / total:5.1f}%  {fr}" for fr, n in own.most_common(top)]
+    return "\n".join(out)
+
+
+def main() -> None:
+    raise_nofile()
+    db_kind = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
+    pairs = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+    rate = float(sys.argv[3]) if len(sys.argv) > 3 else 300
+    spy = shutil.which("py-spy") or str(RESULTS.parent / ".venv" / "bin" / "py-spy")
+    out = RESULTS / f"profile-{db_kind}.txt"
+    with database(db_kind, "profile") as url:
+        seeded = asyncio.run(
+            seed(
+                url, now=CLOCK, mentors=pairs, mentor_sessions=True, clients=pairs, open_pairs=pairs
+            )
+        )
+        server = start_service(
+            url, env={"YORISOI_CLOCK_START": CLOCK.isoformat(), "YORISOI_LINES": "500"}
+        )
+        try:
+            specs = [
+                PairSpec(
+                    cid=cid,
+                    a_url=f"ws://{HOST}:{server.port}/ws",
+                    b_url=f"ws://{HOST}:{server.port}/ws",
+                    a_token=seeded.client_tokens[i],
+                    b_token=seeded.mentor_tokens[i],
+                    a_origin=f"http://{HOST}:{server.port}",
+                    b_origin=f"http://{HOST}:{server.port}",
+                )
+                for i, cid in enumerate(seeded.consultation_ids)
+            ]
+            prof = subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "--pid",
+                    str(server.pid),
+                    "--duration",
+                    "12",
+                    "--rate",
+                    "200",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(out),
+                    "--nonblocking",
+                    "--gil",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            phases = [Phase("light", "light", 10, rate_per_socket=rate / (2 * pairs), drain=2)]
+            result = run_load("service", specs, phases, [server.pid], workers=1)
+            prof.wait(60)
+        finally:
+            server.stop()
+    print({k: v for k, v in result["phases"]["light"].items() if k != "errors"})
+    print(summarize(str(out)))
+
+
+if __name__ == "__main__":
+    main()
