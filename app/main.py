@@ -5,6 +5,7 @@ Run with `uvicorn --factory app.main:create_app`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,6 +36,7 @@ from app.web.health import healthz
 from app.web.pages import page_mounts
 from app.web.safety_api import ROUTES as SAFETY_ROUTES
 from app.web.ws import ROUTES as WS_ROUTES
+from app.web.ws import ConnectionRegistry
 
 log = logging.getLogger("yorisoi")
 
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         ctx = build_context(settings, clock)
         app.state.ctx = ctx
         app.state.message_rate = SlidingWindow(clock.now, settings.ws_messages_per_minute, 60)
+        app.state.connections = ConnectionRegistry()
+        watcher = asyncio.get_running_loop().create_task(app.state.connections.watch_sessions(ctx))
         ctx.hub.resolver = partial(resolve_remote, ctx)
         jobs = Jobs(ctx, settings.scheduler_interval)
         app.state.jobs = jobs
@@ -93,6 +97,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                     leadership.start()
             yield
         finally:
+            watcher.cancel()
             if leadership is not None:
                 await leadership.stop()
             await jobs.stop()

@@ -168,3 +168,19 @@ async def principal_for_token(ctx: Context, token: str) -> Principal | None:
         return Principal(
             "staff", staff.id, staff.role, staff.display_name, session.id, staff.mentor_id
         )
+
+
+async def live_tokens(ctx: Context, tokens: list[str]) -> set[str]:
+    """Which of these tokens still belong to a valid (not revoked, not expired) session."""
+    if not tokens:
+        return set()
+    hashed = {token_hash(t, ctx.settings.secret_key): t for t in tokens}
+    async with ctx.db.read() as s:
+        rows = await s.execute(
+            select(col(AuthSession.token_hash)).where(
+                col(AuthSession.token_hash).in_(list(hashed)),
+                col(AuthSession.revoked_at).is_(None),
+                col(AuthSession.expires_at) > ctx.now(),
+            )
+        )
+        return {hashed[h] for h in rows.scalars()}

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -198,45 +198,45 @@ async def do_send(
     body = check_text(text)
     c = access.consultation
     assert c.id is not None
-    for _ in range(3):
-        try:
-            async with ctx.db.write() as s:
-                existing = await _existing(s, c.id, access.role, principal.id, msg_id)
-                if existing is not None:
-                    return existing, True
-                seq = (
-                    await s.execute(
-                        update(Consultation)
-                        .where(col(Consultation.id) == c.id, col(Consultation.status) == "open")
-                        .values(last_seq=col(Consultation.last_seq) + 1)
-                        .returning(col(Consultation.last_seq))
-                    )
-                ).scalar_one_or_none()
-                if seq is None:
-                    status = await s.get(Consultation, c.id)
-                    raise Refusal(
-                        "not_open_yet"
-                        if status and status.status == "booked"
-                        else "consultation_closed"
-                    )
-                message = Message(
-                    consultation_id=c.id,
-                    seq=seq,
-                    sender_role=access.role,
-                    sender_id=principal.id,
-                    sender_name=shown_name(access, principal),
-                    client_msg_id=msg_id,
-                    text=body,
-                    created_at=ctx.now(),
-                    card_id=card_id,
+    message = Message(
+        consultation_id=c.id,
+        seq=0,
+        sender_role=access.role,
+        sender_id=principal.id,
+        sender_name=shown_name(access, principal),
+        client_msg_id=msg_id,
+        text=body,
+        created_at=ctx.now(),
+        card_id=card_id,
+    )
+    try:
+        # Two statements, one transaction: the hot path of the whole service.
+        async with ctx.db.write() as s:
+            seq = (
+                await s.execute(
+                    update(Consultation)
+                    .where(col(Consultation.id) == c.id, col(Consultation.status) == "open")
+                    .values(last_seq=col(Consultation.last_seq) + 1)
+                    .returning(col(Consultation.last_seq))
                 )
-                s.add(message)
-                await s.flush()
-            break
-        except IntegrityError:
-            continue  # the same client_msg_id raced in from another connection: read it back
-    else:
-        raise Refusal("busy_try_again")
+            ).scalar_one_or_none()
+            if seq is None:
+                current = await s.get(Consultation, c.id)
+                booked = current is not None and current.status == "booked"
+                raise Refusal("not_open_yet" if booked else "consultation_closed")
+            message.seq = seq
+            values = message.model_dump(exclude={"id"})
+            message.id = (
+                await s.execute(insert(Message).values(**values).returning(col(Message.id)))
+            ).scalar_one()
+    except IntegrityError:
+        # This client_msg_id was stored before (a resend): the increment rolled back with the
+        # insert, and the answer is the original message.
+        async with ctx.db.read() as s:
+            existing = await _existing(s, c.id, access.role, principal.id, msg_id)
+        if existing is None:
+            raise Refusal("busy_try_again") from None
+        return existing, True
     await publish_message(ctx, message)
     if access.role == "client":
         try:

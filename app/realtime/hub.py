@@ -21,19 +21,24 @@ Event = dict[str, Any]
 class Subscriber:
     """One consumer (a websocket connection) with a bounded queue of outgoing events."""
 
-    def __init__(self, key: str, maxsize: int = 256) -> None:
+    def __init__(
+        self, key: str, maxsize: int = 256, on_overflow: Callable[[], None] | None = None
+    ) -> None:
         self.key = key  # the account, e.g. "client:7" or "staff:3"
         self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
         self.topics: set[str] = set()
-        self.overflowed = asyncio.Event()
+        self.overflowed = False
+        self.on_overflow = on_overflow
 
     def offer(self, event: Event) -> None:
-        if self.overflowed.is_set():
+        if self.overflowed:
             return
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
-            self.overflowed.set()
+            self.overflowed = True
+            if self.on_overflow is not None:
+                self.on_overflow()
 
 
 class Bridge:

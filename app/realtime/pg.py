@@ -35,10 +35,14 @@ class PgBridge(Bridge):
         self._pool: asyncpg.Pool | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._watchdog: asyncio.Task[None] | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=100_000)
 
     async def start(self) -> None:
-        self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=4)
+        # One connection for NOTIFY; reset=None skips the per-release reset query.
+        self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=1, reset=None)
         await self._listen()
+        self._sender = asyncio.get_running_loop().create_task(self._drain_outbox())
         self._watchdog = asyncio.get_running_loop().create_task(self._keep_listening())
 
     async def _listen(self) -> None:
@@ -75,14 +79,34 @@ class PgBridge(Bridge):
         task.add_done_callback(self._tasks.discard)
 
     async def send(self, topics: list[str], event: Event) -> None:
-        if self._pool is None:
-            return
-        payload = json.dumps({"o": self.origin, "t": topics, "e": event}, separators=(",", ":"))
-        await self._pool.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+        """Queue the event for the other processes; never makes the caller wait for them."""
+        shared = {k: v for k, v in event.items() if k != "_json"}
+        payload = json.dumps({"o": self.origin, "t": topics, "e": shared}, separators=(",", ":"))
+        try:
+            self._outbox.put_nowait(payload)
+        except asyncio.QueueFull:
+            log.warning("event bridge outbox full; other processes will catch up on resume")
+
+    async def _drain_outbox(self) -> None:
+        """One task, one connection, in order: NOTIFYs leave in the order events happened."""
+        while True:
+            payload = await self._outbox.get()
+            batch = [payload]
+            while not self._outbox.empty() and len(batch) < 100:
+                batch.append(self._outbox.get_nowait())
+            try:
+                assert self._pool is not None
+                async with self._pool.acquire() as conn:
+                    await conn.executemany(
+                        "SELECT pg_notify($1, $2)", [(CHANNEL, p) for p in batch]
+                    )
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("event bridge: NOTIFY failed (%s)", type(exc).__name__)
 
     async def close(self) -> None:
-        if self._watchdog is not None:
-            self._watchdog.cancel()
+        for task in (self._watchdog, self._sender):
+            if task is not None:
+                task.cancel()
         if self._listener is not None:
             await self._listener.close()
         if self._pool is not None:

@@ -18,7 +18,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.actions import Context, Principal
-from app.actions.accounts import principal_for_token
+from app.actions.accounts import live_tokens, principal_for_token
 from app.actions.chat import (
     Access,
     audit,
@@ -54,11 +54,48 @@ CLEAN_CLOSE = {1000, 1001}
 
 
 def _dump(event: dict[str, Any]) -> str:
-    return json.dumps(
-        {k: v for k, v in event.items() if not k.startswith("_")},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    """The frame for an event, encoded once however many sockets receive it."""
+    encoded = event.get("_json")
+    if encoded is None:
+        encoded = json.dumps(
+            {k: v for k, v in event.items() if not k.startswith("_")},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        event["_json"] = encoded
+    return str(encoded)
+
+
+class ConnectionRegistry:
+    """Every live socket of this process, so one periodic check can close the sockets of
+    signed-out or expired sessions (instead of one timer task per socket)."""
+
+    def __init__(self) -> None:
+        self.connections: set[Connection] = set()
+
+    async def watch_sessions(self, ctx: Context, every: float = SESSION_RECHECK_SECONDS) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.close_revoked(ctx)
+            except Exception as exc:  # noqa: BLE001 - try again next round
+                log.warning("session check failed (%s)", type(exc).__name__)
+
+    async def close_revoked(self, ctx: Context) -> int:
+        by_token: dict[str, list[Connection]] = {}
+        for conn in self.connections:
+            by_token.setdefault(conn.token, []).append(conn)
+        closed = 0
+        tokens = list(by_token)
+        for start in range(0, len(tokens), 500):
+            chunk = tokens[start : start + 500]
+            valid = await live_tokens(ctx, chunk)
+            for token in chunk:
+                if token not in valid:
+                    for conn in by_token[token]:
+                        conn.kill(CLOSE_SIGNED_OUT)
+                        closed += 1
+        return closed
 
 
 async def endpoint(ws: WebSocket) -> None:
@@ -82,11 +119,15 @@ async def endpoint(ws: WebSocket) -> None:
         await ws.close(code=1008)
         return
     sub = Subscriber(key, ctx.settings.ws_queue_size)
+    registry: ConnectionRegistry = ws.app.state.connections
+    conn = Connection(ctx, ws, principal, sub, token or "")
     ctx.hub.add(sub)
+    registry.connections.add(conn)
     try:
         await ws.accept()
-        await Connection(ctx, ws, principal, sub, token or "").run()
+        await conn.run()
     finally:
+        registry.connections.discard(conn)
         ctx.hub.remove(sub)
 
 
@@ -102,7 +143,17 @@ class Connection:
         self.joined: dict[int, Access] = {}
         self.next_seq: dict[int, int] = {}
         self.client_close_code: int | None = None
+        self.close_code: int | None = None  # set when the server decides to close
         self.rate: SlidingWindow = ws.app.state.message_rate
+        self._sender_task: asyncio.Task[None] | None = None
+        sub.on_overflow = lambda: self.kill(CLOSE_TOO_SLOW)
+
+    def kill(self, code: int) -> None:
+        """Close this socket from outside its tasks (slow reader, signed-out session)."""
+        if self.close_code is None:
+            self.close_code = code
+        if self._sender_task is not None:
+            self._sender_task.cancel()
 
     @property
     def role(self) -> str:
@@ -137,37 +188,24 @@ class Connection:
                 },
             }
         )
-        tasks = {
-            asyncio.create_task(self._receiver(), name="ws-receiver"),
-            asyncio.create_task(self._sender(), name="ws-sender"),
-            asyncio.create_task(self.sub.overflowed.wait(), name="ws-overflow"),
-            asyncio.create_task(self._watch_session(), name="ws-session"),
-        }
-        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        receiver = asyncio.create_task(self._receiver(), name="ws-receiver")
+        self._sender_task = asyncio.create_task(self._sender(), name="ws-sender")
+        if self.close_code is not None:  # killed before the sender existed
+            self._sender_task.cancel()
+        tasks = {receiver, self._sender_task}
+        _done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
-        for task in pending:
+        for task in tasks:  # collect every outcome: no "exception never retrieved"
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        names = {t.get_name() for t in done}
-        code = None
-        if "ws-overflow" in names:
-            code = CLOSE_TOO_SLOW
-        elif "ws-session" in names:
-            code = CLOSE_SIGNED_OUT
-        if code is not None:
+        if self.close_code is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.ws.close(code=code), 2)
+                await asyncio.wait_for(self.ws.close(code=self.close_code), 2)
         state = "left" if self.client_close_code in CLEAN_CLOSE else "reconnecting"
         for cid in list(self.joined):
             with contextlib.suppress(Exception):
                 await self._presence(cid, state)
-
-    async def _watch_session(self) -> None:
-        while True:
-            await asyncio.sleep(SESSION_RECHECK_SECONDS)
-            if await principal_for_token(self.ctx, self.token) is None:
-                return
 
     async def _receiver(self) -> None:
         while True:

@@ -194,3 +194,18 @@ async def test_connections_per_account_are_limited(live: Live) -> None:
     finally:
         for c in clients:
             await c.close()
+
+
+async def test_signing_out_closes_open_sockets(live: Live) -> None:
+    pair = await chat_pair(live)
+    async with ws_client(live, pair.child) as child, ws_client(live, pair.mentor) as mentor:
+        await live.http.delete("/api/session", headers=bearer(pair.child))
+        registry = live.server.config.app.state.connections  # type: ignore[union-attr]
+        closed = await registry.close_revoked(live.ctx)  # the periodic check, run now
+        assert closed == 1
+        with pytest.raises(ConnectionClosed) as info:
+            while True:
+                await child.next()
+        assert info.value.rcvd is not None and info.value.rcvd.code == 4401
+        await mentor.send(type="ping")
+        await mentor.expect("pong")  # everyone else is untouched
