@@ -103,6 +103,26 @@ CATALOG: dict[str, tuple[int, str, str]] = {
         "この相談はおわりました。",
         "This consultation has ended.",
     ),
+    "mentor_has_bookings": (
+        409,
+        "このメンターにはこれからの予約があります。先に予約を調整してください。",
+        "This mentor still has upcoming bookings. Rearrange them first.",
+    ),
+    "shift_overlap": (
+        409,
+        "このメンターの別のシフトと重なっています。",
+        "This overlaps another shift of the same mentor.",
+    ),
+    "shift_in_use": (
+        409,
+        "このシフトの中に予約や相談があるため、削除できません。",
+        "This shift has bookings or consultations inside it and cannot be removed.",
+    ),
+    "capacity_in_use": (
+        409,
+        "これからの時間で、すでに{used}回線が使われる予定です。それより少なくはできません。",
+        "Up to {used} lines are already taken at upcoming times; capacity cannot go below that.",
+    ),
     "rate_limited": (
         429,
         "回数が多すぎます。しばらく待ってからためしてください。",

@@ -34,6 +34,7 @@ from app.web.errors import EXCEPTION_HANDLERS, ErrorBoundary
 from app.web.headers import SecurityHeaders
 from app.web.health import healthz
 from app.web.pages import page_mounts
+from app.web.roster_api import ROUTES as ROSTER_ROUTES
 from app.web.safety_api import ROUTES as SAFETY_ROUTES
 from app.web.ws import ROUTES as WS_ROUTES
 from app.web.ws import ConnectionRegistry
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             Route("/healthz", healthz, methods=["GET"]),
             *API_ROUTES,
             *SAFETY_ROUTES,
+            *ROSTER_ROUTES,
             *WS_ROUTES,
             *page_mounts(),
         ],

@@ -11,7 +11,7 @@ from sqlmodel import col
 from app.actions.booking import require_client, serves
 from app.actions.context import Context, Principal
 from app.actions.inputs import check_day
-from app.actions.occupancy import Occupancy, load_occupancy
+from app.actions.occupancy import Occupancy, current_lines, load_occupancy
 from app.db.tables import AUDIENCES, MENTOR_KINDS, Consultation, Mentor
 from app.errors import Refusal
 from app.rules import ServiceRules, at_local, local_day, slot_starts, ticks_between, walk_in_window
@@ -82,6 +82,11 @@ def chat_now_state(occ: Occupancy, mentor_id: int, now: datetime, rules: Service
 def _slot_pairs(day: date, rules: ServiceRules) -> list[tuple[datetime, datetime]]:
     close = at_local(day, rules.close_time, rules)
     return [(s, min(s + rules.session, close)) for s in slot_starts(day, rules)]
+
+
+async def capacity(ctx: Context) -> int:
+    async with ctx.db.read() as s:
+        return await current_lines(s, ctx.rules.lines)
 
 
 def check_audience(audience: object) -> str | None:

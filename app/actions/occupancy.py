@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db.tables import LineHold, Shift
+from app.db.tables import LineHold, ServiceSetting, Shift
 from app.rules.capacity import TICK_SECONDS, ticks_between
 
 
@@ -47,6 +47,20 @@ class Occupancy:
         return len(self.line_use.get(tick, ()))
 
 
+async def current_lines(s: AsyncSession, default: int, *, lock: bool = False) -> int:
+    """The line capacity in force: headquarters' setting if any, else YORISOI_LINES.
+
+    With lock=True (booking transactions) the setting row is read FOR SHARE, so a capacity
+    change waits for bookings in flight and then sees their holds (PostgreSQL; SQLite
+    writers are serialised anyway).
+    """
+    query = select(col(ServiceSetting.value)).where(col(ServiceSetting.key) == "lines")
+    if lock:
+        query = query.with_for_update(read=True)
+    value = (await s.execute(query)).scalar_one_or_none()
+    return int(value) if value is not None else default
+
+
 async def load_occupancy(
     s: AsyncSession,
     *,
@@ -54,8 +68,10 @@ async def load_occupancy(
     end: datetime,
     lines: int,
     mentor_ids: Iterable[int] | None = None,
+    lock: bool = False,
 ) -> Occupancy:
-    occ = Occupancy(lines=lines)
+    """Holds between start and end; `lines` is the default capacity if none was set."""
+    occ = Occupancy(lines=await current_lines(s, lines, lock=lock))
     ticks = ticks_between(start, end)
     if not ticks:
         return occ

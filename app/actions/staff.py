@@ -64,7 +64,7 @@ async def consultations_for_day(
 
 async def line_use(
     ctx: Context, principal: Principal | None, *, day: object = None
-) -> tuple[date, int, list[SlotUse]]:
+) -> tuple[date, int, int, list[SlotUse]]:
     """Lines busy now and the peak line use of every slot of a day."""
     require_staff(principal, supervisor=True)
     the_day = parse_day(ctx, day)
@@ -81,9 +81,9 @@ async def line_use(
         SlotUse(
             start,
             max(occ.used_at(t) for t in ticks_between(start, min(start + rules.session, close))),
-            rules.lines,
+            occ.lines,
         )
         for start in starts
     ]
     busy_now = current.used_at(current_tick(now))
-    return the_day, busy_now, slots
+    return the_day, occ.lines, busy_now, slots

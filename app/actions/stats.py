@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from app.actions.context import Context, Principal
 from app.actions.inputs import check_day
+from app.actions.occupancy import current_lines
 from app.actions.staff import require_staff
 from app.db.tables import Client, Consultation, Mentor, RefusalEvent
 from app.errors import Refusal
@@ -105,6 +106,7 @@ async def statistics(
                 )
             )
         ).all()
+        lines = await current_lines(s, rules.lines)
         refusals = (
             (
                 await s.execute(
@@ -124,7 +126,7 @@ async def statistics(
         datetime.combine(start_day, rules.close_time) - datetime.combine(start_day, rules.open_time)
     ).total_seconds() / 60
     for d in days.values():
-        d.capacity_minutes = open_minutes * rules.lines
+        d.capacity_minutes = open_minutes * lines
     slots: dict[str, Counter[str]] = defaultdict(Counter)
     for label in (_slot_label(t, ctx) for t in slot_starts(start_day, rules)):
         slots[label]  # noqa: B018 - every slot appears, even an empty one
@@ -155,7 +157,7 @@ async def statistics(
     return {
         "from": start_day.isoformat(),
         "to": end_day.isoformat(),
-        "lines": rules.lines,
+        "lines": lines,
         "days": [
             {
                 "date": d.day.isoformat(),

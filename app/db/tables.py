@@ -243,3 +243,12 @@ class RefusalEvent(SQLModel, table=True):
     action: str = Field(max_length=12)  # chat_now | booking
     code: str = Field(max_length=24)
     audience: str = Field(max_length=8)
+
+
+class ServiceSetting(SQLModel, table=True):
+    """Settings headquarters changes at run time (e.g. line capacity), shared by processes."""
+
+    __tablename__ = "service_setting"
+    key: str = Field(primary_key=True, max_length=32)
+    value: int
+    updated_at: datetime = Field(sa_column=_ts())

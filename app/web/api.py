@@ -37,7 +37,7 @@ async def service_info(request: Request) -> JSONResponse:
             "close_time": r.close_time.isoformat("minutes"),
             "session_minutes": r.session_minutes,
             "horizon_days": r.horizon_days,
-            "lines": r.lines,
+            "lines": await catalog.capacity(ctx),
             "max_bookings": r.max_bookings,
             "kinds": [shapes.kind(k) for k in MENTOR_KINDS],
         }
@@ -198,13 +198,13 @@ async def staff_consultations(request: Request) -> JSONResponse:
 
 async def line_use(request: Request) -> JSONResponse:
     ctx = context(request)
-    day, busy_now, slots = await staff.line_use(
+    day, lines, busy_now, slots = await staff.line_use(
         ctx, await signed_in(request), day=request.query_params.get("date")
     )
     return JSONResponse(
         {
             "date": day.isoformat(),
-            "lines": ctx.rules.lines,
+            "lines": lines,
             "busy_now": busy_now,
             "slots": [
                 {"start": shapes.iso(s.start, ctx.rules), "used": s.used, "capacity": s.capacity}
