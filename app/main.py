@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from app.actions import Context
 from app.actions.chat import resolve_remote
+from app.actions.message_writer import MessageWriter
 from app.clock import Clock, ShiftedClock, SystemClock
 from app.db.engine import Database
 from app.jobs import Jobs
@@ -48,9 +49,10 @@ def build_clock(settings: Settings) -> Clock:
 
 def build_context(settings: Settings, clock: Clock) -> Context:
     """Everything actions need; the caller owns ctx.db and must dispose of it."""
+    db = Database(settings.database_url)
     return Context(
         settings=settings,
-        db=Database(settings.database_url),
+        db=db,
         clock=clock,
         rules=ServiceRules.from_settings(settings),
         hasher=Hasher(settings.hash_profile),
@@ -62,6 +64,7 @@ def build_context(settings: Settings, clock: Clock) -> Context:
         ),
         signups=SlidingWindow(clock.now, settings.signups_per_hour_per_address, 3600),
         hub=Hub(),
+        messages=MessageWriter(db),
         crisis=CrisisDetector.from_file(settings.crisis_words),
         directory=HelpDirectory.from_file(settings.help_directory),
     )
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.ctx = ctx
         app.state.message_rate = SlidingWindow(clock.now, settings.ws_messages_per_minute, 60)
         app.state.connections = ConnectionRegistry()
+        ctx.messages.start()
         watcher = asyncio.get_running_loop().create_task(app.state.connections.watch_sessions(ctx))
         ctx.hub.resolver = partial(resolve_remote, ctx)
         jobs = Jobs(ctx, settings.scheduler_interval)
@@ -99,6 +103,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             yield
         finally:
             watcher.cancel()
+            await ctx.messages.stop()
             if leadership is not None:
                 await leadership.stop()
             await jobs.stop()

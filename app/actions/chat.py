@@ -11,8 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from app.actions.booking import release_holds_from
@@ -209,34 +208,9 @@ async def do_send(
         created_at=ctx.now(),
         card_id=card_id,
     )
-    try:
-        # Two statements, one transaction: the hot path of the whole service.
-        async with ctx.db.write() as s:
-            seq = (
-                await s.execute(
-                    update(Consultation)
-                    .where(col(Consultation.id) == c.id, col(Consultation.status) == "open")
-                    .values(last_seq=col(Consultation.last_seq) + 1)
-                    .returning(col(Consultation.last_seq))
-                )
-            ).scalar_one_or_none()
-            if seq is None:
-                current = await s.get(Consultation, c.id)
-                booked = current is not None and current.status == "booked"
-                raise Refusal("not_open_yet" if booked else "consultation_closed")
-            message.seq = seq
-            values = message.model_dump(exclude={"id"})
-            message.id = (
-                await s.execute(insert(Message).values(**values).returning(col(Message.id)))
-            ).scalar_one()
-    except IntegrityError:
-        # This client_msg_id was stored before (a resend): the increment rolled back with the
-        # insert, and the answer is the original message.
-        async with ctx.db.read() as s:
-            existing = await _existing(s, c.id, access.role, principal.id, msg_id)
-        if existing is None:
-            raise Refusal("busy_try_again") from None
-        return existing, True
+    message, duplicate = await ctx.messages.store(message)
+    if duplicate:
+        return message, True
     await publish_message(ctx, message)
     if access.role == "client":
         try:
@@ -258,21 +232,6 @@ async def do_share(
     return await do_send(
         ctx, principal, access, client_msg_id, entry["name"]["ja"], card_id=entry["id"]
     )
-
-
-async def _existing(
-    s, consultation_id: int, role: str, sender_id: int, msg_id: str
-) -> Message | None:  # type: ignore[no-untyped-def]
-    return (
-        await s.execute(
-            select(Message).where(
-                col(Message.consultation_id) == consultation_id,
-                col(Message.sender_role) == role,
-                col(Message.sender_id) == sender_id,
-                col(Message.client_msg_id) == msg_id,
-            )
-        )
-    ).scalar_one_or_none()
 
 
 async def close_consultation(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.actions.message_writer import MessageWriter
 from app.clock import Clock
 from app.db.engine import Database
 from app.realtime.hub import Hub
@@ -26,6 +27,7 @@ class Context:
     throttle: LoginThrottle
     signups: SlidingWindow  # per address: a school behind one NAT still fits
     hub: Hub
+    messages: MessageWriter
     crisis: CrisisDetector
     directory: HelpDirectory
 

@@ -1,0 +1,153 @@
+"""Group commit for chat messages: the service's hot path.
+
+Every socket hands its message to one writer task per process, which stores everything that
+is waiting in a single transaction: one `UPDATE ... RETURNING` per consultation reserves a
+run of sequence numbers, one multi-row INSERT stores the messages. A sender's future is
+resolved only after the commit, so an ack still means "stored".
+
+A batch that hits a unique violation (a resend of a client_msg_id, perhaps racing in from
+another process) is replayed one message at a time, so only the duplicate is answered with
+the original message and the others are stored as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import col
+
+from app.db.engine import Database
+from app.db.tables import Consultation, Message
+from app.errors import Refusal
+
+log = logging.getLogger("yorisoi.writer")
+MAX_BATCH = 256
+
+Result = tuple[Message, bool]  # (the stored message, was it already stored)
+
+
+class MessageWriter:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._queue: asyncio.Queue[tuple[Message, asyncio.Future[Result]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="message-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def store(self, message: Message) -> Result:
+        if self._task is None:  # not started (e.g. a script): write directly
+            return await self._store_one(message)
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((message, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty() and len(batch) < MAX_BATCH:
+                batch.append(self._queue.get_nowait())
+            pending = [(m, f) for m, f in batch if not f.cancelled()]
+            try:
+                await self._store_batch(pending)
+            except (IntegrityError, DBAPIError):
+                for message, future in pending:  # replay one by one: isolate the duplicate
+                    if future.done():
+                        continue
+                    try:
+                        future.set_result(await self._store_one(message))
+                    except Exception as exc:  # noqa: BLE001 - handed to the waiting sender
+                        future.set_exception(exc)
+            except Exception as exc:  # noqa: BLE001 - never let the writer die
+                log.error("message batch failed (%s)", type(exc).__name__)
+                for _message, future in pending:
+                    if not future.done():
+                        future.set_exception(Refusal("busy_try_again"))
+
+    async def _store_batch(self, batch: list[tuple[Message, asyncio.Future[Result]]]) -> None:
+        by_consultation: dict[int, list[tuple[Message, asyncio.Future[Result]]]] = defaultdict(list)
+        for item in batch:
+            by_consultation[item[0].consultation_id].append(item)
+        stored: list[tuple[Message, asyncio.Future[Result]]] = []
+        refused: list[tuple[asyncio.Future[Result], Refusal]] = []
+        async with self.db.write() as s:
+            for cid, items in by_consultation.items():
+                last = (
+                    await s.execute(
+                        update(Consultation)
+                        .where(col(Consultation.id) == cid, col(Consultation.status) == "open")
+                        .values(last_seq=col(Consultation.last_seq) + len(items))
+                        .returning(col(Consultation.last_seq))
+                    )
+                ).scalar_one_or_none()
+                if last is None:
+                    refusal = await _not_open(s, cid)
+                    refused.extend((future, refusal) for _m, future in items)
+                    continue
+                for offset, (message, future) in enumerate(items):
+                    message.seq = last - len(items) + 1 + offset
+                    stored.append((message, future))
+            if stored:
+                await s.execute(insert(Message), [m.model_dump(exclude={"id"}) for m, _f in stored])
+        for future, refusal in refused:
+            if not future.done():
+                future.set_exception(refusal)
+        for message, future in stored:
+            if not future.done():
+                future.set_result((message, False))
+
+    async def _store_one(self, message: Message) -> Result:
+        try:
+            async with self.db.write() as s:
+                seq = (
+                    await s.execute(
+                        update(Consultation)
+                        .where(
+                            col(Consultation.id) == message.consultation_id,
+                            col(Consultation.status) == "open",
+                        )
+                        .values(last_seq=col(Consultation.last_seq) + 1)
+                        .returning(col(Consultation.last_seq))
+                    )
+                ).scalar_one_or_none()
+                if seq is None:
+                    raise await _not_open(s, message.consultation_id)
+                message.seq = seq
+                await s.execute(insert(Message).values(**message.model_dump(exclude={"id"})))
+            return message, False
+        except IntegrityError:
+            # Stored before (a resend): the increment rolled back with the insert; answer with
+            # the original message.
+            async with self.db.read() as s:
+                existing = (
+                    await s.execute(
+                        select(Message).where(
+                            col(Message.consultation_id) == message.consultation_id,
+                            col(Message.sender_role) == message.sender_role,
+                            col(Message.sender_id) == message.sender_id,
+                            col(Message.client_msg_id) == message.client_msg_id,
+                        )
+                    )
+                ).scalar_one_or_none()
+            if existing is None:
+                raise Refusal("busy_try_again") from None
+            return existing, True
+
+
+async def _not_open(s, consultation_id: int) -> Refusal:  # type: ignore[no-untyped-def]
+    current = await s.get(Consultation, consultation_id)
+    booked = current is not None and current.status == "booked"
+    return Refusal("not_open_yet" if booked else "consultation_closed")

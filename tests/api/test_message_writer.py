@@ -1,0 +1,70 @@
+"""Group commit: many senders at once, one transaction, dense seqs, duplicates isolated."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from app.actions.chat import check_access, close_consultation, do_send
+from app.actions.context import Principal
+from app.db.tables import Message
+from app.errors import Refusal
+from tests.conftest import Env
+from tests.helpers import add_mentor, bearer, sign_up
+
+
+async def _open(env: Env, nickname: str) -> tuple[Principal, int]:
+    mentor = await add_mentor(env.ctx, f"m-{nickname}")
+    token = await sign_up(env.http, nickname)
+    r = await env.http.post("/api/chat-now", json={"mentor_id": mentor}, headers=bearer(token))
+    me = (await env.http.get("/api/me", headers=bearer(token))).json()["account"]
+    return Principal("client", me["id"], me["role"], me["display_name"], 0), r.json()[
+        "consultation"
+    ]["id"]
+
+
+async def test_concurrent_sends_share_transactions_and_keep_every_guarantee(env: Env) -> None:
+    (a, ca), (b, cb), (c, cc) = [await _open(env, n) for n in ("a", "b", "c")]
+    acc_a, acc_b, acc_c = [
+        await check_access(env.ctx, p, cid) for p, cid in ((a, ca), (b, cb), (c, cc))
+    ]
+    first = await do_send(env.ctx, a, acc_a, "dup", "first")
+    await close_consultation(env.ctx, cc, reason="ended_by_client")
+    jobs = [do_send(env.ctx, a, acc_a, f"a{i}", f"a{i}") for i in range(30)]
+    jobs += [do_send(env.ctx, b, acc_b, f"b{i}", f"b{i}") for i in range(30)]
+    jobs.insert(10, do_send(env.ctx, a, acc_a, "dup", "first"))  # a resend inside the burst
+    jobs.insert(20, do_send(env.ctx, c, acc_c, "late", "too late"))  # into a closed one
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    refusals = [r for r in results if isinstance(r, Refusal)]
+    assert [r.code for r in refusals] == ["consultation_closed"]
+    duplicates = [m for m, dup in (r for r in results if not isinstance(r, BaseException)) if dup]
+    assert [(m.seq, m.text) for m in duplicates] == [(first[0].seq, "first")]
+    async with env.ctx.db.read() as s:
+        rows = (
+            (await s.execute(select(Message).order_by(Message.consultation_id, Message.seq)))
+            .scalars()
+            .all()
+        )
+    seqs_a = [m.seq for m in rows if m.consultation_id == ca]
+    seqs_b = [m.seq for m in rows if m.consultation_id == cb]
+    assert seqs_a == list(range(1, 32)) and seqs_b == list(range(1, 31))
+    assert [m.text for m in rows if m.consultation_id == cb] == [f"b{i}" for i in range(30)]
+    assert not [m for m in rows if m.consultation_id == cc]
+
+
+async def test_a_message_into_a_booking_that_has_not_opened(env: Env) -> None:
+    mentor = await add_mentor(env.ctx)
+    token = await sign_up(env.http, "まつ")
+    r = await env.http.post(
+        "/api/bookings",
+        json={"mentor_id": mentor, "start": "2026-12-01T17:00:00+09:00"},
+        headers=bearer(token),
+    )
+    me = (await env.http.get("/api/me", headers=bearer(token))).json()["account"]
+    p = Principal("client", me["id"], me["role"], me["display_name"], 0)
+    access = await check_access(env.ctx, p, r.json()["consultation"]["id"])
+    with pytest.raises(Refusal) as info:
+        await do_send(env.ctx, p, access, "x", "hello?")
+    assert info.value.code == "not_open_yet"
