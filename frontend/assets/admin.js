@@ -1,12 +1,15 @@
 // /admin/: live line use, per-slot use by day, open consultations (no content unless joined),
-// group talk (join/leave), calls for help, the roster and the service settings (read-only).
+// group talk (join/leave), calls for help, statistics (adminstats.js), and the roster, shifts
+// and line capacity (adminroster.js).
 
 import { api } from "./api.js";
 import { ChatView } from "./chatview.js";
 import { $, busy, h, showError } from "./dom.js";
-import { applyTexts, bindText, pick, plain, t } from "./i18n.js";
-import { addDays, clockNow, dayLabel, dayOf, hhmm, minutesSince, when } from "./time.js";
+import { applyTexts, bindText, plain, t } from "./i18n.js";
+import { addDays, clockNow, dayLabel, hhmm, minutesSince } from "./time.js";
 import { POLL_SECONDS, startStaffFace, stateOf } from "./staff.js";
+import { refreshRoster, setupRoster } from "./adminroster.js";
+import { setupStats } from "./adminstats.js";
 
 const st = { socket: null, service: null, day: null, open: [], chat: null, joinedId: null, mentors: [] };
 
@@ -22,7 +25,7 @@ startStaffFace({
     });
     socket.addEventListener("consultation", () => refresh());
     socket.addEventListener("alert", (e) => addCrisisAlert(e.detail.alert));
-    $("#refresh").addEventListener("click", (e) => busy(e.currentTarget, refresh));
+    $("#refresh").addEventListener("click", (e) => busy(e.currentTarget, () => Promise.all([refresh(), refreshRoster()])));
     $("#line-day").addEventListener("change", (e) => {
       st.day = e.currentTarget.value;
       refreshLines();
@@ -30,7 +33,6 @@ startStaffFace({
     document.addEventListener("langchange", () => {
       paintDays();
       paintOpen();
-      paintRoster();
       paintCapacity();
       refreshLines();
     });
@@ -38,12 +40,19 @@ startStaffFace({
     paintCapacity();
     loadAlerts();
     setInterval(refresh, POLL_SECONDS * 1000);
-    await refresh();
+    await Promise.all([
+      refreshLines(),
+      refreshOpen(),
+      setupRoster(service, { onCapacity: () => refreshLines() }),
+      setupStats(service),
+    ]);
   },
 });
 
+/** Live figures (polled and on socket events). The roster is repainted only on request,
+ * so that a confirmation or an error under a mentor's row is not wiped away. */
 async function refresh() {
-  await Promise.all([refreshLines(), refreshOpen(), refreshRoster()]);
+  await Promise.all([refreshLines(), refreshOpen()]);
 }
 
 function paintDays() {
@@ -197,36 +206,11 @@ function addAlert(frame) {
   $("#alert-list").prepend(h("li", { class: "row alert" }, text, h("div", { class: "row-actions" }, join)));
 }
 
-async function refreshRoster() {
-  try {
-    st.mentors = (await api.mentors()).mentors;
-    paintRoster();
-  } catch (err) {
-    showError($("#page-error"), err);
-  }
-}
-
-function paintRoster() {
-  const rows = $("#roster-rows");
-  rows.textContent = "";
-  for (const m of st.mentors) {
-    rows.append(
-      h("tr", {},
-        h("th", { scope: "row" }, m.display_name),
-        h("td", {}, pick(m.kind.label)),
-        h("td", {}, plain(t(`audience.${m.audience}`))),
-        h("td", {}, bindText(h("span", { class: `badge badge-${m.today}` }), `today.${m.today}`)),
-        h("td", {}, m.next_free_slots.length ? (dayOf(m.next_free_slots[0]) === st.service.today ? hhmm(m.next_free_slots[0]) : when(m.next_free_slots[0])) : "—")),
-    );
-  }
-}
-
 function paintCapacity() {
   const s = st.service;
   const dl = $("#capacity");
   dl.textContent = "";
   const fact = (key, value) => dl.append(h("div", {}, bindText(h("dt"), key), h("dd", {}, value)));
-  fact("admin.cap_lines", String(s.lines));
   fact("admin.cap_hours", plain(t("admin.cap_hours_value", { open: s.open_time, close: s.close_time, last: s.last_start })));
   fact("admin.cap_session", plain(t("admin.minutes", { n: s.session_minutes })));
   fact("admin.cap_horizon", plain(t("admin.cap_horizon_value", { n: s.horizon_days })));

@@ -21,6 +21,14 @@ function loadOutbox() {
   }
 }
 
+/** The frame for an outbox item: a text message, or a shared help-directory card. */
+function frameOf(item) {
+  if (item.entry_id) {
+    return { type: "share", consultation_id: item.consultation_id, client_msg_id: item.client_msg_id, entry_id: item.entry_id };
+  }
+  return { type: "send", consultation_id: item.consultation_id, client_msg_id: item.client_msg_id, text: item.text };
+}
+
 export class ChatSocket extends EventTarget {
   constructor(url = null) {
     super();
@@ -197,7 +205,7 @@ export class ChatSocket extends EventTarget {
     const id = frame.consultation?.id;
     // Anything still unacknowledged for this consultation goes again, same client_msg_id.
     for (const item of this.outbox) {
-      if (item.consultation_id === id) this.sendFrame({ type: "send", ...item });
+      if (item.consultation_id === id) this.sendFrame(frameOf(item));
     }
   }
 
@@ -226,7 +234,7 @@ export class ChatSocket extends EventTarget {
     this.dropFromOutbox(frame.client_msg_id);
     // The ack carries the seq; the message frame itself may or may not follow.
     const fresh = this.see(frame.consultation_id, frame.seq);
-    this.emit("ack", { ...frame, text: item?.text, fresh });
+    this.emit("ack", { ...frame, text: item?.text, card: item?.card, fresh });
   }
 
   saveOutbox() {
@@ -252,13 +260,22 @@ export class ChatSocket extends EventTarget {
     const item = { consultation_id: id, client_msg_id: newId(), text };
     this.outbox.push(item);
     this.saveOutbox();
-    this.sendFrame({ type: "send", ...item });
+    this.sendFrame(frameOf(item));
+    return item;
+  }
+
+  /** Share a help-directory entry as a card (mentor, joined supervisor); acked like send. */
+  share(id, entry) {
+    const item = { consultation_id: id, client_msg_id: newId(), entry_id: entry.id, text: entry.name?.ja || entry.id, card: entry };
+    this.outbox.push(item);
+    this.saveOutbox();
+    this.sendFrame(frameOf(item));
     return item;
   }
 
   resend(clientMsgId) {
     const item = this.outbox.find((o) => o.client_msg_id === clientMsgId);
-    if (item) this.sendFrame({ type: "send", ...item });
+    if (item) this.sendFrame(frameOf(item));
   }
 
   /** Give up on a message the server refused (too long, closed): it will not be resent. */

@@ -3,6 +3,7 @@
 
 import { bindText, pick, plain, t } from "./i18n.js";
 import { h } from "./dom.js";
+import { entryDetails } from "./helpentry.js";
 import { hhmm, minutesUntil } from "./time.js";
 
 const CLOSED = new Set(["closed", "no_show", "cancelled"]);
@@ -191,16 +192,21 @@ export class ChatView {
     this.list.insertBefore(li, after || null);
   }
 
-  bubble({ mine, role, name, text, at }) {
+  bubble({ mine, role, name, text, at, card = null }) {
     const who = h("span", { class: "who" });
     if (mine) bindText(who, "chat.me");
     else if (name) who.textContent = name;
     else bindText(who, `chat.role.${role}`);
+    // A shared help entry: a line saying so, then the card itself (it stays in the chat).
+    const body = card
+      ? bindText(h("p", { class: "text" }), mine ? "chat.card.shared_by_me" : "chat.card.shared", { name: name || plain(t(`chat.role.${role}`)) })
+      : h("p", { class: "text" }, text);
     const li = h(
       "li",
-      { class: `msg ${mine ? "mine" : "theirs"} role-${role}` },
+      { class: `msg ${mine ? "mine" : "theirs"} role-${role}${card ? " has-card" : ""}` },
       who,
-      h("p", { class: "text" }, text),
+      body,
+      card ? this.card(card) : null,
       h("span", { class: "meta" }, h("time", {}, at ? hhmm(at) : ""), h("span", { class: "state" })),
     );
     return li;
@@ -213,7 +219,7 @@ export class ChatView {
   }
 
   addPending(item) {
-    const li = this.bubble({ mine: true, role: this.role, text: item.text });
+    const li = this.bubble({ mine: true, role: this.role, text: item.text, card: item.card });
     li.dataset.cmid = item.client_msg_id;
     this.setMsgState(li, "pending");
     this.list.append(li);
@@ -239,8 +245,7 @@ export class ChatView {
     if (li) {
       li.querySelector("time").textContent = hhmm(frame.sent_at);
     } else {
-      li = this.bubble({ mine, role: frame.sender?.role, name: frame.sender?.name, text: frame.text, at: frame.sent_at });
-      if (frame.card) li.append(this.card(frame.card));
+      li = this.bubble({ mine, role: frame.sender?.role, name: frame.sender?.name, text: frame.text, at: frame.sent_at, card: frame.card });
     }
     if (mine) this.setMsgState(li, "sent");
     this.place(li, frame.seq);
@@ -248,11 +253,16 @@ export class ChatView {
     this.scroll();
   }
 
+  /** A shared help-directory entry: its name always shown; opened, the whole entry. */
   card(card) {
-    const title = pick(card.title) || card.title || "";
-    const body = pick(card.body) || card.text || "";
-    return h("div", { class: "card-share" }, h("strong", {}, title), body ? h("p", {}, body) : null,
-      card.url ? h("a", { href: card.url, rel: "noopener" }, card.url) : null);
+    const key = `help.cat.${card.category}`;
+    const tag = h("span", { class: `tag cat cat-${card.category}` });
+    if (t(key) !== key) bindText(tag, key);
+    const summary = h("summary", {},
+      h("span", { class: "card-top" }, tag, h("strong", { class: "card-name" }, pick(card.name))),
+      bindText(h("span", { class: "card-open" }), "chat.card.open"));
+    return h("details", { class: "card-share", "data-testid": "shared-card", "data-entry": card.id }, summary,
+      h("div", { class: "card-body" }, ...entryDetails(card)));
   }
 
   onAck(frame) {
@@ -340,6 +350,13 @@ export class ChatView {
     this.addPending(item);
     this.input.value = "";
     this.input.focus();
+  }
+
+  /** Share a help-directory entry into the chat as a card; false when the chat is not open. */
+  share(entry) {
+    if (this.input.disabled || this.form.hidden) return false;
+    this.addPending(this.socket.share(this.id, entry));
+    return true;
   }
 
   typed() {

@@ -3,5 +3,6 @@ import { startClientFace } from "./client.js";
 import { CHAT, CHAT_CHILD } from "./texts/chat.js";
 import { CLIENT, CLIENT_CHILD } from "./texts/client.js";
 import { COMMON } from "./texts/common.js";
+import { HELP, HELP_CHILD } from "./texts/help.js";
 
-startClientFace({ audience: "child", texts: [COMMON, CLIENT, CHAT, CLIENT_CHILD, CHAT_CHILD] });
+startClientFace({ audience: "child", texts: [COMMON, CLIENT, CHAT, HELP, CLIENT_CHILD, CHAT_CHILD, HELP_CHILD] });

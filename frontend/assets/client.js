@@ -6,6 +6,7 @@ import { ChatSocket } from "./chat.js";
 import { ChatView } from "./chatview.js";
 import { $, busy, h, showError, showView } from "./dom.js";
 import { setupHelp } from "./help.js";
+import { setupDirectory } from "./helpdir.js";
 import { addTexts, applyTexts, bindText, pick, plain, setupLangToggle, t } from "./i18n.js";
 import { addDays, dayLabel, dayOf, dayShort, hhmm, minutesUntil, syncClock, when } from "./time.js";
 
@@ -33,6 +34,7 @@ export async function startClientFace({ audience, texts }) {
   for (const table of texts) addTexts(table);
   setupLangToggle($("#lang-toggle"));
   setupHelp();
+  setupDirectory({ audience });
   wireWelcome();
   wireHome();
   wireMentorView();

@@ -4,12 +4,13 @@
 import { api } from "./api.js";
 import { ChatView } from "./chatview.js";
 import { $, busy, errorText, h, showError } from "./dom.js";
-import { applyTexts, bindText, plain, t } from "./i18n.js";
+import { applyTexts, bindText, pick, plain, t } from "./i18n.js";
+import { categoryName } from "./helpentry.js";
 import { addDays, clockNow, dayLabel, hhmm, when } from "./time.js";
 import { POLL_SECONDS, startStaffFace, stateOf } from "./staff.js";
 
 const UPCOMING_DAYS = 7;
-const st = { socket: null, service: null, today: [], chat: null, current: null, savedNote: "" };
+const st = { socket: null, service: null, today: [], chat: null, current: null, consultation: null, savedNote: "" };
 
 startStaffFace({
   role: "mentor",
@@ -26,7 +27,11 @@ startStaffFace({
     $("#note-text").addEventListener("input", () => {
       if ($("#note-text").value !== st.savedNote) bindText($("#note-status"), "mentor.note_unsaved");
     });
-    document.addEventListener("langchange", () => paintLists());
+    document.addEventListener("langchange", () => {
+      paintLists();
+      if (!$("#share-panel").hidden) loadShare();
+    });
+    wireShare();
     setInterval(refresh, POLL_SECONDS * 1000);
     await refresh();
   },
@@ -83,6 +88,7 @@ function paintLists() {
 }
 
 function closeWorkspace() {
+  $("#share-panel").hidden = true;
   st.chat?.stop();
   st.chat = null;
   st.current = null;
@@ -93,6 +99,8 @@ function closeWorkspace() {
 
 function openConsultation(c) {
   st.chat?.stop();
+  st.consultation = c;
+  $("#share-panel").hidden = true;
   st.current = c.id;
   $("#pick-hint").hidden = true;
   $("#workspace").hidden = false;
@@ -108,6 +116,14 @@ function openConsultation(c) {
     },
   });
   bindText(call, "mentor.call");
+  const shareButton = h("button", {
+    type: "button",
+    class: "secondary share-open",
+    "aria-controls": "share-panel",
+    "aria-expanded": "false",
+    onclick: () => toggleShare(shareButton),
+  });
+  bindText(shareButton, "share.open");
   const audience = plain(t(`audience.${c.client.audience}`));
   st.chat = new ChatView({
     socket: st.socket,
@@ -115,7 +131,7 @@ function openConsultation(c) {
     role: "mentor",
     title: { key: "mentor.with", vars: { name: c.client.nickname, audience } },
     onLeave: closeWorkspace,
-    extraActions: [call, called],
+    extraActions: [shareButton, call, called],
   });
   $("#chat-host").append(st.chat.root);
   applyTexts(st.chat.root);
@@ -180,5 +196,95 @@ async function saveNote() {
     bindText($("#note-status"), "mentor.note_saved", { time: clockNow() });
   } catch (err) {
     showError($("#note-error"), err);
+  }
+}
+
+// --- share a help-directory entry into the chat as a card ----------------------------------
+
+const share = { seq: 0, timer: null, categories: null, opener: null };
+
+function wireShare() {
+  $("#share-q").addEventListener("input", () => {
+    clearTimeout(share.timer);
+    share.timer = setTimeout(loadShare, 250);
+  });
+  $("#share-q").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      clearTimeout(share.timer);
+      loadShare();
+    }
+  });
+  $("#share-cat").addEventListener("change", loadShare);
+  $("#share-close").addEventListener("click", () => {
+    $("#share-panel").hidden = true;
+    share.opener?.setAttribute("aria-expanded", "false");
+    share.opener?.focus();
+  });
+}
+
+function toggleShare(button) {
+  const panel = $("#share-panel");
+  share.opener = button;
+  panel.hidden = !panel.hidden;
+  button.setAttribute("aria-expanded", String(!panel.hidden));
+  if (panel.hidden) return;
+  $("#share-status").hidden = true;
+  showError($("#share-error"), null);
+  loadShare();
+  $("#share-q").focus();
+}
+
+function paintShareCategories() {
+  const select = $("#share-cat");
+  const current = select.value;
+  select.textContent = "";
+  select.append(h("option", { value: "" }, plain(t("dir.all"))));
+  for (const id of Object.keys(share.categories || {})) {
+    select.append(h("option", { value: id }, plain(categoryName(id, share.categories))));
+  }
+  select.value = current;
+}
+
+async function loadShare() {
+  const c = st.consultation;
+  if (!c) return;
+  const seq = ++share.seq;
+  const audience = c.client.audience === "parent" ? "parent" : "child";
+  bindText($("#share-for"), `share.for_${audience}`);
+  const params = new URLSearchParams({ audience });
+  const q = $("#share-q").value.trim();
+  if (q) params.set("q", q);
+  if ($("#share-cat").value) params.set("category", $("#share-cat").value);
+  try {
+    const data = await api.get(`/api/help?${params}`);
+    if (seq !== share.seq) return;
+    share.categories = data.categories;
+    paintShareCategories();
+    const list = $("#share-list");
+    list.textContent = "";
+    showError($("#share-error"), null);
+    if (!data.entries.length) list.append(bindText(h("li", { class: "empty" }), "dir.none"));
+    for (const entry of data.entries) {
+      const name = pick(entry.name);
+      const send = bindText(h("button", { type: "button", class: "primary" }), "share.send");
+      send.setAttribute("aria-label", `${plain(t("share.send"))}: ${name}`);
+      send.addEventListener("click", () => {
+        if (!st.chat?.share(entry)) {
+          showError($("#share-error"), plain(t("chat.closed.other")));
+          return;
+        }
+        bindText($("#share-status"), "share.sent", { name });
+        $("#share-status").hidden = false;
+      });
+      list.append(
+        h("li", { class: "share-item", "data-entry": entry.id },
+          h("p", { class: "share-name" }, h("span", { class: "tag" }, plain(categoryName(entry.category, share.categories))), " ", h("strong", {}, name)),
+          h("p", { class: "hint" }, pick(entry.description)),
+          send),
+      );
+    }
+  } catch (err) {
+    if (seq === share.seq) showError($("#share-error"), err);
   }
 }

@@ -3,5 +3,6 @@ import { startClientFace } from "./client.js";
 import { CHAT } from "./texts/chat.js";
 import { CLIENT } from "./texts/client.js";
 import { COMMON } from "./texts/common.js";
+import { HELP } from "./texts/help.js";
 
-startClientFace({ audience: "parent", texts: [COMMON, CLIENT, CHAT] });
+startClientFace({ audience: "parent", texts: [COMMON, CLIENT, CHAT, HELP] });

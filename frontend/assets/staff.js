@@ -8,6 +8,7 @@ import { addTexts, bindText, plain, setupLangToggle, t } from "./i18n.js";
 import { COMMON } from "./texts/common.js";
 import { CHAT } from "./texts/chat.js";
 import { STAFF } from "./texts/staff.js";
+import { HELP } from "./texts/help.js";
 import { syncClock } from "./time.js";
 
 export const POLL_SECONDS = 15;
@@ -26,6 +27,7 @@ export async function startStaffFace({ role, onReady }) {
   addTexts(COMMON);
   addTexts(STAFF);
   addTexts(CHAT);
+  addTexts(HELP);
   setupLangToggle($("#lang-toggle"));
   let service = null;
   let started = false;

@@ -51,3 +51,8 @@ def send(chat: Any, text: str) -> None:
 
 def message(chat: Any, text: str) -> Any:
     return chat.get_by_test_id("messages").locator("li.msg").filter(has_text=text)
+
+
+def scroll_to(page: Any, selector: str) -> None:
+    """Bring a section to the top of the screen (below the sticky bar) for a screenshot."""
+    page.locator(selector).evaluate("el => el.scrollIntoView({block: 'start'})")
