@@ -18,6 +18,7 @@ from starlette.routing import Route
 from app.actions import Context
 from app.actions.chat import resolve_remote
 from app.actions.message_writer import MessageWriter
+from app.actions.stats import RefusalRecorder
 from app.clock import Clock, ShiftedClock, SystemClock
 from app.db.engine import Database
 from app.jobs import Jobs
@@ -65,6 +66,7 @@ def build_context(settings: Settings, clock: Clock) -> Context:
         signups=SlidingWindow(clock.now, settings.signups_per_hour_per_address, 3600),
         hub=Hub(),
         messages=MessageWriter(db),
+        refusals=RefusalRecorder(db),
         crisis=CrisisDetector.from_file(settings.crisis_words),
         directory=HelpDirectory.from_file(settings.help_directory),
     )
@@ -81,7 +83,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.message_rate = SlidingWindow(clock.now, settings.ws_messages_per_minute, 60)
         app.state.connections = ConnectionRegistry()
         ctx.messages.start()
-        watcher = asyncio.get_running_loop().create_task(app.state.connections.watch_sessions(ctx))
+        ctx.refusals.start()
+        loop = asyncio.get_running_loop()
+        watchers = [
+            loop.create_task(app.state.connections.watch_sessions(ctx)),
+            loop.create_task(app.state.connections.mark_present(ctx)),
+        ]
         ctx.hub.resolver = partial(resolve_remote, ctx)
         jobs = Jobs(ctx, settings.scheduler_interval)
         app.state.jobs = jobs
@@ -102,8 +109,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                     leadership.start()
             yield
         finally:
-            watcher.cancel()
+            for task in watchers:
+                task.cancel()
+            await app.state.connections.flush_present(ctx)
             await ctx.messages.stop()
+            await ctx.refusals.stop()
             if leadership is not None:
                 await leadership.stop()
             await jobs.stop()

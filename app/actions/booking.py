@@ -41,7 +41,7 @@ def serves(mentor: Mentor, audience: str) -> bool:
     return mentor.audience in (audience, "both")
 
 
-async def _take(
+async def _check(
     s: AsyncSession,
     ctx: Context,
     *,
@@ -50,15 +50,17 @@ async def _take(
     mode: str,
     start: datetime,
     end: datetime,
-) -> Consultation:
-    """Inside one write transaction: check, choose free lines, insert. Raises Refusal."""
-    now = ctx.now()
+    lock: bool,
+) -> tuple[list[int], list[int], int | None]:
+    """Every rule for taking this time; (ticks, a free line per tick, booking number) or a
+    Refusal. Run on a read snapshot first (most requests in a rush are refusals and never
+    need the writer), then again inside the write transaction that inserts."""
     mentor = await s.get(Mentor, mentor_id)
     if mentor is None or not mentor.active or not serves(mentor, client.role):
         raise Refusal("not_found", field="mentor_id")
     ticks = ticks_between(start, end)
     occ = await load_occupancy(
-        s, start=start, end=end, lines=ctx.rules.lines, mentor_ids=[mentor_id], lock=True
+        s, start=start, end=end, lines=ctx.rules.lines, mentor_ids=[mentor_id], lock=lock
     )
     if not occ.on_shift(mentor_id, start, end):
         raise Refusal("mentor_off_shift")
@@ -92,6 +94,25 @@ async def _take(
         if line is None:
             raise Refusal("no_free_line")
         lines.append(line)
+    return ticks, lines, booking_no
+
+
+async def _take(
+    s: AsyncSession,
+    ctx: Context,
+    *,
+    client: Principal,
+    mentor_id: int,
+    mode: str,
+    start: datetime,
+    end: datetime,
+) -> Consultation:
+    """Inside one write transaction: check again, then insert. The unique constraints on
+    line_hold decide any race the check could not see."""
+    now = ctx.now()
+    ticks, lines, booking_no = await _check(
+        s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end, lock=True
+    )
     consultation = Consultation(
         client_id=client.id,
         mentor_id=mentor_id,
@@ -128,6 +149,10 @@ async def _take_with_retry(
     # the floor) is not reached in practice.
     lines_bound = max(ctx.rules.lines, 64)
     attempts = len(ticks_between(start, end)) * lines_bound + ctx.rules.max_bookings + 3
+    async with ctx.db.read() as s:  # refuse early without queueing for the writer
+        await _check(
+            s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end, lock=False
+        )
     for _ in range(attempts):
         try:
             async with ctx.db.write() as s:

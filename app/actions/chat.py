@@ -122,14 +122,14 @@ async def do_join(
     return access
 
 
-async def mark_client_present(ctx: Context, consultation_id: int) -> None:
+async def mark_client_present(ctx: Context, *consultation_ids: int) -> None:
     """The client is here (joined an open consultation, or was waiting when it opened):
     from now on it cannot be marked a no-show."""
     async with ctx.db.write() as s:
         await s.execute(
             update(Consultation)
             .where(
-                col(Consultation.id) == consultation_id,
+                col(Consultation.id).in_(consultation_ids),
                 col(Consultation.status) == "open",
                 col(Consultation.client_joined_at).is_(None),
             )

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from app.actions.message_writer import MessageWriter
+
+if TYPE_CHECKING:
+    from app.actions.stats import RefusalRecorder
 from app.clock import Clock
 from app.db.engine import Database
 from app.realtime.hub import Hub
@@ -28,6 +32,7 @@ class Context:
     signups: SlidingWindow  # per address: a school behind one NAT still fits
     hub: Hub
     messages: MessageWriter
+    refusals: RefusalRecorder
     crisis: CrisisDetector
     directory: HelpDirectory
 

@@ -7,6 +7,8 @@ how many lines to add.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
 import logging
@@ -22,6 +24,7 @@ from app.actions.context import Context, Principal
 from app.actions.inputs import check_day
 from app.actions.occupancy import current_lines
 from app.actions.staff import require_staff
+from app.db.engine import Database
 from app.db.tables import Client, Consultation, Mentor, RefusalEvent
 from app.errors import Refusal
 from app.rules import at_local, local_day, slot_starts, to_local
@@ -44,13 +47,48 @@ COUNTED = {
 
 
 async def record_refusal(ctx: Context, action: str, code: str, audience: str) -> None:
-    if code not in COUNTED:
-        return
-    try:
-        async with ctx.db.write() as s:
-            s.add(RefusalEvent(at=ctx.now(), action=action, code=code, audience=audience))
-    except Exception as exc:  # statistics must never turn a refusal into a 500
-        log.error("could not record a refusal (%s)", type(exc).__name__)
+    """Count a turned-away request. Written in batches off the request path: a rush of
+    refusals must not queue behind its own bookkeeping."""
+    if code in COUNTED:
+        ctx.refusals.add(RefusalEvent(at=ctx.now(), action=action, code=code, audience=audience))
+
+
+class RefusalRecorder:
+    """Buffers refusal events and writes them every `every` seconds in one transaction."""
+
+    def __init__(self, db: Database, every: float = 1.0) -> None:
+        self.db = db
+        self.every = every
+        self._pending: list[RefusalEvent] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, event: RefusalEvent) -> None:
+        self._pending.append(event)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            await self.flush()
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            async with self.db.write() as s:
+                s.add_all(batch)
+        except Exception as exc:  # statistics must never take the service down
+            log.error("could not record %d refusals (%s)", len(batch), type(exc).__name__)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.flush()
 
 
 @dataclass
@@ -85,6 +123,7 @@ async def statistics(
     ctx: Context, principal: Principal | None, *, first: object = None, last: object = None
 ) -> dict[str, Any]:
     require_staff(principal, supervisor=True)
+    await ctx.refusals.flush()  # include what happened in the last second
     today = local_day(ctx.now(), ctx.rules)
     end_day = check_day(last) if last not in (None, "") else today
     start_day = check_day(first) if first not in (None, "") else end_day - timedelta(days=6)
