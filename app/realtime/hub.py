@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -18,14 +18,51 @@ log = logging.getLogger("yorisoi.hub")
 Event = dict[str, Any]
 
 
+class Mailbox:
+    """A bounded single-consumer queue: a deque and at most one waiting future.
+
+    asyncio.Queue carries machinery this needs none of (several waiter deques, task
+    accounting, an Event); with thousands of mostly idle sockets that is memory per socket.
+    """
+
+    __slots__ = ("_items", "_maxsize", "_waiter")
+
+    def __init__(self, maxsize: int) -> None:
+        self._items: deque[Event] = deque()
+        self._maxsize = maxsize
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Event) -> None:
+        if len(self._items) >= self._maxsize:
+            raise asyncio.QueueFull
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self) -> Event:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+
 class Subscriber:
     """One consumer (a websocket connection) with a bounded queue of outgoing events."""
+
+    __slots__ = ("key", "queue", "topics", "overflowed", "on_overflow")
 
     def __init__(
         self, key: str, maxsize: int = 256, on_overflow: Callable[[], None] | None = None
     ) -> None:
         self.key = key  # the account, e.g. "client:7" or "staff:3"
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
+        self.queue = Mailbox(maxsize)
         self.topics: set[str] = set()
         self.overflowed = False
         self.on_overflow = on_overflow
