@@ -23,10 +23,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(workdir: Path, **env_overrides: str) -> Iterator[tuple[str, Path]]:
-    """Run scripts/serve.py on a free port with its own SQLite file; yield (base URL, log)."""
+def serve_process(
+    workdir: Path, *args: str, name: str = "serve", **env_overrides: str
+) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+    """Run scripts/serve.py on a free port (its own SQLite file unless DATABASE_URL is
+    given); yield (base URL, log file, process) once /healthz answers."""
     port = free_port()
-    log = workdir / "serve.log"
+    log = workdir / f"{name}.log"
     env = {
         **os.environ,
         "YORISOI_DEV": "1",
@@ -37,7 +40,7 @@ def running_server(workdir: Path, **env_overrides: str) -> Iterator[tuple[str, P
     }
     with log.open("w") as out:
         proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "scripts/serve.py"],
+            [sys.executable, "scripts/serve.py", *args],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -55,7 +58,15 @@ def running_server(workdir: Path, **env_overrides: str) -> Iterator[tuple[str, P
             assert proc.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
-        yield base, log
+        yield base, log, proc
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+@contextmanager
+def running_server(workdir: Path, **env_overrides: str) -> Iterator[tuple[str, Path]]:
+    """scripts/serve.py as `make run` starts it; yield (base URL, log)."""
+    with serve_process(workdir, **env_overrides) as (base, log, _proc):
+        yield base, log

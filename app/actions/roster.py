@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
+from app.actions import catalog
 from app.actions.context import Context, Principal
 from app.actions.inputs import check_day
-from app.actions.occupancy import current_lines
 from app.actions.staff import require_staff
 from app.db.tables import (
     MENTOR_AUDIENCES,
@@ -186,8 +186,7 @@ async def do_remove_shift(ctx: Context, principal: Principal | None, shift_id: i
 
 async def capacity(ctx: Context, principal: Principal | None) -> int:
     require_staff(principal, supervisor=True)
-    async with ctx.db.read() as s:
-        return await current_lines(s, ctx.rules.lines)
+    return await catalog.capacity(ctx)
 
 
 async def do_set_capacity(ctx: Context, principal: Principal | None, lines: object) -> int:

@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -19,50 +14,12 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.conftest import _truncate
-from tests.servers import ROOT, free_port
+from tests.servers import serve_process
 
 pytestmark = pytest.mark.postgres
 
 
-@contextmanager
-def process(
-    workdir: Path, name: str, db: str, *extra: str
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "YORISOI_DEV": "1",
-        "YORISOI_PORT": str(port),
-        "DATABASE_URL": db,
-        "YORISOI_HASH_PROFILE": "fast",
-        "YORISOI_CLOCK_START": "2026-12-01T16:59:45+09:00",
-    }
-    log = (workdir / f"{name}.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "scripts/serve.py", *extra],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # noqa: S603
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, (workdir / f"{name}.log").read_text()
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        yield base, proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=20)
-        log.close()
+CLOCK = "2026-12-01T16:59:45+09:00"
 
 
 def scheduler_on(base: str) -> bool:
@@ -106,8 +63,14 @@ async def test_two_processes_one_conversation_one_scheduler(
 ) -> None:
     await _truncate(pg_database)
     with (
-        process(tmp_path, "a", pg_database) as (a, proc_a),
-        process(tmp_path, "b", pg_database, "--no-seed") as (b, _proc_b),
+        serve_process(tmp_path, name="a", DATABASE_URL=pg_database, YORISOI_CLOCK_START=CLOCK) as (
+            a,
+            _log_a,
+            proc_a,
+        ),
+        serve_process(
+            tmp_path, "--no-seed", name="b", DATABASE_URL=pg_database, YORISOI_CLOCK_START=CLOCK
+        ) as (b, _log_b, _proc_b),
     ):
         await wait_for(lambda: scheduler_on(a) != scheduler_on(b))  # exactly one leads
         leader, follower = (a, b) if scheduler_on(a) else (b, a)
