@@ -120,8 +120,8 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     ),
     "capacity_in_use": (
         409,
-        "これからの時間で、すでに{used}回線が使われる予定です。それより少なくはできません。",
-        "Up to {used} lines are already taken at upcoming times; capacity cannot go below that.",
+        "これからの時間で、{used}番の回線まで使われる予定です。それより少なくはできません。",
+        "Line {used} is taken at an upcoming time; capacity cannot go below that yet.",
     ),
     "rate_limited": (
         429,

@@ -24,7 +24,7 @@ from app.actions.stats import record_refusal
 from app.db.tables import MENTOR_KINDS, Consultation, LineHold, Mentor
 from app.errors import Refusal
 from app.rules import booking_window, first_free, ticks_between, walk_in_window
-from app.rules.capacity import current_tick
+from app.rules.capacity import MAX_LINES, current_tick
 
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 
@@ -145,10 +145,8 @@ async def _take_with_retry(
     ctx: Context, *, client: Principal, mentor_id: int, mode: str, start: datetime, end: datetime
 ) -> Consultation:
     # Each lost race means a competitor committed a hold on one of our ticks; there can be at
-    # most LINES of those per tick, so this bound (capacity can be raised at run time, hence
-    # the floor) is not reached in practice.
-    lines_bound = max(ctx.rules.lines, 64)
-    attempts = len(ticks_between(start, end)) * lines_bound + ctx.rules.max_bookings + 3
+    # most LINES (≤ MAX_LINES) of those per tick, so this bound is never reached.
+    attempts = len(ticks_between(start, end)) * MAX_LINES + ctx.rules.max_bookings + 3
     async with ctx.db.read() as s:  # refuse early without queueing for the writer
         await _check(
             s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end, lock=False

@@ -72,9 +72,13 @@ async def do_delete_account(ctx: Context, principal: Principal | None, secret: o
     if not isinstance(secret, str) or len(secret) > 256:
         raise Refusal("invalid_input", field="secret")
     check_secret(secret)
+    key = f"delete:{client_p.id}"
+    if not ctx.throttle.allowed(key, "any"):
+        raise Refusal("rate_limited")
     async with ctx.db.read() as s:
         client = await s.get(Client, client_p.id)
     if client is None or not await ctx.hasher.verify(secret, client.secret_hash):
+        ctx.throttle.failed(key, "any")
         raise Refusal("bad_credentials")
     async with ctx.db.read() as s:
         open_ids = (

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from app.actions import catalog
 from app.actions.context import Context, Principal
-from app.actions.inputs import check_day
+from app.actions.inputs import check_day, check_id
 from app.actions.staff import require_staff
 from app.db.tables import (
     MENTOR_AUDIENCES,
@@ -24,9 +24,8 @@ from app.db.tables import (
 )
 from app.errors import Refusal
 from app.rules import at_local, local_day
-from app.rules.capacity import current_tick
+from app.rules.capacity import MAX_LINES, current_tick
 
-MAX_LINES = 500
 TEXT_LIMITS = {"display_name": 60, "profile_ja": 400, "profile_en": 400}
 
 
@@ -132,9 +131,7 @@ async def shifts_of_day(
 
 async def do_add_shift(ctx: Context, principal: Principal | None, body: dict[str, Any]) -> Shift:
     require_staff(principal, supervisor=True)
-    mentor_id = body.get("mentor_id")
-    if not isinstance(mentor_id, int) or isinstance(mentor_id, bool):
-        raise Refusal("invalid_input", field="mentor_id")
+    mentor_id = check_id(body.get("mentor_id"), "mentor_id")
     day = check_day(body.get("date"))
     begin, finish = _wall(body.get("start"), "start"), _wall(body.get("end"), "end")
     rules = ctx.rules
@@ -199,6 +196,10 @@ async def do_set_capacity(ctx: Context, principal: Principal | None, lines: obje
     for _ in range(3):
         try:
             async with ctx.db.write() as s:
+                if not ctx.db.is_sqlite:
+                    # Wait for bookings in flight and hold new ones back for this short
+                    # transaction, so the highest line in use below is the truth.
+                    await s.execute(text("LOCK TABLE line_hold IN SHARE MODE"))
                 setting = await s.get(ServiceSetting, "lines", with_for_update=True)
                 highest = (
                     await s.execute(

@@ -125,8 +125,8 @@ async def statistics(
     require_staff(principal, supervisor=True)
     await ctx.refusals.flush()  # include what happened in the last second
     today = local_day(ctx.now(), ctx.rules)
-    end_day = check_day(last) if last not in (None, "") else today
-    start_day = check_day(first) if first not in (None, "") else end_day - timedelta(days=6)
+    end_day = check_day(last, "to") if last not in (None, "") else today
+    start_day = check_day(first, "from") if first not in (None, "") else end_day - timedelta(days=6)
     if start_day > end_day or (end_day - start_day).days >= MAX_DAYS:
         raise Refusal("invalid_input", field="from")
     rules = ctx.rules
@@ -177,8 +177,8 @@ async def statistics(
             d.booked += 1
             slots[label]["no_show"] += 1
             continue
-        if consultation.status == "booked":
-            continue  # still in the future
+        if consultation.status == "booked" or consultation.close_reason == "not_opened":
+            continue  # still in the future, or never happened (no scheduler ran)
         d.consultations += 1
         d.walk_in += consultation.mode == "walk_in"
         d.booked += consultation.mode == "booked"
@@ -186,7 +186,7 @@ async def statistics(
         d.by_audience[audience] += 1
         slots[label][consultation.mode] += 1
         began = consultation.opened_at or consultation.starts_at
-        ended = consultation.closed_at or min(consultation.ends_at, ctx.now())
+        ended = min(consultation.closed_at or consultation.ends_at, consultation.ends_at, ctx.now())
         d.line_minutes += max(0.0, (ended - began).total_seconds() / 60)
     for event in refusals:
         day = local_day(event.at, rules)

@@ -62,7 +62,9 @@ class Database:
             event.listen(self.writer_engine.sync_engine, "connect", _sqlite_writer_connect)
             event.listen(self.writer_engine.sync_engine, "begin", _sqlite_begin_immediate)
         else:
-            self.engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=20)
+            self.engine = create_async_engine(
+                url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+            )
             self.writer_engine = self.engine
         self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._write = async_sessionmaker(

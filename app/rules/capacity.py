@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 TICK_SECONDS = 300
+MAX_LINES = 500  # the most lines headquarters can configure
 
 
 def ticks_between(start: datetime, end: datetime) -> list[int]:

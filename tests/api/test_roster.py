@@ -106,6 +106,7 @@ async def test_shift_rules(env: Env) -> None:
         shift("1500", "1600"),
         shift("15:03", "16:00"),
         {"mentor_id": "1"},
+        {**shift("15:00", "16:00"), "mentor_id": 2**70},
     ):
         r = await env.http.post("/api/staff/shifts", json=bad, headers=bearer(boss))
         assert r.status_code == 400, bad
