@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.db.tables import LineHold, ServiceSetting, Shift
-from app.rules.capacity import TICK_SECONDS, ticks_between
+from app.rules.capacity import ticks_between
 
 
 @dataclass
@@ -94,8 +94,3 @@ async def load_occupancy(
     for shift in (await s.execute(query)).scalars():
         occ.shifts[shift.mentor_id].append((shift.starts_at, shift.ends_at))
     return occ
-
-
-def tick_span(start: datetime, end: datetime) -> tuple[int, int]:
-    ticks = ticks_between(start, end)
-    return ticks[0], ticks[-1] + TICK_SECONDS
