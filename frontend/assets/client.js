@@ -27,6 +27,9 @@ const state = {
   socket: null,
   chat: null,
   refreshTimer: null,
+  // The last "chat now" refusal per mentor: the list is repainted right after a refusal
+  // (the mentor's status changed), and the child must still read why.
+  cardErrors: new Map(),
 };
 
 export async function startClientFace({ audience, texts }) {
@@ -189,6 +192,7 @@ async function enterHome() {
   showView("home");
   clearInterval(state.refreshTimer);
   state.refreshTimer = setInterval(() => {
+    state.cardErrors.clear(); // a minute later the refusal no longer describes the present
     if (document.body.dataset.current === "home") refreshHome({ quiet: true });
   }, 60000);
   const open = await refreshHome();
@@ -256,6 +260,7 @@ function paintMentors() {
   if (!shown.length) list.append(h("li", { class: "empty" }, plain(t("mentors.none"))));
   for (const m of shown) {
     const error = h("p", { class: "error", role: "alert", hidden: true });
+    if (state.cardErrors.has(m.id)) showError(error, state.cardErrors.get(m.id));
     const nowButton = h("button", { type: "button", class: "primary", onclick: (e) => chatNow(m, e.currentTarget, error) });
     bindText(nowButton, "action.chat_now");
     const pickButton = h("button", { type: "button", class: m.today === "now" ? "secondary" : "primary", onclick: () => openMentor(m) });
@@ -364,10 +369,12 @@ function paintAgain(mentors) {
 
 async function chatNow(mentor, button, errorBox) {
   showError(errorBox, null);
+  state.cardErrors.delete(mentor.id);
   try {
     const { consultation } = await busy(button, () => api.chatNow(mentor.id));
     openChat(consultation.id, mentor.display_name);
   } catch (err) {
+    state.cardErrors.set(mentor.id, err);
     showError(errorBox, err);
     refreshHome({ quiet: true });
   }

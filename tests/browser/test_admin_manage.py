@@ -110,7 +110,7 @@ def test_capacity_cannot_go_below_lines_in_use(server: str, open_page: Any) -> N
     admin.locator("#cap-lines").fill("1")
     admin.get_by_role("button", name="回線数を変更").click()
     expect(admin.locator("#cap-error")).to_have_text(
-        "これからの時間で、すでに2回線が使われる予定です。それより少なくはできません。"
+        "これからの時間で、2番の回線まで使われる予定です。それより少なくはできません。"
     )
     expect(admin.locator("#cap-lines")).to_have_value("4")
     scroll_to(admin, "#capacity-block")
