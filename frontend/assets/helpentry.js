@@ -2,7 +2,7 @@
 // /child/ and /, in a card shared into the chat, and in the mentor's picker.
 
 import { h } from "./dom.js";
-import { bindText, pick, plain, t } from "./i18n.js";
+import { bindText, getLang, pick, plain, renderRich, t } from "./i18n.js";
 
 /** "0120-0-78310" -> "tel:0120078310" */
 export function telHref(tel) {
@@ -33,12 +33,21 @@ export function contactBlock(contact, name) {
   return box;
 }
 
+/** On /child/ in Japanese, the entry's easy wording (mostly kana, {漢字|かな} furigana). */
+function easyOr(text, el) {
+  const child = document.body.classList.contains("face-child") && getLang() === "ja";
+  if (child && text?.easy) renderRich(el, text.easy);
+  else el.append(pick(text));
+  return el;
+}
+
 /** The body of an entry: what it is, who it is for, how to reach it. */
 export function entryDetails(entry) {
   const name = pick(entry.name);
   return [
-    h("p", { class: "desc" }, pick(entry.description)),
-    h("p", { class: "for" }, bindText(h("span", { class: "for-label" }), "help.entry.for"), " ", pick(entry.for_whom)),
+    easyOr(entry.description, h("p", { class: "desc" })),
+    h("p", { class: "for" }, bindText(h("span", { class: "for-label" }), "help.entry.for"), " ",
+      easyOr(entry.for_whom, h("span", {}))),
     contactBlock(entry.contact, name),
   ];
 }

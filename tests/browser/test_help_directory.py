@@ -32,6 +32,11 @@ def test_child_browses_and_searches_the_help_directory(server: str, open_page: A
     expect(page.get_by_test_id("dir-count")).to_have_text(f"{total}こ あるよ")
     # Every phone number is a tel: link that can be tapped.
     expect(entry(page, "24時間子供SOSダイヤル").locator('a[href="tel:0120078310"]')).to_be_visible()
+    # Descriptions in easy words on /child/, kanji with furigana.
+    expect(entry(page, "チャイルドライン").locator(".desc")).to_contain_text(
+        "なまえは いわなくて いいよ"
+    )
+    expect(entry(page, "児童相談所").locator(".desc ruby")).to_have_count(1)
 
     # Browse by group: easy words with furigana on the group buttons.
     groups = page.locator("#dir-groups button")
@@ -132,6 +137,7 @@ def test_mentor_shares_a_card_the_child_opens_and_finds_again(server: str, open_
     expect(tel).to_be_hidden()
     card.locator("summary").click()
     expect(tel).to_be_visible()
+    expect(card).to_contain_text("18さいまでの こどもの はなしを")  # easy words for the child
     shot(child, "child-chat-shared-card")
 
     # The card stays in the conversation: after a reload it is there again, once.

@@ -87,6 +87,8 @@ def test_help_directory_covers_every_group() -> None:
     for entry in directory.entries:
         for key in ("name", "description", "for_whom"):
             assert entry[key]["ja"] and entry[key]["en"], entry["id"]
+        if entry["audience"] in ("child", "both"):  # /child/ shows the easy wording
+            assert entry["description"]["easy"] and entry["for_whom"]["easy"], entry["id"]
     assert any(e["contact"].get("tel") == "0120-0-78310" for e in directory.emergency())
     assert [e["id"] for e in directory.search(query="サポステ")] == ["saposute"]
     assert [e["id"] for e in directory.search(query="scholarship")] == [
