@@ -9,14 +9,12 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from app.actions import Context
-from app.actions.chat import resolve_remote
 from app.actions.message_writer import MessageWriter
 from app.actions.stats import RefusalRecorder
 from app.clock import Clock, ShiftedClock, SystemClock
@@ -89,7 +87,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             loop.create_task(app.state.connections.watch_sessions(ctx)),
             loop.create_task(app.state.connections.mark_present(ctx)),
         ]
-        ctx.hub.resolver = partial(resolve_remote, ctx)
         jobs = Jobs(ctx, settings.scheduler_interval)
         app.state.jobs = jobs
         leadership: Leadership | None = None

@@ -9,14 +9,13 @@ from __future__ import annotations
 import logging
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlmodel import col
 
 from app.actions.booking import release_holds_from
 from app.actions.context import Context, Principal
-from app.actions.events import message_event, publish_lifecycle, publish_message
+from app.actions.events import publish_lifecycle, publish_message
 from app.actions.inputs import check_id
 from app.actions.safety import raise_alerts
 from app.db.tables import AuditLog, Client, Consultation, Mentor, Message
@@ -147,17 +146,6 @@ async def messages_after(ctx: Context, consultation_id: int, last_seq: int) -> l
         return list(rows.scalars())
 
 
-async def message_at(ctx: Context, consultation_id: int, seq: int) -> Message | None:
-    async with ctx.db.read() as s:
-        return (
-            await s.execute(
-                select(Message).where(
-                    col(Message.consultation_id) == consultation_id, col(Message.seq) == seq
-                )
-            )
-        ).scalar_one_or_none()
-
-
 def check_text(text: object) -> str:
     if not isinstance(text, str):
         raise Refusal("invalid_input", field="text")
@@ -275,11 +263,3 @@ async def do_end(ctx: Context, principal: Principal, access: Access) -> Consulta
     if closed is None:
         raise Refusal("consultation_closed")
     return closed
-
-
-async def resolve_remote(ctx: Context, event: dict[str, Any]) -> dict[str, Any] | None:
-    """Turn a cross-process pointer into the event to deliver (messages are read back)."""
-    if event.get("type") != "message_ref":
-        return event
-    message = await message_at(ctx, int(event["consultation_id"]), int(event["seq"]))
-    return message_event(ctx, message) if message is not None else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 log = logging.getLogger("yorisoi.hub")
@@ -93,8 +93,6 @@ class Hub:
         self._topics: dict[str, set[Subscriber]] = defaultdict(set)
         self._accounts: dict[str, set[Subscriber]] = defaultdict(set)
         self.bridge: Bridge = Bridge()
-        # Turns a cross-process pointer (e.g. a message id) into a full event; set by the app.
-        self.resolver: Callable[[Event], Awaitable[Event | None]] | None = None
 
     # -- subscribers -------------------------------------------------------------------
     def add(self, sub: Subscriber) -> None:
@@ -145,17 +143,6 @@ class Hub:
             await self.bridge.send(topics, remote if remote is not None else event)
         except Exception:  # noqa: BLE001 - local delivery already happened; resume covers gaps
             log.warning("event bridge send failed for %s", event.get("type"))
-
-    async def deliver_remote(self, topics: list[str], event: Event) -> None:
-        """An event from another process: resolve pointers, then deliver locally."""
-        if not self.subscribers(topics):
-            return
-        if self.resolver is not None:
-            resolved = await self.resolver(event)
-            if resolved is None:
-                return
-            event = resolved
-        self.deliver_local(topics, event)
 
 
 def topic_consultation(consultation_id: int) -> str:

@@ -33,7 +33,6 @@ class PgBridge(Bridge):
         self.origin = uuid.uuid4().hex
         self._listener: asyncpg.Connection | None = None
         self._pool: asyncpg.Pool | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
         self._watchdog: asyncio.Task[None] | None = None
         self._sender: asyncio.Task[None] | None = None
         self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=100_000)
@@ -74,9 +73,10 @@ class PgBridge(Bridge):
             return
         if data.get("o") == self.origin:
             return
-        task = asyncio.get_running_loop().create_task(self.hub.deliver_remote(data["t"], data["e"]))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        # Delivered as it came: a chat message arrives as a pointer (message_ref) and each
+        # socket's sender reads what it has not shown yet, so a burst costs one read per
+        # socket rather than one per message.
+        self.hub.deliver_local(data["t"], data["e"])
 
     async def send(self, topics: list[str], event: Event) -> None:
         """Queue the event for the other processes; never makes the caller wait for them."""

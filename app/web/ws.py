@@ -248,6 +248,11 @@ class Connection:
             kind = event.get("type")
             if kind == "message":
                 await self._send_in_order(event)
+            elif kind == "message_ref":  # stored by another process: read it back, in order
+                cid = event["consultation_id"]
+                expected = self.next_seq.get(cid)
+                if expected is not None and event["seq"] >= expected:
+                    await self._catch_up(cid)
             elif kind == "_catchup":
                 await self._catch_up(event["consultation_id"])
             elif kind == "consultation":
