@@ -50,7 +50,6 @@ async def _check(
     mode: str,
     start: datetime,
     end: datetime,
-    lock: bool,
 ) -> tuple[list[int], list[int], int | None]:
     """Every rule for taking this time; (ticks, a free line per tick, booking number) or a
     Refusal. Run on a read snapshot first (most requests in a rush are refusals and never
@@ -60,7 +59,7 @@ async def _check(
         raise Refusal("not_found", field="mentor_id")
     ticks = ticks_between(start, end)
     occ = await load_occupancy(
-        s, start=start, end=end, lines=ctx.rules.lines, mentor_ids=[mentor_id], lock=lock
+        s, start=start, end=end, lines=ctx.rules.lines, mentor_ids=[mentor_id]
     )
     if not occ.on_shift(mentor_id, start, end):
         raise Refusal("mentor_off_shift")
@@ -111,7 +110,7 @@ async def _take(
     line_hold decide any race the check could not see."""
     now = ctx.now()
     ticks, lines, booking_no = await _check(
-        s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end, lock=True
+        s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end
     )
     consultation = Consultation(
         client_id=client.id,
@@ -148,9 +147,7 @@ async def _take_with_retry(
     # most LINES (≤ MAX_LINES) of those per tick, so this bound is never reached.
     attempts = len(ticks_between(start, end)) * MAX_LINES + ctx.rules.max_bookings + 3
     async with ctx.db.read() as s:  # refuse early without queueing for the writer
-        await _check(
-            s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end, lock=False
-        )
+        await _check(s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end)
     for _ in range(attempts):
         try:
             async with ctx.db.write() as s:

@@ -47,16 +47,13 @@ class Occupancy:
         return len(self.line_use.get(tick, ()))
 
 
-async def current_lines(s: AsyncSession, default: int, *, lock: bool = False) -> int:
+async def current_lines(s: AsyncSession, default: int) -> int:
     """The line capacity in force: headquarters' setting if any, else YORISOI_LINES.
 
-    With lock=True (booking transactions) the setting row is read FOR SHARE, so a capacity
-    change waits for bookings in flight and then sees their holds (PostgreSQL; SQLite
-    writers are serialised anyway).
+    A capacity change locks line_hold (roster.do_set_capacity), so a booking that read the
+    old number and is still inserting is waited for; no lock is needed here.
     """
     query = select(col(ServiceSetting.value)).where(col(ServiceSetting.key) == "lines")
-    if lock:
-        query = query.with_for_update(read=True)
     value = (await s.execute(query)).scalar_one_or_none()
     return int(value) if value is not None else default
 
@@ -68,10 +65,9 @@ async def load_occupancy(
     end: datetime,
     lines: int,
     mentor_ids: Iterable[int] | None = None,
-    lock: bool = False,
 ) -> Occupancy:
     """Holds between start and end; `lines` is the default capacity if none was set."""
-    occ = Occupancy(lines=await current_lines(s, lines, lock=lock))
+    occ = Occupancy(lines=await current_lines(s, lines))
     ticks = ticks_between(start, end)
     if not ticks:
         return occ

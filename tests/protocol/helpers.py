@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tests.helpers import add_mentor, add_staff, bearer, sign_up, staff_token
-from tests.protocol.conftest import Live
+from tests.protocol.conftest import Live, Ws
 
 
 @dataclass
@@ -24,3 +24,14 @@ async def chat_pair(live: Live, nickname: str = "うさぎ", mentor_name: str = 
     r = await live.http.post("/api/chat-now", json={"mentor_id": mentor_id}, headers=bearer(child))
     assert r.status_code == 201, r.text
     return Pair(r.json()["consultation"]["id"], child, mentor, mentor_id)
+
+
+async def supervisor_token(live: Live) -> str:
+    await add_staff(live.ctx, "honbu", "honbu-pass", role="supervisor")
+    return await staff_token(live.http, "honbu", "honbu-pass")
+
+
+async def join_all(consultation_id: int, *sides: Ws) -> None:
+    for side in sides:
+        await side.send(type="join", consultation_id=consultation_id)
+        await side.expect("joined")

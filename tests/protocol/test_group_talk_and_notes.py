@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.db.tables import AuditLog
 from tests.helpers import add_mentor, add_staff, bearer, sign_up, staff_token
 from tests.protocol.conftest import Live, ws_client
-from tests.protocol.helpers import chat_pair
+from tests.protocol.helpers import chat_pair, join_all, supervisor_token
 
 
 async def _audit(live: Live) -> list[tuple[str, str, int | None]]:
@@ -19,16 +19,13 @@ async def _audit(live: Live) -> list[tuple[str, str, int | None]]:
 async def test_mentor_calls_headquarters_who_joins_and_leaves(live: Live) -> None:
     pair = await chat_pair(live)
     cid = pair.consultation_id
-    await add_staff(live.ctx, "honbu", "honbu-pass", role="supervisor")
-    boss_token = await staff_token(live.http, "honbu", "honbu-pass")
+    boss_token = await supervisor_token(live)
     async with (
         ws_client(live, pair.child) as child,
         ws_client(live, pair.mentor) as mentor,
         ws_client(live, boss_token) as boss,
     ):
-        for c in (child, mentor):
-            await c.send(type="join", consultation_id=cid)
-            await c.expect("joined")
+        await join_all(cid, child, mentor)
         await child.send(type="call_supervisor", consultation_id=cid)
         assert (await child.expect("error"))["code"] == "not_allowed"
         await mentor.send(type="call_supervisor", consultation_id=cid)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.db.tables import AuditLog, Message
-from tests.helpers import add_staff, bearer, staff_token
+from tests.helpers import bearer
 from tests.protocol.conftest import Live, ws_client
-from tests.protocol.helpers import chat_pair
+from tests.protocol.helpers import chat_pair, join_all, supervisor_token
 
 
 async def test_crisis_words_alert_everyone_concerned_without_touching_the_message(
@@ -15,16 +15,13 @@ async def test_crisis_words_alert_everyone_concerned_without_touching_the_messag
 ) -> None:
     pair = await chat_pair(live)
     cid = pair.consultation_id
-    await add_staff(live.ctx, "honbu", "honbu-pass", role="supervisor")
-    boss_token = await staff_token(live.http, "honbu", "honbu-pass")
+    boss_token = await supervisor_token(live)
     async with (
         ws_client(live, pair.child) as child,
         ws_client(live, pair.mentor) as mentor,
         ws_client(live, boss_token) as boss,
     ):
-        for side in (child, mentor):
-            await side.send(type="join", consultation_id=cid)
-            await side.expect("joined")
+        await join_all(cid, child, mentor)
         text = "もう シニタイ…"
         await child.send(type="send", consultation_id=cid, client_msg_id="c1", text=text)
         assert (await child.expect("ack"))["seq"] == 1
