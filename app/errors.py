@@ -123,6 +123,76 @@ CATALOG: dict[str, tuple[int, str, str]] = {
         "これからの時間で、{used}番の回線まで使われる予定です。それより少なくはできません。",
         "Line {used} is taken at an upcoming time; capacity cannot go below that yet.",
     ),
+    "second_factor_required": (
+        401,
+        "確認コード（認証アプリの6桁の数字、またはリカバリーコード）を入力してください。",
+        "Enter the code from your authenticator app (6 digits) or a recovery code.",
+    ),
+    "bad_second_factor": (
+        401,
+        "確認コードが違うか、すでに使われています。新しいコードを入力してください。",
+        "That code is not right or has already been used. Enter a new code.",
+    ),
+    "password_change_required": (
+        403,
+        "仮パスワードでサインインしています。先に自分のパスワードを設定してください。",
+        "You signed in with a one-time password. Set your own password first.",
+    ),
+    "second_factor_enrolment_required": (
+        403,
+        "このアカウントには2段階認証が必要です。先に認証アプリを登録してください。",
+        "This account needs two-factor sign-in. Set up your authenticator app first.",
+    ),
+    "second_factor_enrolled": (
+        409,
+        "2段階認証はすでに登録されています。",
+        "Two-factor sign-in is already set up for this account.",
+    ),
+    "second_factor_not_started": (
+        409,
+        "先に2段階認証の登録を始めてください。",
+        "Start the two-factor set-up first.",
+    ),
+    "weak_password": (
+        400,
+        "パスワードは{min_length}文字以上で、よく使われるものやユーザー名を含むものは使えません。",
+        "Passwords need at least {min_length} characters and must not be a common password or contain the username.",
+    ),
+    "username_taken": (
+        409,
+        "そのユーザー名はもう使われています。",
+        "That username is already taken.",
+    ),
+    "secret_too_short": (
+        400,
+        "あいことばは{minimum}もじいじょうにしてね。",
+        "Your secret needs at least {minimum} characters.",
+    ),
+    "secret_too_common": (
+        400,
+        "そのあいことばは、ほかの人にあてられやすいよ。じぶんだけの、ほかのことばにしてね。",
+        "That secret is too easy to guess. Please choose one only you would think of.",
+    ),
+    "secret_wait": (
+        429,
+        "まちがいがつづいたので、{retry_after}びょうまってから、もういちどいれてね。",
+        "Several wrong tries: please wait {retry_after} seconds and try again.",
+    ),
+    "other_face": (
+        403,
+        "このなまえは、べつのページ（こどもよう／おとなよう）でつかうなまえだよ。そちらのページからサインインしてね。",
+        "This name belongs to the other page (children's or grown-ups'). Please sign in there.",
+    ),
+    "secret_needed": (
+        403,
+        "まえのおはなしをよむには、あいことばをもういちどいれてね。",
+        "To read an earlier conversation, please enter your secret again.",
+    ),
+    "reread_over": (
+        410,
+        "このおはなしは、おわってからじかんがたったので、もうよめないよ。",
+        "This conversation ended too long ago to be read again.",
+    ),
     "rate_limited": (
         429,
         "回数が多すぎます。しばらく待ってからためしてください。",

@@ -39,6 +39,9 @@ class Settings:
     no_show_minutes: int = 10
     clock_start: datetime | None = None
     hash_profile: str = "strong"
+    # Dev/test only: every face repaints this often (ms), so no flow may depend on not
+    # being repainted. None: faces repaint on their own schedule.
+    ui_repaint_ms: int | None = None
     login_max_failures_per_name_and_address: int = 5
     login_max_failures_per_address: int = 100
     login_window_seconds: int = 900
@@ -182,13 +185,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             kwargs[attr] = path
     if "YORISOI_SCHEDULER" in env:
         kwargs["scheduler"] = _bool("YORISOI_SCHEDULER", env["YORISOI_SCHEDULER"])
+    if env.get("YORISOI_UI_REPAINT_MS"):
+        kwargs["ui_repaint_ms"] = _int(
+            "YORISOI_UI_REPAINT_MS", env["YORISOI_UI_REPAINT_MS"], 50, 60_000
+        )
     profile = env.get("YORISOI_HASH_PROFILE", "strong")
     if profile not in {"strong", "fast"}:
         raise SettingsError("YORISOI_HASH_PROFILE must be 'strong' or 'fast'")
     kwargs["hash_profile"] = profile
-    if not dev and (profile == "fast" or "clock_start" in kwargs):
+    if not dev and (profile == "fast" or "clock_start" in kwargs or "ui_repaint_ms" in kwargs):
         raise SettingsError(
-            "YORISOI_HASH_PROFILE=fast and YORISOI_CLOCK_START are for demos and tests only "
+            "YORISOI_HASH_PROFILE=fast, YORISOI_CLOCK_START and YORISOI_UI_REPAINT_MS are for "
+            "demos and tests only "
             "(set YORISOI_DEV=1)"
         )
     settings = Settings(**kwargs)  # type: ignore[arg-type]

@@ -40,6 +40,7 @@ async def service_info(request: Request) -> JSONResponse:
             "lines": await catalog.capacity(ctx),
             "max_bookings": r.max_bookings,
             "kinds": [shapes.kind(k) for k in MENTOR_KINDS],
+            "repaint_ms": ctx.settings.ui_repaint_ms,
         }
     )
 

@@ -4,9 +4,10 @@
 
 import { api } from "./api.js";
 import { ChatView } from "./chatview.js";
-import { $, busy, h, showError } from "./dom.js";
+import { $, busy, h, paintOptions, paintRows, showError } from "./dom.js";
 import { applyTexts, bindText, plain, t } from "./i18n.js";
 import { addDays, clockNow, dayLabel, hhmm, minutesSince } from "./time.js";
+import { startRepaints } from "./repaint.js";
 import { POLL_SECONDS, startStaffFace, stateOf } from "./staff.js";
 import { refreshRoster, setupRoster } from "./adminroster.js";
 import { setupStats } from "./adminstats.js";
@@ -39,7 +40,7 @@ startStaffFace({
     paintDays();
     paintCapacity();
     loadAlerts();
-    setInterval(refresh, POLL_SECONDS * 1000);
+    startRepaints(service, refresh, POLL_SECONDS * 1000);
     await Promise.all([
       refreshLines(),
       refreshOpen(),
@@ -56,12 +57,9 @@ async function refresh() {
 }
 
 function paintDays() {
-  const select = $("#line-day");
-  select.textContent = "";
-  for (let i = 0; i <= st.service.horizon_days; i += 1) {
-    const day = addDays(st.service.today, i);
-    select.append(h("option", { value: day, selected: day === st.day }, dayLabel(day)));
-  }
+  const days = Array.from({ length: st.service.horizon_days + 1 }, (_, i) => addDays(st.service.today, i));
+  paintOptions($("#line-day"), days.map((day) => [day, dayLabel(day)]));
+  $("#line-day").value = st.day;
 }
 
 async function refreshLines() {
@@ -73,21 +71,10 @@ async function refreshLines() {
     const meter = $("#busy-meter");
     meter.textContent = "";
     for (let i = 0; i < lines; i += 1) meter.append(h("span", { class: i < today.busy_now ? "on" : "off" }));
-    const data = st.day === st.service.today ? today : await api.lineUse(st.day);
-    const rows = $("#slot-rows");
-    rows.textContent = "";
-    for (const slot of data.slots) {
-      const pct = Math.round((100 * slot.used) / (slot.capacity || 1));
-      const bar = h("span", { class: `bar${slot.used >= slot.capacity ? " full" : ""}` });
-      bar.style.width = `${pct}%`;
-      rows.append(
-        h("tr", { "data-start": slot.start },
-          h("th", { scope: "row" }, hhmm(slot.start)),
-          h("td", {},
-            h("span", { class: "bar-track" }, bar),
-            h("span", { class: "bar-num" }, `${slot.used} / ${slot.capacity}`, slot.used >= slot.capacity ? ` (${plain(t("admin.slot_full"))})` : ""))),
-      );
-    }
+    const day = st.day;
+    const data = day === st.service.today ? today : await api.lineUse(day);
+    if (day !== st.day) return; // another day was chosen meanwhile
+    paintRows($("#slot-rows"), data.slots, { key: (slot) => slot.start, render: slotRow });
     stamp();
     showError($("#page-error"), null);
   } catch (err) {
@@ -96,14 +83,29 @@ async function refreshLines() {
   }
 }
 
+function slotRow(slot) {
+  const pct = Math.round((100 * slot.used) / (slot.capacity || 1));
+  const bar = h("span", { class: `bar${slot.used >= slot.capacity ? " full" : ""}` });
+  bar.style.width = `${pct}%`;
+  return h("tr", { "data-start": slot.start },
+    h("th", { scope: "row" }, hhmm(slot.start)),
+    h("td", {},
+      h("span", { class: "bar-track" }, bar),
+      h("span", { class: "bar-num" }, `${slot.used} / ${slot.capacity}`, slot.used >= slot.capacity ? ` (${plain(t("admin.slot_full"))})` : "")));
+}
+
 function stamp() {
   bindText($("#refresh"), "refresh");
   $("#refresh").title = plain(t("updated_at", { time: clockNow() }));
 }
 
+let openSeq = 0;
+
 async function refreshOpen() {
+  const seq = ++openSeq;
   try {
     const data = await api.staffConsultations(st.service.today);
+    if (seq !== openSeq) return; // a newer answer is on its way
     st.open = data.consultations.filter((c) => c.status === "open");
     paintOpen();
   } catch (err) {
@@ -112,25 +114,24 @@ async function refreshOpen() {
 }
 
 function paintOpen() {
-  const rows = $("#open-rows");
-  rows.textContent = "";
-  if (!st.open.length) {
-    rows.append(h("tr", {}, bindText(h("td", { colspan: 6, class: "empty" }), "admin.open_none")));
-  }
-  for (const c of st.open) {
-    const join = bindText(h("button", { type: "button", class: "primary", onclick: () => askReason(c) }), "admin.join");
-    join.disabled = st.joinedId === c.id;
-    join.setAttribute("aria-label", `${plain(t("admin.join"))}: ${c.mentor.display_name} / ${c.client.nickname}`);
-    rows.append(
-      h("tr", { "data-consultation": c.id },
+  const since = (c) => minutesSince(c.opened_at || c.starts_at);
+  paintRows($("#open-rows"), st.open, {
+    key: (c) => c.id,
+    sig: (c) => [c, st.joinedId === c.id, since(c)],
+    render: (c) => {
+      const join = bindText(h("button", { type: "button", class: "primary", onclick: () => askReason(c) }), "admin.join");
+      join.disabled = st.joinedId === c.id;
+      join.setAttribute("aria-label", `${plain(t("admin.join"))}: ${c.mentor.display_name} / ${c.client.nickname}`);
+      return h("tr", { "data-consultation": c.id },
         h("td", {}, c.mentor.display_name),
         h("td", {}, c.client.nickname, " ", bindText(h("span", { class: "tag" }), `audience.${c.client.audience}`)),
         h("td", {}, `${hhmm(c.opened_at || c.starts_at)}〜${hhmm(c.ends_at)}`, " ", bindText(h("span", { class: "tag" }), `mode.${c.mode}`)),
-        h("td", {}, plain(t("admin.minutes", { n: minutesSince(c.opened_at || c.starts_at) }))),
+        h("td", {}, plain(t("admin.minutes", { n: since(c) }))),
         h("td", {}, bindText(h("span", { class: `badge st-${stateOf(c)}` }), `status.${stateOf(c)}`)),
-        h("td", {}, join)),
-    );
-  }
+        h("td", {}, join));
+    },
+    empty: () => h("tr", {}, bindText(h("td", { colspan: 6, class: "empty" }), "admin.open_none")),
+  });
 }
 
 /** A supervisor's join is recorded with a reason: ask for it first. */

@@ -3,7 +3,7 @@
 // GET/PUT /api/staff/settings). Every refusal is shown in the server's words.
 
 import { api } from "./api.js";
-import { $, busy, h, showError } from "./dom.js";
+import { $, busy, h, paintOptions, paintRows, rowError, setRowError, showError, twoStep } from "./dom.js";
 import { bindText, pick, plain, t } from "./i18n.js";
 import { addDays, dayLabel, dayOf, hhmm, when } from "./time.js";
 
@@ -63,11 +63,7 @@ export async function refreshRoster() {
 }
 
 function paintKindOptions() {
-  const select = $("#mf-kind");
-  const current = select.value;
-  select.textContent = "";
-  for (const k of rs.service.kinds || []) select.append(h("option", { value: k.id }, pick(k.label)));
-  if (current) select.value = current;
+  paintOptions($("#mf-kind"), (rs.service.kinds || []).map((k) => [k.id, pick(k.label)]));
 }
 
 function nextFree(view) {
@@ -77,65 +73,54 @@ function nextFree(view) {
 }
 
 function paintRoster() {
-  const rows = $("#roster-rows");
-  rows.textContent = "";
-  if (!rs.mentors.length) rows.append(h("tr", {}, bindText(h("td", { colspan: 6, class: "empty" }), "roster.none")));
-  for (const m of rs.mentors) {
-    const view = rs.public.get(m.id);
-    const error = h("p", { class: "error", role: "alert", hidden: true });
-    const edit = bindText(h("button", { type: "button", class: "chip", onclick: () => openMentorForm(m) }), "roster.edit");
-    edit.setAttribute("aria-label", `${plain(t("roster.edit"))}: ${m.display_name}`);
-    const actions = h("div", { class: "row-actions" }, edit);
-    if (m.active) {
-      const stop = bindText(h("button", { type: "button", class: "chip" }), "roster.deactivate");
-      stop.setAttribute("aria-label", `${plain(t("roster.deactivate"))}: ${m.display_name}`);
-      const sure = bindText(h("button", { type: "button", class: "danger", hidden: true }), "roster.deactivate_confirm");
-      const keep = bindText(h("button", { type: "button", class: "secondary", hidden: true }), "roster.keep");
-      const ask = (asking) => {
-        stop.hidden = asking;
-        sure.hidden = !asking;
-        keep.hidden = !asking;
-        (asking ? sure : stop).focus();
-      };
-      stop.addEventListener("click", () => ask(true));
-      keep.addEventListener("click", () => ask(false));
-      sure.addEventListener("click", () => setActive(m, false, sure, error));
-      actions.append(stop, sure, keep);
-    } else {
-      const start = bindText(h("button", { type: "button", class: "chip" }), "roster.activate");
-      start.setAttribute("aria-label", `${plain(t("roster.activate"))}: ${m.display_name}`);
-      start.addEventListener("click", () => setActive(m, true, start, error));
-      actions.append(start);
-    }
-    const today = m.active && view
-      ? bindText(h("span", { class: `badge badge-${view.today}` }), `today.${view.today}`)
-      : m.active ? h("span", {}, "—") : bindText(h("span", { class: "badge badge-inactive" }), "roster.inactive");
-    rows.append(
-      h("tr", { "data-mentor": m.id, class: m.active ? "" : "inactive" },
-        h("th", { scope: "row" }, m.display_name),
-        h("td", {}, pick(m.kind.label)),
-        h("td", {}, plain(t(`audience.${m.audience}`))),
-        h("td", {}, today),
-        h("td", {}, m.active ? nextFree(view) : "—"),
-        h("td", {}, actions, error)),
-    );
-  }
+  paintRows($("#roster-rows"), rs.mentors, {
+    key: (m) => m.id,
+    sig: (m) => [m, rs.public.get(m.id) || null],
+    render: rosterRow,
+    empty: () => h("tr", {}, bindText(h("td", { colspan: 6, class: "empty" }), "roster.none")),
+  });
 }
 
-async function setActive(m, active, button, error) {
-  showError(error, null);
-  try {
-    await busy(button, () => api.patch(`/api/staff/mentors/${m.id}`, { active }));
-    notice($("#roster-notice"), active ? "roster.activated" : "roster.deactivated", { name: m.display_name });
-    await refreshRoster();
-  } catch (err) {
-    showError(error, err);
-    const row = document.querySelector(`#roster-rows tr[data-mentor="${m.id}"]`);
-    // Repainting would lose the message: keep the row, show why, put the buttons back.
-    if (row) {
-      for (const b of row.querySelectorAll("button")) b.hidden = b.classList.contains("danger") || b.classList.contains("secondary");
-    }
+function rosterRow(m) {
+  const view = rs.public.get(m.id);
+  const error = rowError(`mentor:${m.id}`);
+  const edit = bindText(h("button", { type: "button", class: "chip", onclick: () => openMentorForm(m) }), "roster.edit");
+  edit.setAttribute("aria-label", `${plain(t("roster.edit"))}: ${m.display_name}`);
+  const actions = h("div", { class: "row-actions" }, edit);
+  if (m.active) {
+    actions.append(...twoStep(`deactivate:${m.id}`, {
+      ask: "roster.deactivate",
+      yes: "roster.deactivate_confirm",
+      no: "roster.keep",
+      askClass: "chip",
+      label: `${plain(t("roster.deactivate"))}: ${m.display_name}`,
+      onYes: () => setActive(m, false, error),
+      onError: (err) => setRowError(`mentor:${m.id}`, error, err),
+    }));
+  } else {
+    const start = bindText(h("button", { type: "button", class: "chip" }), "roster.activate");
+    start.setAttribute("aria-label", `${plain(t("roster.activate"))}: ${m.display_name}`);
+    start.addEventListener("click", () => busy(start, () => setActive(m, true, error)).catch((err) => setRowError(`mentor:${m.id}`, error, err)));
+    actions.append(start);
   }
+  const today = m.active && view
+    ? bindText(h("span", { class: `badge badge-${view.today}` }), `today.${view.today}`)
+    : m.active ? h("span", {}, "—") : bindText(h("span", { class: "badge badge-inactive" }), "roster.inactive");
+  return h("tr", { "data-mentor": m.id, class: m.active ? "" : "inactive" },
+    h("th", { scope: "row" }, m.display_name),
+    h("td", {}, pick(m.kind.label)),
+    h("td", {}, plain(t(`audience.${m.audience}`))),
+    h("td", {}, today),
+    h("td", {}, m.active ? nextFree(view) : "—"),
+    h("td", {}, actions, error));
+}
+
+/** Stop or restart a mentor; a refusal is thrown for the row to show. */
+async function setActive(m, active, error) {
+  setRowError(`mentor:${m.id}`, error, null);
+  await api.patch(`/api/staff/mentors/${m.id}`, { active });
+  notice($("#roster-notice"), active ? "roster.activated" : "roster.deactivated", { name: m.display_name });
+  await refreshRoster();
 }
 
 function openMentorForm(m) {
@@ -199,12 +184,9 @@ async function saveMentor(event) {
 // --- shifts ------------------------------------------------------------------------------
 
 function paintShiftDays() {
-  const select = $("#shift-day");
-  select.textContent = "";
-  for (let i = 0; i <= rs.service.horizon_days; i += 1) {
-    const day = addDays(rs.service.today, i);
-    select.append(h("option", { value: day, selected: day === rs.day }, dayLabel(day)));
-  }
+  const days = Array.from({ length: rs.service.horizon_days + 1 }, (_, i) => addDays(rs.service.today, i));
+  paintOptions($("#shift-day"), days.map((day) => [day, dayLabel(day)]));
+  $("#shift-day").value = rs.day;
 }
 
 function minutesOf(hm) {
@@ -228,13 +210,7 @@ function paintTimeOptions() {
 }
 
 function paintMentorOptions() {
-  const select = $("#sf-mentor");
-  const current = select.value;
-  select.textContent = "";
-  for (const m of rs.mentors.filter((x) => x.active)) {
-    select.append(h("option", { value: m.id }, `${m.display_name}（${pick(m.kind.label)}）`));
-  }
-  if (current && rs.mentors.some((m) => String(m.id) === current && m.active)) select.value = current;
+  paintOptions($("#sf-mentor"), rs.mentors.filter((m) => m.active).map((m) => [m.id, `${m.display_name}（${pick(m.kind.label)}）`]));
 }
 
 async function loadShifts() {
@@ -251,51 +227,43 @@ async function loadShifts() {
 
 function paintShifts() {
   bindText($("#shift-caption"), "shifts.caption", { day: dayLabel(rs.day) });
-  const rows = $("#shift-rows");
-  rows.textContent = "";
   const names = new Map(rs.mentors.map((m) => [m.id, m.display_name]));
   const shifts = [...rs.shifts].sort((a, b) => a.start.localeCompare(b.start) || (names.get(a.mentor_id) || "").localeCompare(names.get(b.mentor_id) || ""));
-  if (!shifts.length) rows.append(h("tr", {}, bindText(h("td", { colspan: 4, class: "empty" }), "shifts.none")));
+  paintRows($("#shift-rows"), shifts, {
+    key: (x) => x.id,
+    sig: (x) => [x, names.get(x.mentor_id) || null],
+    render: (x) => shiftRow(x, names.get(x.mentor_id) || `#${x.mentor_id}`),
+    empty: () => h("tr", {}, bindText(h("td", { colspan: 4, class: "empty" }), "shifts.none")),
+  });
+}
+
+function shiftRow(x, name) {
   const open = minutesOf(rs.service.open_time);
   const span = minutesOf(rs.service.close_time) - open;
-  for (const s of shifts) {
-    const name = names.get(s.mentor_id) || `#${s.mentor_id}`;
-    const error = h("p", { class: "error", role: "alert", hidden: true });
-    const remove = bindText(h("button", { type: "button", class: "chip" }), "shifts.remove");
-    remove.setAttribute("aria-label", `${plain(t("shifts.remove"))}: ${name} ${s.start}〜${s.end}`);
-    const sure = bindText(h("button", { type: "button", class: "danger", hidden: true }), "shifts.remove_confirm");
-    const keep = bindText(h("button", { type: "button", class: "secondary", hidden: true }), "roster.keep");
-    const ask = (asking) => {
-      remove.hidden = asking;
-      sure.hidden = !asking;
-      keep.hidden = !asking;
-      (asking ? sure : remove).focus();
-    };
-    remove.addEventListener("click", () => ask(true));
-    keep.addEventListener("click", () => ask(false));
-    sure.addEventListener("click", async () => {
-      showError(error, null);
-      try {
-        await busy(sure, () => api.del(`/api/staff/shifts/${s.id}`));
-        notice($("#shift-notice"), "shifts.removed");
-        await loadShifts();
-        refreshRoster();
-      } catch (err) {
-        ask(false);
-        showError(error, err);
-      }
-    });
-    const bar = h("span", { class: "shift-bar" });
-    bar.style.marginLeft = `${(100 * (minutesOf(s.start) - open)) / span}%`;
-    bar.style.width = `${(100 * (minutesOf(s.end) - minutesOf(s.start))) / span}%`;
-    rows.append(
-      h("tr", { "data-shift": s.id, "data-mentor": s.mentor_id },
-        h("th", { scope: "row" }, name),
-        h("td", { class: "num" }, `${s.start}〜${s.end}`),
-        h("td", { "aria-hidden": "true" }, h("span", { class: "shift-track" }, bar)),
-        h("td", {}, h("div", { class: "row-actions" }, remove, sure, keep), error)),
-    );
-  }
+  const error = rowError(`shift:${x.id}`);
+  const steps = twoStep(`remove-shift:${x.id}`, {
+    ask: "shifts.remove",
+    yes: "shifts.remove_confirm",
+    no: "roster.keep",
+    askClass: "chip",
+    label: `${plain(t("shifts.remove"))}: ${name} ${x.start}〜${x.end}`,
+    onYes: async () => {
+      setRowError(`shift:${x.id}`, error, null);
+      await api.del(`/api/staff/shifts/${x.id}`);
+      notice($("#shift-notice"), "shifts.removed");
+      await loadShifts();
+      refreshRoster();
+    },
+    onError: (err) => setRowError(`shift:${x.id}`, error, err),
+  });
+  const bar = h("span", { class: "shift-bar" });
+  bar.style.marginLeft = `${(100 * (minutesOf(x.start) - open)) / span}%`;
+  bar.style.width = `${(100 * (minutesOf(x.end) - minutesOf(x.start))) / span}%`;
+  return h("tr", { "data-shift": x.id, "data-mentor": x.mentor_id },
+    h("th", { scope: "row" }, name),
+    h("td", { class: "num" }, `${x.start}〜${x.end}`),
+    h("td", { "aria-hidden": "true" }, h("span", { class: "shift-track" }, bar)),
+    h("td", {}, h("div", { class: "row-actions" }, ...steps), error));
 }
 
 async function addShift(event) {

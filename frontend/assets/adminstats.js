@@ -3,7 +3,7 @@
 // numbers as a table beside it; the CSV export is a plain link (same cookie).
 
 import { api } from "./api.js";
-import { $, busy, h, showError } from "./dom.js";
+import { $, busy, h, rebuild, showError } from "./dom.js";
 import { bindText, getLang, pick, plain, t } from "./i18n.js";
 import { addDays, dayShort } from "./time.js";
 
@@ -109,13 +109,12 @@ function paint() {
   fact("stats.utilisation", pct(util));
   fact("stats.refused_total", refusedAll);
 
-  const charts = $("#stats-charts");
-  charts.textContent = "";
   const dayLabels = d.days.map((x) => {
     const p = dayShort(x.date);
     return d.days.length > 14 ? p.date : `${p.date}(${p.week})`;
   });
-  charts.append(
+  // A chart's table opened by the reader stays open through repaints.
+  rebuild($("#stats-charts"), (charts) => charts.append(
     barChart({
       id: "c-day",
       title: plain(t("stats.c_day")),
@@ -173,7 +172,7 @@ function paint() {
         { key: "no_show", label: plain(t("stats.col_no_show_rate")), values: d.days.map((x) => x.no_show_rate) },
       ],
     }),
-  );
+  ));
 }
 
 /** [[key, total]] over a list of {key: n}, largest first. */

@@ -33,6 +33,10 @@ export class ChatView {
     this.timeInfo = h("p", { class: "chat-time" });
     this.warning = h("p", { class: "notice notice-warn", role: "alert", hidden: true, "data-testid": "warning" });
     this.list = h("ol", { class: "messages", "aria-live": "polite", "data-testid": "messages" });
+    this.atEnd = true;
+    this.list.addEventListener("scroll", () => {
+      this.atEnd = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 48;
+    }, { passive: true });
     this.typingLine = h("p", { class: "typing", "aria-live": "polite" });
     this.errorBox = h("p", { class: "error", role: "alert", hidden: true });
     this.closedBox = h("div", { class: "closed", role: "status", hidden: true, "data-testid": "closed" });
@@ -223,7 +227,7 @@ export class ChatView {
     li.dataset.cmid = item.client_msg_id;
     this.setMsgState(li, "pending");
     this.list.append(li);
-    this.scroll();
+    this.scroll(true);
   }
 
   findPending(cmid) {
@@ -250,7 +254,7 @@ export class ChatView {
     if (mine) this.setMsgState(li, "sent");
     this.place(li, frame.seq);
     if (!mine) this.typingLine.textContent = "";
-    this.scroll();
+    this.scroll(mine);
   }
 
   /** A shared help-directory entry: its name always shown; opened, the whole entry. */
@@ -385,7 +389,8 @@ export class ChatView {
     }
   }
 
-  scroll() {
-    this.list.scrollTop = this.list.scrollHeight;
+  /** Follow new messages only while the reader is at the end: never pull someone re-reading. */
+  scroll(force = false) {
+    if (force || this.atEnd) this.list.scrollTop = this.list.scrollHeight;
   }
 }

@@ -4,10 +4,11 @@
 import { api, currentAccount } from "./api.js";
 import { ChatSocket } from "./chat.js";
 import { ChatView } from "./chatview.js";
-import { $, busy, h, showError, showView } from "./dom.js";
+import { $, busy, h, paintOptions, paintRows, rowError, setRowError, showError, showView, twoStep } from "./dom.js";
 import { setupHelp } from "./help.js";
 import { setupDirectory } from "./helpdir.js";
 import { addTexts, applyTexts, bindText, pick, plain, setupLangToggle, t } from "./i18n.js";
+import { startRepaints } from "./repaint.js";
 import { addDays, dayLabel, dayOf, dayShort, hhmm, minutesUntil, syncClock, when } from "./time.js";
 
 const KINDS = ["psychologist", "nurse", "social_worker", "financial_planner", "career_consultant", "former_teacher", "student_mentor"];
@@ -27,9 +28,7 @@ const state = {
   socket: null,
   chat: null,
   refreshTimer: null,
-  // The last "chat now" refusal per mentor: the list is repainted right after a refusal
-  // (the mentor's status changed), and the child must still read why.
-  cardErrors: new Map(),
+  homeSeq: 0, // only the latest refresh paints (a slow answer must not paint over a newer one)
 };
 
 export async function startClientFace({ audience, texts }) {
@@ -79,15 +78,16 @@ function paintHours() {
   }
 }
 
-function rerender() {
+function rerender(event) {
   if (document.body.dataset.current === "home") {
     paintMentors();
-    refreshHome({ quiet: true });
+    // A forced repaint refreshes from the server by itself.
+    if (!event?.detail?.forced) refreshHome({ quiet: true });
   }
   if (document.body.dataset.current === "mentor" && state.mentor) {
     paintMentorHead();
     paintDays();
-    if (state.day) loadSlots(state.day);
+    if (state.day) loadSlots(state.day, { quiet: true });
   }
 }
 
@@ -191,9 +191,9 @@ async function enterHome() {
   renderRichGreeting();
   showView("home");
   clearInterval(state.refreshTimer);
-  state.refreshTimer = setInterval(() => {
-    state.cardErrors.clear(); // a minute later the refusal no longer describes the present
-    if (document.body.dataset.current === "home") refreshHome({ quiet: true });
+  state.refreshTimer = startRepaints(state.service, () => {
+    if (document.body.dataset.current === "home") return refreshHome({ quiet: true });
+    return undefined;
   }, 60000);
   const open = await refreshHome();
   // Reloaded in the middle of a chat: go straight back into it.
@@ -207,14 +207,16 @@ function renderRichGreeting() {
 /** Reload bookings, mentors and "talk again"; returns an open consultation, if any. */
 async function refreshHome({ quiet = false } = {}) {
   let open = null;
+  const seq = ++state.homeSeq;
   try {
     const [bookings, mentors, again] = await Promise.all([api.bookings(), api.mentors(state.audience), api.myMentors()]);
+    open = bookings.consultations.find((c) => c.status === "open") || null;
+    if (seq !== state.homeSeq) return open;
     state.mentors = mentors.mentors;
     paintKindFilter();
     paintMentors();
     paintBookings(bookings.consultations);
     paintAgain(again.mentors);
-    open = bookings.consultations.find((c) => c.status === "open") || null;
     if (bookings.consultations.length) ensureSocket();
     if (!quiet) showError($("#page-error"), null);
   } catch (err) {
@@ -229,14 +231,9 @@ async function refreshHome({ quiet = false } = {}) {
 }
 
 function paintKindFilter() {
-  const select = $("#kind-filter");
-  const current = select.value;
   const kinds = state.service?.kinds || [];
   const present = new Set(state.mentors.map((m) => m.kind.id));
-  select.textContent = "";
-  select.append(h("option", { value: "" }, plain(t("mentors.all"))));
-  for (const k of kinds.filter((k) => present.has(k.id))) select.append(h("option", { value: k.id }, pick(k.label)));
-  select.value = current;
+  paintOptions($("#kind-filter"), [["", plain(t("mentors.all"))], ...kinds.filter((k) => present.has(k.id)).map((k) => [k.id, pick(k.label)])]);
 }
 
 function statusBadge(today) {
@@ -253,129 +250,118 @@ function nextSlotsText(slots) {
 }
 
 function paintMentors() {
-  const list = $("#mentor-list");
   const kind = $("#kind-filter").value;
-  list.textContent = "";
-  const shown = state.mentors.filter((m) => !kind || m.kind.id === kind);
-  if (!shown.length) list.append(h("li", { class: "empty" }, plain(t("mentors.none"))));
-  for (const m of shown) {
-    const error = h("p", { class: "error", role: "alert", hidden: true });
-    if (state.cardErrors.has(m.id)) showError(error, state.cardErrors.get(m.id));
-    const nowButton = h("button", { type: "button", class: "primary", onclick: (e) => chatNow(m, e.currentTarget, error) });
-    bindText(nowButton, "action.chat_now");
-    const pickButton = h("button", { type: "button", class: m.today === "now" ? "secondary" : "primary", onclick: () => openMentor(m) });
-    bindText(pickButton, "action.choose_time");
-    pickButton.setAttribute("aria-label", `${plain(t("action.choose_time"))}: ${m.display_name}`);
-    nowButton.setAttribute("aria-label", `${plain(t("action.chat_now"))}: ${m.display_name}`);
-    list.append(
-      h(
-        "li",
-        { class: "card mentor-card", "data-mentor": m.id },
-        h("img", { src: picture(m.kind.id), alt: "", width: 80, height: 80, class: "avatar" }),
-        h("div", { class: "card-body" },
-          h("h4", { class: "name" }, m.display_name),
-          h("p", { class: "kind" }, pick(m.kind.label)),
-          statusBadge(m.today),
-          h("p", { class: "profile" }, pick(m.profile)),
-          h("p", { class: "next hint" }, nextSlotsText(m.next_free_slots))),
-        h("div", { class: "card-actions" }, m.chat_now.possible ? nowButton : null, pickButton),
-        error,
-      ),
-    );
-  }
+  paintRows($("#mentor-list"), state.mentors.filter((m) => !kind || m.kind.id === kind), {
+    key: (m) => m.id,
+    render: mentorCard,
+    empty: () => h("li", { class: "empty" }, plain(t("mentors.none"))),
+  });
+}
+
+function mentorCard(m) {
+  const error = rowError(`mentor:${m.id}`);
+  const nowButton = h("button", { type: "button", class: "primary", onclick: (e) => chatNow(m, e.currentTarget, error) });
+  bindText(nowButton, "action.chat_now");
+  const pickButton = h("button", { type: "button", class: m.today === "now" ? "secondary" : "primary", onclick: () => openMentor(m) });
+  bindText(pickButton, "action.choose_time");
+  pickButton.setAttribute("aria-label", `${plain(t("action.choose_time"))}: ${m.display_name}`);
+  nowButton.setAttribute("aria-label", `${plain(t("action.chat_now"))}: ${m.display_name}`);
+  return h(
+    "li",
+    { class: "card mentor-card", "data-mentor": m.id },
+    h("img", { src: picture(m.kind.id), alt: "", width: 80, height: 80, class: "avatar" }),
+    h("div", { class: "card-body" },
+      h("h4", { class: "name" }, m.display_name),
+      h("p", { class: "kind" }, pick(m.kind.label)),
+      statusBadge(m.today),
+      h("p", { class: "profile" }, pick(m.profile)),
+      h("p", { class: "next hint" }, nextSlotsText(m.next_free_slots))),
+    h("div", { class: "card-actions" }, m.chat_now.possible ? nowButton : null, pickButton),
+    error,
+  );
 }
 
 function paintBookings(items) {
-  const list = $("#bookings-list");
-  list.textContent = "";
-  if (!items.length) {
-    list.append(bindText(h("li", { class: "empty" }), "bookings.none"));
-    return;
+  paintRows($("#bookings-list"), items, {
+    key: (c) => c.id,
+    // Whether "enter" is offered depends on the time as well as on the booking.
+    sig: (c) => [c, enterable(c)],
+    render: bookingRow,
+    empty: () => bindText(h("li", { class: "empty" }), "bookings.none"),
+  });
+}
+
+function enterable(c) {
+  return c.status === "open" || minutesUntil(c.starts_at) <= 10;
+}
+
+function bookingRow(c) {
+  const name = c.mentor?.display_name || "";
+  const error = rowError(`booking:${c.id}`);
+  const actions = h("div", { class: "row-actions" });
+  const isOpen = c.status === "open";
+  if (enterable(c)) {
+    actions.append(bindText(h("button", { type: "button", class: "primary", onclick: () => openChat(c.id, name) }), "bookings.enter"));
   }
-  for (const c of items) {
-    const name = c.mentor?.display_name || "";
-    const error = h("p", { class: "error", role: "alert", hidden: true });
-    const actions = h("div", { class: "row-actions" });
-    const isOpen = c.status === "open";
-    if (isOpen || minutesUntil(c.starts_at) <= 10) {
-      actions.append(bindText(h("button", { type: "button", class: "primary", onclick: () => openChat(c.id, name) }), "bookings.enter"));
-    }
-    if (c.status === "booked") {
-      const cancel = bindText(h("button", { type: "button", class: "secondary" }), "bookings.cancel");
-      const sure = bindText(h("button", { type: "button", class: "danger", hidden: true }), "bookings.cancel_confirm");
-      const keep = bindText(h("button", { type: "button", class: "secondary", hidden: true }), "bookings.keep");
-      cancel.addEventListener("click", () => {
-        cancel.hidden = true;
-        sure.hidden = false;
-        keep.hidden = false;
-        sure.focus();
-      });
-      keep.addEventListener("click", () => {
-        cancel.hidden = false;
-        sure.hidden = true;
-        keep.hidden = true;
-        cancel.focus();
-      });
-      sure.addEventListener("click", async () => {
-        try {
-          await busy(sure, () => api.cancel(c.id));
-          notice("bookings.cancelled");
-          await refreshHome();
-        } catch (err) {
-          showError(error, err);
-        }
-      });
-      actions.append(cancel, sure, keep);
-    }
-    list.append(
-      h(
-        "li",
-        { class: `row booking status-${c.status}`, "data-booking": c.id },
-        h("img", { src: picture(c.mentor?.kind?.id), alt: "", width: 48, height: 48, class: "avatar small" }),
-        h("div", { class: "row-body" },
-          h("p", { class: "when" }, `${when(c.starts_at)}〜${hhmm(c.ends_at)}`),
-          h("p", {}, plain(t("bookings.with", { name })), " ", bindText(h("span", { class: "badge" }), isOpen ? "bookings.open" : "bookings.booked"))),
-        actions,
-        error,
-      ),
-    );
+  if (c.status === "booked") {
+    actions.append(...twoStep(`cancel:${c.id}`, {
+      ask: "bookings.cancel",
+      yes: "bookings.cancel_confirm",
+      no: "bookings.keep",
+      onYes: async () => {
+        setRowError(`booking:${c.id}`, error, null);
+        await api.cancel(c.id);
+        notice("bookings.cancelled");
+        await refreshHome();
+      },
+      onError: (err) => setRowError(`booking:${c.id}`, error, err),
+    }));
   }
+  return h(
+    "li",
+    { class: `row booking status-${c.status}`, "data-booking": c.id },
+    h("img", { src: picture(c.mentor?.kind?.id), alt: "", width: 48, height: 48, class: "avatar small" }),
+    h("div", { class: "row-body" },
+      h("p", { class: "when" }, `${when(c.starts_at)}〜${hhmm(c.ends_at)}`),
+      h("p", {}, plain(t("bookings.with", { name })), " ", bindText(h("span", { class: "badge" }), isOpen ? "bookings.open" : "bookings.booked"))),
+    actions,
+    error,
+  );
 }
 
 function paintAgain(mentors) {
-  const list = $("#again-list");
-  list.textContent = "";
-  if (!mentors.length) {
-    list.append(bindText(h("li", { class: "empty" }), "again.none"));
-    return;
-  }
-  for (const m of mentors) {
-    const current = state.mentors.find((x) => x.id === m.id);
-    const button = bindText(h("button", { type: "button", class: "primary", onclick: () => openMentor(current || { ...m, chat_now: { possible: false }, today: "bookable" }) }), "again.choose");
-    button.setAttribute("aria-label", `${plain(t("again.choose"))}: ${m.display_name}`);
-    list.append(
-      h(
-        "li",
-        { class: "row", "data-mentor": m.id },
-        h("img", { src: picture(m.kind.id), alt: "", width: 48, height: 48, class: "avatar small" }),
-        h("div", { class: "row-body" },
-          h("p", { class: "name" }, m.display_name, " ", h("span", { class: "kind" }, pick(m.kind.label))),
-          h("p", { class: "hint" }, t("again.last", { when: when(m.last_consultation_at) }))),
-        h("div", { class: "row-actions" }, button),
-      ),
-    );
-  }
+  paintRows($("#again-list"), mentors, {
+    key: (m) => m.id,
+    render: againRow,
+    empty: () => bindText(h("li", { class: "empty" }), "again.none"),
+  });
+}
+
+function againRow(m) {
+  // Look the mentor up when tapped: the row may outlive several refreshes of the list.
+  const choose = () => openMentor(state.mentors.find((x) => x.id === m.id) || { ...m, chat_now: { possible: false }, today: "bookable" });
+  const button = bindText(h("button", { type: "button", class: "primary", onclick: choose }), "again.choose");
+  button.setAttribute("aria-label", `${plain(t("again.choose"))}: ${m.display_name}`);
+  return h(
+    "li",
+    { class: "row", "data-mentor": m.id },
+    h("img", { src: picture(m.kind.id), alt: "", width: 48, height: 48, class: "avatar small" }),
+    h("div", { class: "row-body" },
+      h("p", { class: "name" }, m.display_name, " ", h("span", { class: "kind" }, pick(m.kind.label))),
+      h("p", { class: "hint" }, t("again.last", { when: when(m.last_consultation_at) }))),
+    h("div", { class: "row-actions" }, button),
+  );
 }
 
 async function chatNow(mentor, button, errorBox) {
-  showError(errorBox, null);
-  state.cardErrors.delete(mentor.id);
+  // The card's status changes after a refusal and the card is rebuilt: the refusal must
+  // still be there for the child to read, so it is remembered by mentor.
+  setRowError(`mentor:${mentor.id}`, errorBox, null);
   try {
     const { consultation } = await busy(button, () => api.chatNow(mentor.id));
     openChat(consultation.id, mentor.display_name);
   } catch (err) {
-    state.cardErrors.set(mentor.id, err);
-    showError(errorBox, err);
+    setRowError(`mentor:${mentor.id}`, errorBox, err);
     refreshHome({ quiet: true });
   }
 }
@@ -439,66 +425,84 @@ function paintMentorHead() {
 }
 
 function paintDays() {
-  const box = $("#day-list");
-  box.textContent = "";
   const today = state.service.today;
-  for (let i = 0; i <= state.service.horizon_days; i += 1) {
-    const day = addDays(today, i);
-    const s = dayShort(day);
-    const button = h(
-      "button",
-      {
-        type: "button",
-        class: `day wd-${s.weekday}`,
-        "aria-pressed": String(day === state.day),
-        "aria-label": dayLabel(day),
-        "data-day": day,
-        onclick: () => {
-          state.day = day;
-          for (const b of box.children) b.setAttribute("aria-pressed", String(b.dataset.day === day));
-          loadSlots(day);
-        },
-      },
-      h("span", { class: "wk" }, i === 0 ? plain(t("calendar.today")) : s.week),
-      h("span", { class: "dt" }, s.date),
-    );
-    box.append(button);
-  }
-}
-
-async function loadSlots(day) {
-  const box = $("#slot-list");
-  $("#book-confirm").hidden = true;
-  bindText($("#slots-h"), "calendar.slots", { day: dayLabel(day) });
-  box.textContent = "";
-  box.setAttribute("aria-busy", "true");
-  box.append(bindText(h("p", { class: "hint" }), "calendar.loading"));
-  try {
-    const data = await api.availability(state.mentor.id, day);
-    if (state.day !== day) return;
-    box.textContent = "";
-    for (const slot of data.slots) {
-      const button = h(
+  const days = Array.from({ length: state.service.horizon_days + 1 }, (_, i) => addDays(today, i));
+  paintRows($("#day-list"), days, {
+    key: (day) => day,
+    sig: (day) => [day, day === state.day, day === today],
+    render: (day) => {
+      const s = dayShort(day);
+      return h(
         "button",
         {
           type: "button",
-          class: `slot ${slot.free ? "free" : "taken"}`,
-          disabled: !slot.free,
-          "data-start": slot.start,
-          onclick: () => chooseSlot(slot.start),
+          class: `day wd-${s.weekday}`,
+          "aria-pressed": String(day === state.day),
+          "aria-label": dayLabel(day),
+          "data-day": day,
+          onclick: () => {
+            state.day = day;
+            state.slot = null;
+            paintDays();
+            loadSlots(day);
+          },
         },
-        h("span", { class: "time" }, hhmm(slot.start)),
-        h("span", { class: "slot-why" }, slot.free ? plain(t("calendar.free")) : plain(t(`reason.${slot.reason}`)) === `reason.${slot.reason}` ? "—" : plain(t(`reason.${slot.reason}`))),
+        h("span", { class: "wk" }, day === today ? plain(t("calendar.today")) : s.week),
+        h("span", { class: "dt" }, s.date),
       );
-      box.append(button);
-    }
-    if (!data.slots.some((s) => s.free)) box.append(bindText(h("p", { class: "hint full" }), "calendar.none"));
-  } catch (err) {
+    },
+  });
+}
+
+/**
+ * Show the slots of a day. A repaint (quiet) keeps what is on screen until the answer comes,
+ * and keeps an open "book this?" question while its slot is still free.
+ */
+async function loadSlots(day, { quiet = false } = {}) {
+  const box = $("#slot-list");
+  bindText($("#slots-h"), "calendar.slots", { day: dayLabel(day) });
+  if (!quiet) {
+    $("#book-confirm").hidden = true;
     box.textContent = "";
+    box.append(bindText(h("p", { class: "hint", "data-key": "loading" }), "calendar.loading"));
+  }
+  box.setAttribute("aria-busy", "true");
+  try {
+    const data = await api.availability(state.mentor.id, day);
+    if (state.day !== day) return;
+    const anyFree = data.slots.some((s) => s.free);
+    const rows = anyFree ? data.slots : [...data.slots, null];
+    paintRows(box, rows, {
+      key: (slot) => slot?.start ?? "none",
+      render: (slot) => (slot ? slotButton(slot) : bindText(h("p", { class: "hint full" }), "calendar.none")),
+    });
+    if (state.slot && !data.slots.some((s) => s.start === state.slot && s.free)) {
+      // Taken meanwhile: the question no longer stands.
+      $("#book-confirm").hidden = true;
+      state.slot = null;
+    }
+  } catch (err) {
+    if (!quiet) box.textContent = "";
     showError($("#book-error"), err);
   } finally {
     box.removeAttribute("aria-busy");
   }
+}
+
+function slotButton(slot) {
+  const why = plain(t(`reason.${slot.reason}`));
+  return h(
+    "button",
+    {
+      type: "button",
+      class: `slot ${slot.free ? "free" : "taken"}`,
+      disabled: !slot.free,
+      "data-start": slot.start,
+      onclick: () => chooseSlot(slot.start),
+    },
+    h("span", { class: "time" }, hhmm(slot.start)),
+    h("span", { class: "slot-why" }, slot.free ? plain(t("calendar.free")) : why === `reason.${slot.reason}` ? "—" : why),
+  );
 }
 
 function chooseSlot(start) {

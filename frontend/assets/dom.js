@@ -1,7 +1,7 @@
 // Tiny DOM helpers: build elements without innerHTML, switch views, show errors in words.
 
 import { ApiError } from "./api.js";
-import { pick, renderRich, t } from "./i18n.js";
+import { bindText, getLang, pick, renderRich, t } from "./i18n.js";
 
 /** h("button", {class: "x", onclick: fn, dataset: {id: 1}}, "text", child) */
 export function h(tag, attrs = {}, ...children) {
@@ -67,4 +67,176 @@ export async function busy(button, fn) {
   } finally {
     if (button) button.disabled = false;
   }
+}
+
+// --- repaint without undoing what a person is doing --------------------------------------
+//
+// Lists are painted from data again and again (timers, socket events, language switches,
+// reconnects). paintRows() patches them in place: rows are keyed by id, a row whose inputs
+// did not change is left alone (its open confirmation, its error, its focus, the list's
+// scroll), a row whose inputs changed is rebuilt and the control that had focus gets it
+// back. What must survive even a rebuild (an open two-step confirmation, a refusal still
+// being read) lives outside the DOM, keyed by the row: twoStep() and rowError().
+
+const FOCUSABLE = "button, input, select, textarea, a[href], summary, [tabindex]";
+const EMPTY_KEY = "∅";
+let epoch = 0;
+
+/**
+ * A forced repaint (the test-only YORISOI_UI_REPAINT_MS): from now on every row counts as
+ * changed once, so each is rebuilt and what it carries is exercised, not just kept.
+ * document.body.dataset.repaints counts them, for tests to wait on.
+ */
+export function forceRepaint() {
+  epoch += 1;
+  document.body.dataset.repaints = String(epoch);
+}
+
+/**
+ * paintRows(container, items, {key, render, sig, empty}): key(item) -> id, render(item) -> element,
+ * sig(item) -> what the row is drawn from besides the language (default: the item itself),
+ * empty() -> the element shown when there are no items.
+ */
+export function paintRows(container, items, { key, render, sig = (item) => item, empty = null }) {
+  const old = new Map();
+  for (const el of container.children) old.set(el.dataset.key, el);
+  const wanted = items.map((item) => [String(key(item)), item]);
+  if (!wanted.length && empty) wanted.push([EMPTY_KEY, null]);
+  const active = document.activeElement;
+  const kept = new Set();
+  let prev = null;
+  for (const [k, item] of wanted) {
+    const signature = JSON.stringify([getLang(), epoch, item === null ? null : sig(item)]);
+    let el = old.get(k);
+    if (!el || el.dataset.sig !== signature) {
+      const fresh = item === null ? empty() : render(item);
+      fresh.dataset.key = k;
+      fresh.dataset.sig = signature;
+      if (el) {
+        const restore = carryState(el, active);
+        el.replaceWith(fresh);
+        restore(fresh);
+      }
+      el = fresh;
+    }
+    kept.add(el);
+    const at = prev ? prev.nextSibling : container.firstChild;
+    if (at !== el) container.insertBefore(el, at);
+    prev = el;
+  }
+  for (const el of [...container.children]) if (!kept.has(el)) el.remove();
+}
+
+/**
+ * What a person has open or in hand inside el (the focused control, open disclosures,
+ * scroll positions), to give back to the element that replaces it: restore(fresh).
+ */
+function carryState(el, active = document.activeElement) {
+  const focusAt = el.contains(active) ? [...el.querySelectorAll(FOCUSABLE)].indexOf(active) : -1;
+  const open = [...el.querySelectorAll("details")].map((d) => d.open);
+  const scrolled = [el, ...el.querySelectorAll("*")].filter((x) => x.scrollTop > 0).length > 0;
+  const scrolls = scrolled ? [el, ...el.querySelectorAll("*")].map((x) => x.scrollTop) : null;
+  return (fresh) => {
+    fresh.querySelectorAll("details").forEach((d, i) => {
+      if (i < open.length) d.open = open[i];
+    });
+    if (scrolls) [fresh, ...fresh.querySelectorAll("*")].forEach((x, i) => {
+      if (scrolls[i]) x.scrollTop = scrolls[i];
+    });
+    if (focusAt >= 0) fresh.querySelectorAll(FOCUSABLE)[focusAt]?.focus({ preventScroll: true });
+  };
+}
+
+/** Rebuild everything inside container with build(), keeping what carryState keeps. */
+export function rebuild(container, build) {
+  const restore = carryState(container);
+  container.textContent = "";
+  build(container);
+  restore(container);
+}
+
+/** Replace a <select>'s options only when they changed (an open menu stays open). */
+export function paintOptions(select, options) {
+  const signature = JSON.stringify([getLang(), epoch, options]);
+  if (select.dataset.sig === signature) return;
+  const current = select.value;
+  select.textContent = "";
+  for (const [value, label, attrs = {}] of options) select.append(h("option", { value, ...attrs }, label));
+  if (options.some(([value]) => String(value) === current)) select.value = current;
+  select.dataset.sig = signature;
+}
+
+const openSteps = new Set();
+const busySteps = new Set(); // confirmed, request on its way: no second tap on any copy
+
+/** Show every copy of a two-step confirmation (an old row may still be awaiting a request). */
+function syncStep(id, focus) {
+  const asking = openSteps.has(id);
+  for (const b of document.querySelectorAll(`[data-step-id="${CSS.escape(id)}"]`)) {
+    b.hidden = b.dataset.step === "ask" ? asking : !asking;
+    b.disabled = busySteps.has(id);
+  }
+  if (focus) document.querySelector(`[data-step-id="${CSS.escape(id)}"][data-step="${asking ? "yes" : "ask"}"]`)?.focus();
+}
+
+/**
+ * A two-step confirmation ("cancel" -> "really cancel" / "keep"), whose open state
+ * survives any repaint of its row. id names the thing being confirmed (e.g. "cancel:12").
+ * onYes() runs with the confirm button busy; when it throws, the step closes and the
+ * error goes to onError.
+ */
+export function twoStep(id, { ask, yes, no, label = null, askClass = "secondary", onYes, onError = null }) {
+  const button = (step, cls, key) => bindText(h("button", { type: "button", class: cls, "data-step": step, "data-step-id": id }), key);
+  const askButton = button("ask", askClass, ask);
+  const sure = button("yes", "danger", yes);
+  const keep = button("no", "secondary", no);
+  if (label) askButton.setAttribute("aria-label", label);
+  const set = (asking) => {
+    if (asking) openSteps.add(id);
+    else openSteps.delete(id);
+    syncStep(id, true);
+  };
+  askButton.addEventListener("click", () => set(true));
+  keep.addEventListener("click", () => set(false));
+  sure.addEventListener("click", async () => {
+    busySteps.add(id);
+    syncStep(id, false);
+    try {
+      await onYes();
+      openSteps.delete(id);
+    } catch (err) {
+      openSteps.delete(id);
+      if (onError) onError(err);
+    } finally {
+      busySteps.delete(id);
+      syncStep(id, !openSteps.has(id) && document.activeElement === document.body);
+    }
+  });
+  const asking = openSteps.has(id);
+  askButton.hidden = asking;
+  sure.hidden = !asking;
+  keep.hidden = !asking;
+  for (const b of [askButton, sure, keep]) b.disabled = busySteps.has(id);
+  return [askButton, sure, keep];
+}
+
+const rowErrors = new Map();
+const ROW_ERROR_MS = 60000; // a minute later, a refusal no longer describes the present
+
+/** The error box of a row: it shows the row's last refusal again after a rebuild. */
+export function rowError(id) {
+  const box = h("p", { class: "error", role: "alert", hidden: true, "data-row-error": id });
+  const last = rowErrors.get(id);
+  if (last && Date.now() - last.at < ROW_ERROR_MS) showError(box, last.err);
+  else rowErrors.delete(id);
+  return box;
+}
+
+/** Show (or clear, with null) a row's refusal in its box and remember it for rebuilds. */
+export function setRowError(id, box, err) {
+  if (err) rowErrors.set(id, { err, at: Date.now() });
+  else rowErrors.delete(id);
+  showError(box, err);
+  // The row may have been rebuilt while the request was on its way: tell the live copy too.
+  for (const live of document.querySelectorAll(`[data-row-error="${CSS.escape(id)}"]`)) showError(live, err);
 }

@@ -3,7 +3,7 @@
 // "こまったときは" dialog, signed in or not.
 
 import { api } from "./api.js";
-import { $, h, showError, showView } from "./dom.js";
+import { $, h, paintRows, showError, showView } from "./dom.js";
 import { bindText, pick, t } from "./i18n.js";
 import { categoryName, entryDetails } from "./helpentry.js";
 
@@ -80,50 +80,48 @@ async function load() {
 }
 
 function paintGroups() {
-  const box = $("#dir-groups");
-  box.textContent = "";
   const ids = CATEGORY_ORDER.filter((id) => dir.categories?.[id]);
   for (const id of Object.keys(dir.categories || {})) if (!ids.includes(id)) ids.push(id);
-  for (const id of ["", ...ids]) {
-    const button = h("button", {
-      type: "button",
-      class: `group-btn cat-${id || "all"}`,
-      "aria-pressed": String(dir.category === id),
-      "data-category": id,
-      onclick: () => {
-        dir.category = id;
-        for (const b of box.children) b.setAttribute("aria-pressed", String(b.dataset.category === id));
-        load();
-      },
-    });
-    if (id) bindText(button, `help.cat.${id}`);
-    else bindText(button, "dir.all");
-    if (id && t(`help.cat.${id}`) === `help.cat.${id}`) button.textContent = pick(dir.categories[id]);
-    box.append(button);
-  }
+  paintRows($("#dir-groups"), ["", ...ids], {
+    key: (id) => id || "all",
+    sig: (id) => [id, dir.category === id, id ? dir.categories[id] : null],
+    render: (id) => {
+      const button = h("button", {
+        type: "button",
+        class: `group-btn cat-${id || "all"}`,
+        "aria-pressed": String(dir.category === id),
+        "data-category": id,
+        onclick: () => {
+          dir.category = id;
+          paintGroups();
+          load();
+        },
+      });
+      if (id) bindText(button, `help.cat.${id}`);
+      else bindText(button, "dir.all");
+      if (id && t(`help.cat.${id}`) === `help.cat.${id}`) button.textContent = pick(dir.categories[id]);
+      return button;
+    },
+  });
 }
 
 function paintEntries() {
-  const list = $("#dir-list");
-  list.textContent = "";
   const count = $("#dir-count");
-  if (!dir.entries.length) {
-    bindText(count, "dir.none");
-    $("#dir-clear").hidden = !dir.q;
-    return;
-  }
   $("#dir-clear").hidden = !dir.q;
-  bindText(count, "dir.count", { n: dir.entries.length });
-  for (const entry of dir.entries) {
-    const headingId = `dir-entry-${entry.id}`;
-    const tag = h("span", { class: `tag cat cat-${entry.category}` });
-    const key = `help.cat.${entry.category}`;
-    if (t(key) !== key) bindText(tag, key);
-    else tag.textContent = categoryName(entry.category, dir.categories);
-    list.append(
-      h("li", { class: `dir-entry cat-${entry.category}`, "data-entry": entry.id, "aria-labelledby": headingId },
+  if (dir.entries.length) bindText(count, "dir.count", { n: dir.entries.length });
+  else bindText(count, "dir.none");
+  paintRows($("#dir-list"), dir.entries, {
+    key: (entry) => entry.id,
+    sig: (entry) => [entry, dir.categories],
+    render: (entry) => {
+      const headingId = `dir-entry-${entry.id}`;
+      const tag = h("span", { class: `tag cat cat-${entry.category}` });
+      const key = `help.cat.${entry.category}`;
+      if (t(key) !== key) bindText(tag, key);
+      else tag.textContent = categoryName(entry.category, dir.categories);
+      return h("li", { class: `dir-entry cat-${entry.category}`, "data-entry": entry.id, "aria-labelledby": headingId },
         h("div", { class: "dir-head" }, tag, h("h3", { id: headingId, class: "dir-name" }, pick(entry.name))),
-        ...entryDetails(entry)),
-    );
-  }
+        ...entryDetails(entry));
+    },
+  });
 }

@@ -3,10 +3,11 @@
 
 import { api } from "./api.js";
 import { ChatView } from "./chatview.js";
-import { $, busy, errorText, h, showError } from "./dom.js";
+import { $, busy, errorText, h, paintOptions, paintRows, showError } from "./dom.js";
 import { applyTexts, bindText, pick, plain, t } from "./i18n.js";
 import { categoryName } from "./helpentry.js";
 import { addDays, clockNow, dayLabel, hhmm, when } from "./time.js";
+import { startRepaints } from "./repaint.js";
 import { POLL_SECONDS, startStaffFace, stateOf } from "./staff.js";
 
 const UPCOMING_DAYS = 7;
@@ -29,21 +30,24 @@ startStaffFace({
     });
     document.addEventListener("langchange", () => {
       paintLists();
-      if (!$("#share-panel").hidden) loadShare();
+      if (!$("#share-panel").hidden) loadShare({ quiet: true });
     });
     wireShare();
-    setInterval(refresh, POLL_SECONDS * 1000);
+    startRepaints(service, refresh, POLL_SECONDS * 1000);
     await refresh();
   },
 });
 
 let upcoming = [];
+let refreshSeq = 0;
 
 async function refresh() {
+  const seq = ++refreshSeq;
   try {
     const today = st.service.today;
     const days = [today, ...Array.from({ length: UPCOMING_DAYS }, (_, i) => addDays(today, i + 1))];
     const results = await Promise.all(days.map((d) => api.staffConsultations(d)));
+    if (seq !== refreshSeq) return; // a newer refresh is on its way: don't paint older news
     st.today = results[0].consultations;
     upcoming = results.slice(1).flatMap((r) => r.consultations).filter((c) => c.status === "booked");
     paintLists();
@@ -77,14 +81,19 @@ function item(c, { showDay = false } = {}) {
 function paintLists() {
   const order = { in_progress: 0, waiting: 1, booked: 2 };
   const today = [...st.today].sort((a, b) => (order[stateOf(a)] ?? 3) - (order[stateOf(b)] ?? 3) || a.starts_at.localeCompare(b.starts_at));
-  const list = $("#today-list");
-  list.textContent = "";
-  if (!today.length) list.append(bindText(h("li", { class: "empty" }), "mentor.none_today"));
-  for (const c of today) list.append(item(c));
-  const up = $("#upcoming-list");
-  up.textContent = "";
-  if (!upcoming.length) up.append(bindText(h("li", { class: "empty" }), "mentor.none_upcoming"));
-  for (const c of upcoming) up.append(item(c, { showDay: true }));
+  const sig = (c) => [c, st.current === c.id];
+  paintRows($("#today-list"), today, {
+    key: (c) => c.id,
+    sig,
+    render: (c) => item(c),
+    empty: () => bindText(h("li", { class: "empty" }), "mentor.none_today"),
+  });
+  paintRows($("#upcoming-list"), upcoming, {
+    key: (c) => c.id,
+    sig,
+    render: (c) => item(c, { showDay: true }),
+    empty: () => bindText(h("li", { class: "empty" }), "mentor.none_upcoming"),
+  });
 }
 
 function closeWorkspace() {
@@ -236,17 +245,13 @@ function toggleShare(button) {
 }
 
 function paintShareCategories() {
-  const select = $("#share-cat");
-  const current = select.value;
-  select.textContent = "";
-  select.append(h("option", { value: "" }, plain(t("dir.all"))));
-  for (const id of Object.keys(share.categories || {})) {
-    select.append(h("option", { value: id }, plain(categoryName(id, share.categories))));
-  }
-  select.value = current;
+  const ids = Object.keys(share.categories || {});
+  paintOptions($("#share-cat"), [["", plain(t("dir.all"))], ...ids.map((id) => [id, plain(categoryName(id, share.categories))])]);
 }
 
-async function loadShare() {
+/** Search the directory; a repaint (quiet) keeps a refusal on screen. */
+async function loadShare(options) {
+  const quiet = options?.quiet === true;
   const c = st.consultation;
   if (!c) return;
   const seq = ++share.seq;
@@ -261,30 +266,32 @@ async function loadShare() {
     if (seq !== share.seq) return;
     share.categories = data.categories;
     paintShareCategories();
-    const list = $("#share-list");
-    list.textContent = "";
-    showError($("#share-error"), null);
-    if (!data.entries.length) list.append(bindText(h("li", { class: "empty" }), "dir.none"));
-    for (const entry of data.entries) {
-      const name = pick(entry.name);
-      const send = bindText(h("button", { type: "button", class: "primary" }), "share.send");
-      send.setAttribute("aria-label", `${plain(t("share.send"))}: ${name}`);
-      send.addEventListener("click", () => {
-        if (!st.chat?.share(entry)) {
-          showError($("#share-error"), plain(t("chat.closed.other")));
-          return;
-        }
-        bindText($("#share-status"), "share.sent", { name });
-        $("#share-status").hidden = false;
-      });
-      list.append(
-        h("li", { class: "share-item", "data-entry": entry.id },
-          h("p", { class: "share-name" }, h("span", { class: "tag" }, plain(categoryName(entry.category, share.categories))), " ", h("strong", {}, name)),
-          h("p", { class: "hint" }, pick(entry.description)),
-          send),
-      );
-    }
+    if (!quiet) showError($("#share-error"), null);
+    paintRows($("#share-list"), data.entries, {
+      key: (entry) => entry.id,
+      sig: (entry) => [entry, share.categories],
+      render: shareItem,
+      empty: () => bindText(h("li", { class: "empty" }), "dir.none"),
+    });
   } catch (err) {
     if (seq === share.seq) showError($("#share-error"), err);
   }
+}
+
+function shareItem(entry) {
+  const name = pick(entry.name);
+  const send = bindText(h("button", { type: "button", class: "primary" }), "share.send");
+  send.setAttribute("aria-label", `${plain(t("share.send"))}: ${name}`);
+  send.addEventListener("click", () => {
+    if (!st.chat?.share(entry)) {
+      showError($("#share-error"), plain(t("chat.closed.other")));
+      return;
+    }
+    bindText($("#share-status"), "share.sent", { name });
+    $("#share-status").hidden = false;
+  });
+  return h("li", { class: "share-item", "data-entry": entry.id },
+    h("p", { class: "share-name" }, h("span", { class: "tag" }, plain(categoryName(entry.category, share.categories))), " ", h("strong", {}, name)),
+    h("p", { class: "hint" }, pick(entry.description)),
+    send);
 }

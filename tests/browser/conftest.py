@@ -27,6 +27,9 @@ ARGS = [
 ]
 # Inside service hours, so "chat now" is possible with the demo mentors.
 CLOCK_START = "2026-12-01T16:00:00+09:00"
+# Every face repaints (and rebuilds every row) this often during the whole browser suite, so
+# that no flow can depend on not being repainted. BROWSER_REPAINT_MS=0 turns it off.
+REPAINT_MS = os.environ.get("BROWSER_REPAINT_MS", "200")
 SHOTS = ROOT / "test-output" / "screenshots"
 TABLET = {"width": 1024, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -54,8 +57,16 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """A fresh server (fresh SQLite, demo data) whose clock starts at CLOCK_START."""
-    with running_server(tmp_path, YORISOI_CLOCK_START=CLOCK_START) as (base, _log):
+    with running_server(tmp_path, **browser_env()) as (base, _log):
         yield base
+
+
+def browser_env(**overrides: str) -> dict[str, str]:
+    """The environment of a server for browser tests: moved clock, forced repaints."""
+    env = {"YORISOI_CLOCK_START": CLOCK_START}
+    if REPAINT_MS not in ("", "0"):
+        env["YORISOI_UI_REPAINT_MS"] = REPAINT_MS
+    return {**env, **overrides}
 
 
 class PageErrors(list[str]):

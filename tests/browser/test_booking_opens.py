@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, TABLET, shot
+from tests.browser.conftest import PHONE, TABLET, browser_env, shot
 from tests.browser.flows import mentor_card, message, nickname, send, sign_up, staff_sign_in
 from tests.servers import running_server
 
@@ -20,7 +20,9 @@ SLOT = "2026-12-01T16:30:00+09:00"
 
 @pytest.fixture
 def late_server(tmp_path: Path) -> Iterator[str]:
-    with running_server(tmp_path, YORISOI_CLOCK_START="2026-12-01T16:29:40+09:00") as (base, _):
+    with running_server(
+        tmp_path, **browser_env(YORISOI_CLOCK_START="2026-12-01T16:29:40+09:00")
+    ) as (base, _):
         yield base
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, TABLET, shot
+from tests.browser.conftest import PHONE, TABLET, browser_env, shot
 from tests.browser.flows import mentor_card, nickname, sign_up
 from tests.servers import running_server
 
@@ -162,7 +162,9 @@ def test_english_with_one_tap_and_remembered(server: str, open_page: Any) -> Non
 def test_after_the_2130_cutoff_chat_now_is_explained_and_booking_still_works(
     tmp_path: Path, open_page: Any
 ) -> None:
-    with running_server(tmp_path, YORISOI_CLOCK_START="2026-12-01T21:31:00+09:00") as (base, _):
+    with running_server(
+        tmp_path, **browser_env(YORISOI_CLOCK_START="2026-12-01T21:31:00+09:00")
+    ) as (base, _):
         page = open_page(base + "/child/", PHONE)
         sign_up(page, nickname("tsuki"))
         card = mentor_card(page, "さくら")

@@ -17,7 +17,9 @@ def test_each_face_loads_in_chromium(server: str, open_page: Any) -> None:
     origin = urlsplit(server).netloc
 
     def check(response: Any) -> None:
-        if urlsplit(response.url).path.startswith("/assets/") and response.status != 200:
+        # 304: the browser revalidated its cached copy (assets changed moments ago, as in a
+        # fresh clone) - still served by us.
+        if urlsplit(response.url).path.startswith("/assets/") and response.status not in (200, 304):
             failures.append(f"{response.status} {response.url}")
 
     def check_origin(request: Any) -> None:

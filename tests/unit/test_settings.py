@@ -59,6 +59,13 @@ def test_bad_values_fail_fast(key: str, value: str) -> None:
         load_settings({"YORISOI_DEV": "1", key: value} if key != "YORISOI_DEV" else {key: value})
 
 
+def test_ui_repaint_is_a_dev_knob_with_bounds() -> None:
+    assert load_settings({"YORISOI_DEV": "1"}).ui_repaint_ms is None
+    assert load_settings({"YORISOI_DEV": "1", "YORISOI_UI_REPAINT_MS": "200"}).ui_repaint_ms == 200
+    with pytest.raises(SettingsError, match="YORISOI_UI_REPAINT_MS"):
+        load_settings({"YORISOI_DEV": "1", "YORISOI_UI_REPAINT_MS": "5"})
+
+
 def test_hours_are_configurable() -> None:
     s = load_settings({"YORISOI_DEV": "1", "YORISOI_LAST_START": "21:00"})
     assert s.last_start == time(21)
@@ -66,7 +73,11 @@ def test_hours_are_configurable() -> None:
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("YORISOI_HASH_PROFILE", "fast"), ("YORISOI_CLOCK_START", "2026-12-01T21:29:00+09:00")],
+    [
+        ("YORISOI_HASH_PROFILE", "fast"),
+        ("YORISOI_CLOCK_START", "2026-12-01T21:29:00+09:00"),
+        ("YORISOI_UI_REPAINT_MS", "200"),
+    ],
 )
 def test_demo_knobs_are_refused_outside_dev(key: str, value: str) -> None:
     with pytest.raises(SettingsError, match="demos and tests"):
