@@ -26,16 +26,18 @@ from app.rules import ServiceRules
 from app.safety.crisis import CrisisDetector
 from app.safety.directory import HelpDirectory
 from app.security.passwords import Hasher
-from app.security.ratelimit import LoginThrottle, SlidingWindow
+from app.security.ratelimit import LoginThrottle, ProgressiveDelay, SlidingWindow
 from app.settings import Settings, load_settings
 from app.web.api import ROUTES as API_ROUTES
 from app.web.auth import CrossSiteGuard
 from app.web.errors import EXCEPTION_HANDLERS, ErrorBoundary
 from app.web.headers import SecurityHeaders
 from app.web.health import healthz
+from app.web.inputs import UrlBoundary
 from app.web.pages import page_mounts
 from app.web.roster_api import ROUTES as ROSTER_ROUTES
 from app.web.safety_api import ROUTES as SAFETY_ROUTES
+from app.web.staff_api import ROUTES as STAFF_ROUTES
 from app.web.ws import ROUTES as WS_ROUTES
 from app.web.ws import ConnectionRegistry
 
@@ -44,6 +46,14 @@ log = logging.getLogger("yorisoi")
 
 def build_clock(settings: Settings) -> Clock:
     return ShiftedClock(settings.clock_start) if settings.clock_start else SystemClock()
+
+
+def proxy_options(settings: Settings) -> dict[str, object]:
+    """uvicorn's proxy settings, always explicit: left alone, uvicorn believes X-Forwarded-For
+    from 127.0.0.1, so any local hop could claim fresh sign-in throttle buckets."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}
 
 
 def build_context(settings: Settings, clock: Clock) -> Context:
@@ -60,6 +70,12 @@ def build_context(settings: Settings, clock: Clock) -> Context:
             per_name_and_address=settings.login_max_failures_per_name_and_address,
             per_address=settings.login_max_failures_per_address,
             window_seconds=settings.login_window_seconds,
+        ),
+        delays=ProgressiveDelay(
+            clock.now,
+            max_delay=settings.login_max_delay_seconds,
+            window_seconds=settings.login_window_seconds,
+            unknown_per_address=settings.login_max_failures_per_address,
         ),
         signups=SlidingWindow(clock.now, settings.signups_per_hour_per_address, 3600),
         hub=Hub(),
@@ -85,6 +101,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         loop = asyncio.get_running_loop()
         watchers = [
             loop.create_task(app.state.connections.watch_sessions(ctx)),
+            loop.create_task(app.state.connections.watch_accounts(ctx)),
             loop.create_task(app.state.connections.mark_present(ctx)),
         ]
         jobs = Jobs(ctx, settings.scheduler_interval)
@@ -125,6 +142,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             *API_ROUTES,
             *SAFETY_ROUTES,
             *ROSTER_ROUTES,
+            *STAFF_ROUTES,
             *WS_ROUTES,
             *page_mounts(),
         ],
@@ -132,6 +150,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             Middleware(SecurityHeaders),
             Middleware(ErrorBoundary),
             Middleware(CrossSiteGuard),
+            Middleware(UrlBoundary),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,

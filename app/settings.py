@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,15 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     cookie_secure: bool = False
     session_days: int = 30
+    # Sliding idle expiry: a session not used for this long (no request, no open socket) ends.
+    client_idle_minutes: int = 30
+    staff_idle_minutes: int = 120
+    # A client re-reads a finished consultation only with the secret entered within
+    # reverify_minutes, and only for reread_days after it closed (0: never).
+    reverify_minutes: int = 10
+    reread_days: int = 30
+    # Addresses whose X-Forwarded-For/-Proto uvicorn believes; empty: nobody's.
+    trusted_proxies: tuple[str, ...] = ()
     timezone: str = "Asia/Tokyo"
     lines: int = 4
     max_bookings: int = 2
@@ -45,12 +55,23 @@ class Settings:
     login_max_failures_per_name_and_address: int = 5
     login_max_failures_per_address: int = 100
     login_window_seconds: int = 900
+    # Progressive sign-in delay per (name, address): 0, 0, 1, 2, 4 ... seconds, capped; a
+    # wait up to login_inline_wait_seconds is served by holding the request, longer waits
+    # are refused with retry_after.
+    login_max_delay_seconds: int = 60
+    login_inline_wait_seconds: int = 10
     signups_per_hour_per_address: int = 200
     ws_max_per_account: int = 5
     ws_messages_per_minute: int = 30
+    # Every frame a socket sends (any type, bad ones too) spends from this per-socket budget.
+    ws_frames_per_minute: int = 240
     ws_queue_size: int = 256
     ws_max_frame_bytes: int = 16 * 1024
     scheduler: bool = True
+    # Second factor (TOTP) for staff sign-in: required for supervisors whenever staff_2fa is
+    # on (always outside dev mode), and for mentors too unless mentor_2fa is off.
+    staff_2fa: bool = False
+    mentor_2fa: bool = True
     scheduler_interval: float = 0.5
     retention_days: int = 365
     crisis_words: Path = DATA / "crisis_words.json"
@@ -73,6 +94,15 @@ class Settings:
                 f"http://127.0.0.1:{self.port}",
             }
         )
+
+    def second_factor_required(self, role: str) -> bool:
+        """Whether a staff login of this role must sign in with a second factor."""
+        return self.staff_2fa and (role == "supervisor" or self.mentor_2fa)
+
+    @property
+    def cookie_prefix(self) -> str:
+        """`__Host-` whenever cookies are Secure: bound to this host, path /, never a subdomain."""
+        return "__Host-" if self.cookie_secure else ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -134,8 +164,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             if not origin.startswith(("http://", "https://")):
                 raise SettingsError(f"YORISOI_ALLOWED_ORIGINS entry {origin!r} is not an origin")
         kwargs["allowed_origins"] = origins
-    if "YORISOI_COOKIE_SECURE" in env:
-        kwargs["cookie_secure"] = _bool("YORISOI_COOKIE_SECURE", env["YORISOI_COOKIE_SECURE"])
+    # Secure (and __Host-) by default outside dev mode; dev over plain http keeps plain names.
+    kwargs["cookie_secure"] = _bool(
+        "YORISOI_COOKIE_SECURE", env.get("YORISOI_COOKIE_SECURE", "0" if dev else "1")
+    )
+    if env.get("YORISOI_TRUSTED_PROXIES", "").strip():
+        proxies = tuple(p.strip() for p in env["YORISOI_TRUSTED_PROXIES"].split(",") if p.strip())
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"YORISOI_TRUSTED_PROXIES entry {proxy!r} is not an address or network"
+                ) from None
+        kwargs["trusted_proxies"] = proxies
     if "YORISOI_TIMEZONE" in env:
         try:
             ZoneInfo(env["YORISOI_TIMEZONE"])
@@ -151,8 +193,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ("YORISOI_SESSION_DAYS", "session_days", 1, 365),
         ("YORISOI_WS_MAX_PER_ACCOUNT", "ws_max_per_account", 1, 1000),
         ("YORISOI_WS_MESSAGES_PER_MINUTE", "ws_messages_per_minute", 1, 100_000),
+        ("YORISOI_WS_FRAMES_PER_MINUTE", "ws_frames_per_minute", 10, 1_000_000),
         ("YORISOI_WS_QUEUE_SIZE", "ws_queue_size", 8, 100_000),
         ("YORISOI_RETENTION_DAYS", "retention_days", 1, 3650),
+        ("YORISOI_CLIENT_IDLE_MINUTES", "client_idle_minutes", 1, 1440),
+        ("YORISOI_STAFF_IDLE_MINUTES", "staff_idle_minutes", 1, 1440),
+        ("YORISOI_REREAD_DAYS", "reread_days", 0, 3650),
     ):
         if key in env:
             kwargs[attr] = _int(key, env[key], lo, hi)
@@ -189,6 +235,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         kwargs["ui_repaint_ms"] = _int(
             "YORISOI_UI_REPAINT_MS", env["YORISOI_UI_REPAINT_MS"], 50, 60_000
         )
+    staff_2fa = _bool("YORISOI_STAFF_2FA", env.get("YORISOI_STAFF_2FA", "0" if dev else "1"))
+    if not dev and not staff_2fa:
+        raise SettingsError(
+            "YORISOI_STAFF_2FA=0 is for demos and tests only (set YORISOI_DEV=1): outside dev "
+            "mode supervisors always sign in with a second factor"
+        )
+    kwargs["staff_2fa"] = staff_2fa
+    if "YORISOI_MENTOR_2FA" in env:
+        kwargs["mentor_2fa"] = _bool("YORISOI_MENTOR_2FA", env["YORISOI_MENTOR_2FA"])
     profile = env.get("YORISOI_HASH_PROFILE", "strong")
     if profile not in {"strong", "fast"}:
         raise SettingsError("YORISOI_HASH_PROFILE must be 'strong' or 'fast'")

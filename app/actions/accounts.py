@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
+from app.actions import staff_accounts
 from app.actions.context import Context, Principal
-from app.db.tables import AUDIENCES, AuthSession, Client, Staff
+from app.db.tables import AUDIENCES, AuthSession, Client, Mentor, Staff
 from app.errors import Refusal
 from app.security.passwords import MAX_SECRET_CHARS
 from app.security.tokens import new_token, token_hash
+from app.settings import DATA
 
 NICKNAME_MAX = 20
-SECRET_MIN = 4
+SECRET_MIN = 4  # any secret an account already has (old accounts may hold 4 characters)
+NEW_SECRET_MIN = 6  # a secret chosen now
+TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
+FACE_ROLES = {
+    "child": ("client", "child"),
+    "parent": ("client", "parent"),
+    "staff": ("staff", None),
+}
 
 
 def nickname_key(nickname: str) -> str:
@@ -41,6 +52,85 @@ def check_secret(secret: object, field: str = "secret", minimum: int = SECRET_MI
     return secret
 
 
+@cache
+def common_secrets() -> frozenset[str]:
+    lines = (DATA / "common_secrets.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(_secret_key(x) for x in lines if x.strip() and not x.startswith("#"))
+
+
+def _secret_key(secret: str) -> str:
+    return unicodedata.normalize("NFKC", secret).strip().casefold()
+
+
+def check_new_secret(secret: object, field: str = "secret") -> str:
+    """A secret a child or parent chooses now: long enough, and not one guessed first."""
+    pw = check_secret(secret, field, minimum=0)
+    key = _secret_key(pw)
+    if len(key) < NEW_SECRET_MIN:
+        raise Refusal("secret_too_short", field=field, minimum=NEW_SECRET_MIN)
+    if len(set(key)) == 1 or key in common_secrets():
+        raise Refusal("secret_too_common", field=field)
+    return pw
+
+
+def fits_face(principal: Principal, face: str | None) -> bool:
+    """Whether this account may be shown on this face: the child page shows only child
+    accounts, the parent page only parents, the staff consoles only staff. No face (a
+    script with a bearer token): any."""
+    if face is None:
+        return True
+    kind, role = FACE_ROLES[face]
+    return principal.kind == kind and (role is None or principal.role == role)
+
+
+def idle_limit(ctx: Context, principal_kind: str) -> timedelta:
+    s = ctx.settings
+    return timedelta(
+        minutes=s.client_idle_minutes if principal_kind == "client" else s.staff_idle_minutes
+    )
+
+
+def _idle(ctx: Context, session: AuthSession, now: datetime) -> bool:
+    last = session.last_seen_at or session.created_at
+    return now - last > idle_limit(ctx, session.principal)
+
+
+async def _touch(ctx: Context, session_ids: list[int], now: datetime) -> None:
+    """Slide the idle expiry of these sessions (callers only pass stale last_seen_at)."""
+    if session_ids:
+        async with ctx.db.write() as s:
+            await s.execute(
+                update(AuthSession)
+                .where(col(AuthSession.id).in_(session_ids))
+                .values(last_seen_at=now)
+            )
+
+
+async def _slowed(ctx: Context, key: str, address: str) -> None:
+    """Wait out the progressive delay of (key, address) before verifying a secret; a long
+    wait is refused with retry_after instead of holding the request."""
+    wait = ctx.delays.wait(key, address)
+    if wait > ctx.settings.login_inline_wait_seconds:
+        raise Refusal("secret_wait", retry_after=math.ceil(wait))
+    if wait > 0:
+        await ctx.clock.sleep(wait)
+
+
+async def verify_client_secret(
+    ctx: Context, *, key: str, address: str, secret: str, hashed: str | None
+) -> bool:
+    """Check a client's secret behind the progressive delay of (key, address)."""
+    if not ctx.delays.begin(key, address):
+        raise Refusal("secret_wait", retry_after=1)
+    ok: bool | None = None
+    try:
+        await _slowed(ctx, key, address)
+        ok = await ctx.hasher.verify(secret, hashed)
+        return ok
+    finally:
+        ctx.delays.end(key, address, ok=ok)
+
+
 async def _new_session(ctx: Context, principal: str, principal_id: int) -> str:
     token = new_token()
     now = ctx.now()
@@ -52,17 +142,24 @@ async def _new_session(ctx: Context, principal: str, principal_id: int) -> str:
                 principal_id=principal_id,
                 created_at=now,
                 expires_at=now + timedelta(days=ctx.settings.session_days),
+                last_seen_at=now,
             )
         )
     return token
 
 
 async def do_sign_up_client(
-    ctx: Context, *, nickname: object, secret: object, audience: object, address: str
+    ctx: Context,
+    *,
+    nickname: object,
+    secret: object,
+    audience: object,
+    address: str,
+    face: str | None = None,
 ) -> tuple[Client, str]:
     name = check_nickname(nickname)
-    pw = check_secret(secret)
-    if audience not in AUDIENCES:
+    pw = check_new_secret(secret)
+    if audience not in AUDIENCES or (face is not None and face != audience):
         raise Refusal("invalid_input", field="audience")
     if not ctx.signups.hit(address):  # each sign-up costs an argon2 hash
         raise Refusal("rate_limited")
@@ -85,47 +182,102 @@ async def do_sign_up_client(
 
 
 async def do_sign_in_client(
-    ctx: Context, *, nickname: object, secret: object, address: str
+    ctx: Context, *, nickname: object, secret: object, address: str, face: str | None = None
 ) -> tuple[Client, str]:
+    """Sign a child or parent in. Wrong secrets slow the next try on this name from this
+    address (never lock it); guessing at names that do not exist is capped per address.
+    On a face (child or parent page), an account of the other audience is refused."""
     if not isinstance(nickname, str) or not isinstance(secret, str):
         raise Refusal("invalid_input")
     if len(secret) > MAX_SECRET_CHARS or len(nickname) > 4 * NICKNAME_MAX:
         raise Refusal("bad_credentials")
     key = nickname_key(nickname)
-    if not ctx.throttle.allowed(key, address):
-        raise Refusal("rate_limited")
     async with ctx.db.read() as s:
         client = (
             await s.execute(select(Client).where(col(Client.nickname_key) == key))
         ).scalar_one_or_none()
     if client is not None and client.deleted_at is not None:
         client = None  # a deleted account signs in as nobody, at the same cost
-    ok = await ctx.hasher.verify(secret, client.secret_hash if client else None)
+    if client is None and not ctx.delays.unknown_name_allowed(address):
+        raise Refusal("rate_limited")
+    ok = await verify_client_secret(
+        ctx,
+        key=f"signin:{key}",
+        address=address,
+        secret=secret,
+        hashed=client.secret_hash if client else None,
+    )
     if not ok or client is None or client.id is None:
-        ctx.throttle.failed(key, address)
+        if client is None:
+            ctx.delays.unknown_name_failed(address)
         raise Refusal("bad_credentials")
-    ctx.throttle.succeeded(key, address)
+    if face is not None and face != client.audience:
+        raise Refusal("other_face", field="nickname")
     return client, await _new_session(ctx, "client", client.id)
 
 
+async def do_reverify(
+    ctx: Context, principal: Principal | None, *, secret: object, address: str
+) -> datetime:
+    """A signed-in client types their secret again; the session may then re-read finished
+    consultations for a few minutes."""
+    if principal is None:
+        raise Refusal("not_signed_in")
+    if not principal.is_client:
+        raise Refusal("not_allowed")
+    pw = check_secret(secret, minimum=1)
+    async with ctx.db.read() as s:
+        client = await s.get(Client, principal.id)
+    hashed = client.secret_hash if client is not None and client.deleted_at is None else None
+    ok = await verify_client_secret(
+        ctx, key=f"reverify:{principal.id}", address=address, secret=pw, hashed=hashed
+    )
+    if not ok:
+        raise Refusal("bad_credentials", field="secret")
+    now = ctx.now()
+    async with ctx.db.write() as s:
+        await s.execute(
+            update(AuthSession)
+            .where(col(AuthSession.id) == principal.session_id)
+            .values(reverified_at=now, last_seen_at=now)
+        )
+    return now
+
+
+async def reverified_at(ctx: Context, principal: Principal) -> datetime | None:
+    async with ctx.db.read() as s:
+        session = await s.get(AuthSession, principal.session_id)
+    return session.reverified_at if session is not None else None
+
+
 async def do_sign_in_staff(
-    ctx: Context, *, username: object, password: object, address: str
+    ctx: Context, *, username: object, password: object, address: str, otp: object = None
 ) -> tuple[Staff, str]:
+    """Password, then (for a login with TOTP) the code in `otp`; both steps count against one
+    lockout per (name, address). An inactive login, or one whose mentor profile is stopped,
+    signs in as nobody."""
     if not isinstance(username, str) or not isinstance(password, str):
         raise Refusal("invalid_input")
     if len(password) > MAX_SECRET_CHARS or len(username) > 60:
         raise Refusal("bad_credentials")
-    key = "staff:" + username.strip().casefold()
+    key = staff_accounts.throttle_key(username)
     if not ctx.throttle.allowed(key, address):
         raise Refusal("rate_limited")
     async with ctx.db.read() as s:
-        staff = (
-            await s.execute(select(Staff).where(col(Staff.username) == username.strip()))
-        ).scalar_one_or_none()
+        row = (
+            await s.execute(
+                select(Staff, Mentor.active)  # type: ignore[call-overload]
+                .outerjoin(Mentor, col(Mentor.id) == Staff.mentor_id)
+                .where(col(Staff.username) == username.strip())
+            )
+        ).first()
+    staff, mentor_active = row if row is not None else (None, None)
     ok = await ctx.hasher.verify(password, staff.password_hash if staff else None)
-    if not ok or staff is None or not staff.active or staff.id is None:
+    usable = staff is not None and staff.active and mentor_active is not False
+    if not ok or staff is None or not usable or staff.id is None:
         ctx.throttle.failed(key, address)
         raise Refusal("bad_credentials")
+    await staff_accounts.check_second_factor(ctx, staff, otp, address=address)
     ctx.throttle.succeeded(key, address)
     return staff, await _new_session(ctx, "staff", staff.id)
 
@@ -154,33 +306,94 @@ async def principal_for_token(ctx: Context, token: str) -> Principal | None:
                 )
             )
         ).scalar_one_or_none()
-        if session is None or session.revoked_at is not None or session.expires_at <= now:
+        if (
+            session is None
+            or session.revoked_at is not None
+            or session.expires_at <= now
+            or _idle(ctx, session, now)
+        ):
             return None
         assert session.id is not None
+        if now - (session.last_seen_at or session.created_at) >= TOUCH_EVERY:
+            await _touch(ctx, [session.id], now)
         if session.principal == "client":
             client = await s.get(Client, session.principal_id)
             if client is None or client.id is None or client.deleted_at is not None:
                 return None
             return Principal("client", client.id, client.audience, client.nickname, session.id)
-        staff = await s.get(Staff, session.principal_id)
-        if staff is None or staff.id is None or not staff.active:
+        row = (
+            await s.execute(
+                select(Staff, Mentor.active)  # type: ignore[call-overload]
+                .outerjoin(Mentor, col(Mentor.id) == Staff.mentor_id)
+                .where(col(Staff.id) == session.principal_id)
+            )
+        ).first()
+        staff, mentor_active = row if row is not None else (None, None)
+        # A stopped login, or a mentor login whose mentor profile is stopped, is nobody.
+        if staff is None or staff.id is None or not staff.active or mentor_active is False:
             return None
         return Principal(
-            "staff", staff.id, staff.role, staff.display_name, session.id, staff.mentor_id
+            "staff",
+            staff.id,
+            staff.role,
+            staff.display_name,
+            session.id,
+            staff.mentor_id,
+            staff_accounts.restriction(ctx, staff),
         )
 
 
 async def live_tokens(ctx: Context, tokens: list[str]) -> set[str]:
-    """Which of these tokens still belong to a valid (not revoked, not expired) session."""
+    """Which of these tokens (of open sockets) still belong to a valid session: not revoked,
+    not expired, not idle. An open socket is activity: the live ones slide their idle expiry."""
     if not tokens:
         return set()
     hashed = {token_hash(t, ctx.settings.secret_key): t for t in tokens}
+    now = ctx.now()
     async with ctx.db.read() as s:
-        rows = await s.execute(
-            select(col(AuthSession.token_hash)).where(
-                col(AuthSession.token_hash).in_(list(hashed)),
-                col(AuthSession.revoked_at).is_(None),
-                col(AuthSession.expires_at) > ctx.now(),
+        rows = (
+            await s.execute(
+                select(AuthSession).where(
+                    col(AuthSession.token_hash).in_(list(hashed)),
+                    col(AuthSession.revoked_at).is_(None),
+                    col(AuthSession.expires_at) > now,
+                )
             )
-        )
-        return {hashed[h] for h in rows.scalars()}
+        ).scalars()
+        live = [row for row in rows if not _idle(ctx, row, now)]
+    stale = [
+        row.id
+        for row in live
+        if row.id is not None and now - (row.last_seen_at or row.created_at) >= TOUCH_EVERY
+    ]
+    await _touch(ctx, stale, now)
+    return {hashed[row.token_hash] for row in live}
+
+
+async def gone_accounts(ctx: Context, keys: set[str]) -> set[str]:
+    """Which of these accounts ("staff:3", "client:7") may no longer act: a stopped staff
+    login or mentor profile, a deleted client. The periodic socket check closes their sockets
+    even when the session row itself still looks valid."""
+    staff_ids = {int(k[6:]) for k in keys if k.startswith("staff:")}
+    client_ids = {int(k[7:]) for k in keys if k.startswith("client:")}
+    alive: set[str] = set()
+    async with ctx.db.read() as s:
+        if staff_ids:
+            rows = await s.execute(
+                select(col(Staff.id))
+                .outerjoin(Mentor, col(Mentor.id) == Staff.mentor_id)
+                .where(
+                    col(Staff.id).in_(staff_ids),
+                    col(Staff.active).is_(True),
+                    or_(col(Staff.mentor_id).is_(None), col(Mentor.active).is_(True)),
+                )
+            )
+            alive |= {f"staff:{i}" for i in rows.scalars()}
+        if client_ids:
+            rows = await s.execute(
+                select(col(Client.id)).where(
+                    col(Client.id).in_(client_ids), col(Client.deleted_at).is_(None)
+                )
+            )
+            alive |= {f"client:{i}" for i in rows.scalars()}
+    return keys - alive

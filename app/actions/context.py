@@ -17,7 +17,7 @@ from app.rules import ServiceRules
 from app.safety.crisis import CrisisDetector
 from app.safety.directory import HelpDirectory
 from app.security.passwords import Hasher
-from app.security.ratelimit import LoginThrottle, SlidingWindow
+from app.security.ratelimit import LoginThrottle, ProgressiveDelay, SlidingWindow
 from app.settings import Settings
 
 
@@ -28,7 +28,8 @@ class Context:
     clock: Clock
     rules: ServiceRules
     hasher: Hasher
-    throttle: LoginThrottle
+    throttle: LoginThrottle  # staff sign-in: a lockout per (name, address) and per address
+    delays: ProgressiveDelay  # client secrets: slowed per (account or name, address)
     signups: SlidingWindow  # per address: a school behind one NAT still fits
     hub: Hub
     messages: MessageWriter
@@ -50,6 +51,9 @@ class Principal:
     display_name: str
     session_id: int
     mentor_id: int | None = None
+    # A staff session that may only finish signing in: the Refusal code everything else
+    # answers ("password_change_required" or "second_factor_enrolment_required").
+    restricted: str | None = None
 
     @property
     def is_client(self) -> bool:

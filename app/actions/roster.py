@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from app.actions import catalog
+from app.actions import catalog, staff_accounts
 from app.actions.context import Context, Principal
 from app.actions.inputs import check_day, check_id
 from app.actions.staff import require_staff
@@ -77,8 +77,9 @@ async def do_create_mentor(
 async def do_update_mentor(
     ctx: Context, principal: Principal | None, mentor_id: int, body: dict[str, Any]
 ) -> Mentor:
-    require_staff(principal, supervisor=True)
+    boss = require_staff(principal, supervisor=True)
     values = _check_mentor_fields(body, partial=True)
+    stopped: list[int] = []
     async with ctx.db.write() as s:
         mentor = await s.get(Mentor, mentor_id)
         if mentor is None:
@@ -96,8 +97,11 @@ async def do_update_mentor(
             ).scalar_one()
             if upcoming:
                 raise Refusal("mentor_has_bookings", count=int(upcoming))
+            # A stopped mentor's logins lose their sessions in the same transaction.
+            stopped = await staff_accounts.stop_mentor_logins(s, ctx, boss, mentor_id)
         for name, value in values.items():
             setattr(mentor, name, value)
+    await staff_accounts.publish_revoked(ctx, staff_ids=stopped)
     return mentor
 
 

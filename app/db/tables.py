@@ -60,6 +60,27 @@ class Staff(SQLModel, table=True):
     )
     active: bool = Field(default=True)
     created_at: datetime = Field(sa_column=_ts())
+    # Set by a supervisor's password reset: the one-time password opens only the
+    # change-password step until the member picks their own.
+    must_change_password: bool = Field(default=False)
+    # TOTP (RFC 6238): the confirmed secret, a secret shown but not yet confirmed, and the
+    # last time step accepted (a code is good once, however long its window lasts).
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_pending: str | None = Field(default=None, max_length=64)
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    totp_enrolled_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class StaffRecoveryCode(SQLModel, table=True):
+    """A one-use recovery code for a staff member's second factor, stored as a keyed hash."""
+
+    __tablename__ = "staff_recovery_code"
+    __table_args__ = (UniqueConstraint("staff_id", "code_hash", name="uq_recovery_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(sa_column=Column(Integer, ForeignKey("staff.id"), nullable=False))
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_ts())
+    used_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class Client(SQLModel, table=True):
@@ -74,14 +95,20 @@ class Client(SQLModel, table=True):
 
 
 class AuthSession(SQLModel, table=True):
+    """A sign-in. It ends at expires_at, at revocation, or after the idle limit without use
+    (last_seen_at, bumped at most once a minute by requests and open sockets)."""
+
     __tablename__ = "auth_session"
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
     principal: str = Field(max_length=8)
     principal_id: int
     created_at: datetime = Field(sa_column=_ts())
-    expires_at: datetime = Field(sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts(index=True))
     revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_seen_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # When the client last typed their secret again (re-reading a finished consultation).
+    reverified_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class Shift(SQLModel, table=True):
@@ -195,7 +222,7 @@ class MentorNote(SQLModel, table=True):
 
 
 class AuditLog(SQLModel, table=True):
-    """Who among staff joined or read what, and why. Append-only."""
+    """Who among staff joined or read what, and why; who changed which staff login. Append-only."""
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_consultation", "consultation_id"),)
@@ -206,6 +233,7 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=32)
     consultation_id: int | None = Field(default=None)
     reason: str | None = Field(default=None, max_length=400)
+    subject: str | None = Field(default=None, max_length=40)  # e.g. "staff:7", "mentor:3"
 
 
 class CrisisAlert(SQLModel, table=True):

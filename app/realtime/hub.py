@@ -158,3 +158,5 @@ def topic_mentor(mentor_id: int) -> str:
 
 
 SUPERVISORS = "supervisors"
+# Account changes every process's socket registry acts on (revoked sessions, lifted lockouts).
+ACCOUNTS = "accounts"

@@ -7,6 +7,9 @@ not exist verifies against a dummy hash, so it costs the same time as a wrong pa
 from __future__ import annotations
 
 import asyncio
+import functools
+import string
+from pathlib import Path
 
 from passlib.context import CryptContext
 
@@ -33,3 +36,34 @@ class Hasher:
         target = hashed if hashed is not None else self._dummy
         ok = await asyncio.to_thread(self._context.verify, secret, target)
         return ok and hashed is not None
+
+
+STAFF_PASSWORD_MIN = 12
+COMMON_PASSWORDS = Path(__file__).resolve().parents[1] / "data" / "common_passwords.txt"
+_EDGES = string.digits + string.punctuation + " "
+
+
+@functools.cache
+def common_passwords(path: Path = COMMON_PASSWORDS) -> frozenset[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def staff_password_problem(password: str, username: str = "") -> str | None:
+    """Why a staff password is refused ("too_short", "too_long", "common", "username"), or None.
+
+    Too long is refused, never cut: argon2 hashes every character it is given, and a password
+    that was silently shortened would not be the one its owner thinks it is.
+    """
+    if len(password) < STAFF_PASSWORD_MIN:
+        return "too_short"
+    if len(password) > MAX_SECRET_CHARS:
+        return "too_long"
+    lowered = password.lower()
+    core = lowered.strip(_EDGES)  # "password2026!" is "password" with decoration
+    if username and username.lower() in lowered:
+        return "username"
+    words = common_passwords()
+    if lowered in words or core in words or len(set(core)) <= 2:
+        return "common"
+    return None

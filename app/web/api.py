@@ -6,10 +6,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.actions import Context, accounts, booking, catalog, notes, staff
+from app.actions import Context, accounts, booking, catalog, notes, staff, staff_accounts
 from app.actions.events import message_event
 from app.actions.inputs import path_id
-from app.db.tables import MENTOR_KINDS, MentorNote
+from app.db.tables import MENTOR_KINDS, Client, MentorNote
+from app.errors import Refusal
 from app.rules import local_day
 from app.web import shapes
 from app.web.auth import (
@@ -17,8 +18,9 @@ from app.web.auth import (
     client_address,
     context,
     current_principal,
+    face_of,
     read_json,
-    set_session_cookie,
+    session_response,
     signed_in,
 )
 
@@ -54,10 +56,22 @@ async def sign_up(request: Request) -> JSONResponse:
         secret=body.get("secret"),
         audience=body.get("audience"),
         address=client_address(request),
+        face=_client_face(request),
     )
-    response = JSONResponse({"account": shapes.client_account(client), "token": token}, 201)
-    set_session_cookie(response, ctx, token)
-    return response
+    return session_response(
+        request, {"account": shapes.client_account(client)}, token, 201, child=_is_child(client)
+    )
+
+
+def _client_face(request: Request) -> str | None:
+    face = face_of(request)
+    if face == "staff":
+        raise Refusal("not_allowed")
+    return face
+
+
+def _is_child(client: Client) -> bool:
+    return client.audience == "child"
 
 
 async def sign_in_client(request: Request) -> JSONResponse:
@@ -68,10 +82,11 @@ async def sign_in_client(request: Request) -> JSONResponse:
         nickname=body.get("nickname"),
         secret=body.get("secret"),
         address=client_address(request),
+        face=_client_face(request),
     )
-    response = JSONResponse({"account": shapes.client_account(client), "token": token})
-    set_session_cookie(response, ctx, token)
-    return response
+    return session_response(
+        request, {"account": shapes.client_account(client)}, token, child=_is_child(client)
+    )
 
 
 async def sign_in_staff(request: Request) -> JSONResponse:
@@ -82,24 +97,42 @@ async def sign_in_staff(request: Request) -> JSONResponse:
         username=body.get("username"),
         password=body.get("password"),
         address=client_address(request),
+        otp=body.get("otp"),
     )
-    response = JSONResponse({"account": shapes.staff_account(member), "token": token})
-    set_session_cookie(response, ctx, token)
-    return response
+    account = shapes.staff_account(member, staff_accounts.restriction(ctx, member))
+    return session_response(request, {"account": account}, token)
 
 
 async def sign_out(request: Request) -> JSONResponse:
+    """DELETE /api/session, and POST /api/session/end for a beacon (quick exit): sign out the
+    session of the asking face only, and drop its cookie."""
     ctx = context(request)
     principal = await current_principal(request)
     if principal is not None:
         await accounts.do_sign_out(ctx, principal=principal)
     response = JSONResponse({"signed_out": True})
-    clear_session_cookie(response, ctx)
+    clear_session_cookie(response, ctx, child=face_of(request) == "child")
     return response
 
 
+async def reverify(request: Request) -> JSONResponse:
+    ctx = context(request)
+    principal = await signed_in(request)
+    body = await read_json(request)
+    at = await accounts.do_reverify(
+        ctx, principal, secret=body.get("secret"), address=client_address(request)
+    )
+    return JSONResponse(
+        {
+            "reverified_at": shapes.iso(at, ctx.rules),
+            "valid_minutes": ctx.settings.reverify_minutes,
+        }
+    )
+
+
 async def me(request: Request) -> JSONResponse:
-    return JSONResponse({"account": shapes.principal(await signed_in(request))})
+    principal = await signed_in(request, restricted_ok=True)
+    return JSONResponse({"account": shapes.principal(principal)})
 
 
 async def mentors(request: Request) -> JSONResponse:
@@ -271,6 +304,8 @@ ROUTES = [
     Route("/api/session/client", sign_in_client, methods=["POST"]),
     Route("/api/session/staff", sign_in_staff, methods=["POST"]),
     Route("/api/session", sign_out, methods=["DELETE"]),
+    Route("/api/session/end", sign_out, methods=["POST"]),  # quick exit's beacon
+    Route("/api/session/reverify", reverify, methods=["POST"]),
     Route("/api/me", me, methods=["GET"]),
     Route("/api/mentors", mentors, methods=["GET"]),
     Route("/api/mentors/{mentor_id}", mentor_detail, methods=["GET"]),

@@ -1,20 +1,30 @@
-"""Who is asking (session cookie or bearer token), and the cross-site request guard."""
+"""Who is asking (session cookie or bearer token), and the cross-site request guard.
+
+Faces: the child page, the parent page and the staff consoles say which they are in the
+`X-Yorisoi-Face` header (the socket and a beacon, which cannot set headers, in `?face=`).
+Sessions live in two cookies: the child face's and the grown-ups' (parents and staff), so
+signing in on one page never signs anyone in on the other, and an account is only ever
+seen on the face of its audience. Outside dev mode both are Secure and `__Host-` prefixed.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.actions import Context, Principal
-from app.actions.accounts import principal_for_token
+from app.actions.accounts import fits_face, principal_for_token
+from app.actions.inputs import parse_json
 from app.errors import Refusal
 from app.web.errors import refusal_response
 
-COOKIE = "yorisoi_session"
+COOKIE = "yorisoi_session"  # grown-ups: the parent page and the staff consoles
+CHILD_COOKIE = "yorisoi_child"  # the child page
+FACE_HEADER = "x-yorisoi-face"
+FACES = ("child", "parent", "staff")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_JSON_BYTES = 16 * 1024
 
@@ -24,30 +34,63 @@ def context(conn: HTTPConnection) -> Context:
     return ctx
 
 
-def session_token(conn: HTTPConnection) -> str | None:
+def face_of(conn: HTTPConnection) -> str | None:
+    """The page asking: "child", "parent", "staff", or None (a script, an app)."""
+    raw = conn.headers.get(FACE_HEADER) or conn.query_params.get("face")
+    return raw if raw in FACES else None
+
+
+def cookie_name(ctx: Context, face: str | None) -> str:
+    return ctx.settings.cookie_prefix + (CHILD_COOKIE if face == "child" else COOKIE)
+
+
+def bearer_token(conn: HTTPConnection) -> str | None:
     header = conn.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return conn.cookies.get(COOKIE)
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def session_token(conn: HTTPConnection) -> str | None:
+    return bearer_token(conn) or conn.cookies.get(cookie_name(context(conn), face_of(conn)))
+
+
+def fits_cookie(principal: Principal, face: str | None) -> bool:
+    """The child cookie holds child accounts only; the grown-ups' cookie never holds one."""
+    is_child = principal.is_client and principal.role == "child"
+    return is_child if face == "child" else not is_child
 
 
 async def current_principal(conn: HTTPConnection) -> Principal | None:
     token = session_token(conn)
     if not token:
         return None
-    return await principal_for_token(context(conn), token)
-
-
-async def signed_in(conn: HTTPConnection) -> Principal:
-    principal = await current_principal(conn)
+    principal = await principal_for_token(context(conn), token)
     if principal is None:
-        raise Refusal("not_signed_in")
+        return None
+    face = face_of(conn)
+    if not fits_face(principal, face):
+        return None  # e.g. a parent's session asked for by the child page
+    if bearer_token(conn) is None and not fits_cookie(principal, face):
+        return None
     return principal
 
 
-def set_session_cookie(response: Response, ctx: Context, token: str) -> None:
+async def signed_in(conn: HTTPConnection, *, restricted_ok: bool = False) -> Principal:
+    """The principal, or Refusal. A staff session that must first change its password or
+    enrol a second factor gets that code everywhere but the few endpoints that allow it."""
+    principal = await current_principal(conn)
+    if principal is None:
+        raise Refusal("not_signed_in")
+    if principal.restricted is not None and not restricted_ok:
+        raise Refusal(principal.restricted)
+    return principal
+
+
+def set_session_cookie(
+    response: Response, ctx: Context, token: str, *, child: bool = False
+) -> None:
+    """The cookie of the account's own face: a child's session never opens the parent page."""
     response.set_cookie(
-        COOKIE,
+        cookie_name(ctx, "child" if child else None),
         token,
         max_age=ctx.settings.session_days * 86400,
         httponly=True,
@@ -57,10 +100,36 @@ def set_session_cookie(response: Response, ctx: Context, token: str) -> None:
     )
 
 
-def clear_session_cookie(response: Response, ctx: Context) -> None:
+def clear_session_cookie(response: Response, ctx: Context, *, child: bool = False) -> None:
     response.delete_cookie(
-        COOKIE, httponly=True, samesite="lax", secure=ctx.settings.cookie_secure, path="/"
+        cookie_name(ctx, "child" if child else None),
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.cookie_secure,
+        path="/",
     )
+
+
+def token_in_body(conn: HTTPConnection) -> bool:
+    """Only a caller without Origin (a script, an app) gets the token in JSON; a browser
+    gets the HttpOnly cookie alone, so page script never holds a session token."""
+    return "origin" not in conn.headers
+
+
+def session_response(
+    conn: HTTPConnection,
+    body: dict[str, Any],
+    token: str,
+    status: int = 200,
+    *,
+    child: bool = False,
+) -> JSONResponse:
+    """A successful sign-in or sign-up: the session cookie, and the token in the body only
+    for callers that are not browsers."""
+    payload = {**body, "token": token} if token_in_body(conn) else body
+    response = JSONResponse(payload, status)
+    set_session_cookie(response, context(conn), token, child=child)
+    return response
 
 
 def client_address(conn: HTTPConnection) -> str:
@@ -78,7 +147,8 @@ def origin_allowed(conn: HTTPConnection, origin: str) -> bool:
 
 
 async def read_json(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object, or Refusal(invalid_input). Reads at most 16 KiB."""
+    """The request body as a JSON object, or Refusal(invalid_input). Reads at most 16 KiB;
+    strings and nesting pass the input boundary (`parse_json`)."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_JSON_BYTES):
         raise Refusal("invalid_input", field="body")
@@ -87,10 +157,7 @@ async def read_json(request: Request) -> dict[str, Any]:
         body.extend(chunk)
         if len(body) > MAX_JSON_BYTES:
             raise Refusal("invalid_input", field="body")
-    try:
-        data = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise Refusal("invalid_input", field="body") from None
+    data = parse_json(bytes(body) or b"{}", field="body")
     if not isinstance(data, dict):
         raise Refusal("invalid_input", field="body")
     return data

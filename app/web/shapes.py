@@ -94,7 +94,7 @@ def client_account(c: Client) -> dict[str, Any]:
     return {"kind": "client", "id": c.id, "nickname": c.nickname, "role": c.audience}
 
 
-def staff_account(s: Staff) -> dict[str, Any]:
+def staff_account(s: Staff, restricted: str | None = None) -> dict[str, Any]:
     return {
         "kind": "staff",
         "id": s.id,
@@ -102,6 +102,8 @@ def staff_account(s: Staff) -> dict[str, Any]:
         "display_name": s.display_name,
         "role": s.role,
         "mentor_id": s.mentor_id,
+        "second_factor": s.totp_secret is not None,
+        "restricted": restricted,
     }
 
 
@@ -112,4 +114,5 @@ def principal(p: Principal) -> dict[str, Any]:
         "role": p.role,
         "display_name": p.display_name,
         "mentor_id": p.mentor_id,
+        **({"restricted": p.restricted} if p.kind == "staff" else {}),
     }

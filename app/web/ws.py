@@ -18,7 +18,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.actions import Context, Principal
-from app.actions.accounts import live_tokens, principal_for_token
+from app.actions.accounts import fits_face, gone_accounts, live_tokens, principal_for_token
 from app.actions.chat import (
     Access,
     audit,
@@ -33,22 +33,27 @@ from app.actions.chat import (
     shown_name,
 )
 from app.actions.events import message_event, publish_to_consultation
-from app.actions.inputs import check_id
+from app.actions.inputs import check_id, parse_json
 from app.db.tables import Message
 from app.errors import Refusal
 from app.realtime.hub import (
+    ACCOUNTS,
     SUPERVISORS,
     Subscriber,
     topic_client,
     topic_consultation,
     topic_mentor,
 )
-from app.security.ratelimit import SlidingWindow
-from app.web.auth import COOKIE, context
+from app.security.ratelimit import SlidingWindow, TokenBucket
+from app.web.auth import bearer_token, context, cookie_name, face_of, fits_cookie
 
 log = logging.getLogger("yorisoi.ws")
 CLOSE_TOO_SLOW = 4408
 CLOSE_SIGNED_OUT = 4401
+CLOSE_FLOODING = 4429  # kept sending after rate_limited: a second budget's worth refused
+TYPING_EVERY_SECONDS = 1.0  # typing is forwarded at most this often per socket and consultation
+JOINS_PER_MINUTE = 5  # joins (each replays from last_seq) per socket and consultation
+NOTICE_EVERY_SECONDS = 1.0  # at most one rate_limited error a second for refused frames
 SESSION_RECHECK_SECONDS = 30.0
 CLEAN_CLOSE = {1000, 1001}
 
@@ -100,6 +105,7 @@ class ConnectionRegistry:
                 log.warning("session check failed (%s)", type(exc).__name__)
 
     async def close_revoked(self, ctx: Context) -> int:
+        """Close the sockets whose session, or whose account, may no longer act."""
         by_token: dict[str, list[Connection]] = {}
         for conn in self.connections:
             by_token.setdefault(conn.token, []).append(conn)
@@ -113,15 +119,64 @@ class ConnectionRegistry:
                     for conn in by_token[token]:
                         conn.kill(CLOSE_SIGNED_OUT)
                         closed += 1
+        by_account: dict[str, list[Connection]] = {}
+        for conn in self.connections:
+            if conn.close_code is None:
+                by_account.setdefault(conn.sub.key, []).append(conn)
+        keys = list(by_account)
+        for start in range(0, len(keys), 500):
+            for key in await gone_accounts(ctx, set(keys[start : start + 500])):
+                for conn in by_account[key]:
+                    conn.kill(CLOSE_SIGNED_OUT)
+                    closed += 1
+        return closed
+
+    async def watch_accounts(self, ctx: Context) -> None:
+        """Act on account events from any process (ACCOUNTS topic): close the sockets of
+        revoked logins and sessions at once, forget lifted lockouts."""
+        sub = Subscriber("registry", 10_000)
+        missed = False
+
+        def overflowed() -> None:
+            nonlocal missed
+            missed = True
+
+        sub.on_overflow = overflowed
+        ctx.hub.subscribe(sub, ACCOUNTS)
+        try:
+            while True:
+                event = await sub.queue.get()
+                if missed:  # events were dropped: check every socket against the database
+                    missed, sub.overflowed = False, False
+                    with contextlib.suppress(Exception):
+                        await self.close_revoked(ctx)
+                self.on_account_event(ctx, event)
+        finally:
+            ctx.hub.unsubscribe(sub, ACCOUNTS)
+
+    def on_account_event(self, ctx: Context, event: dict[str, Any]) -> int:
+        if event.get("type") == "lockout_lifted" and isinstance(event.get("name"), str):
+            ctx.throttle.lift(event["name"])
+            return 0
+        if event.get("type") != "revoked":
+            return 0
+        staff_ids = set(event.get("staff_ids") or ())
+        session_ids = set(event.get("session_ids") or ())
+        closed = 0
+        for conn in list(self.connections):
+            p = conn.principal
+            if p.session_id in session_ids or (p.kind == "staff" and p.id in staff_ids):
+                conn.kill(CLOSE_SIGNED_OUT)
+                closed += 1
         return closed
 
 
 async def endpoint(ws: WebSocket) -> None:
     ctx = context(ws)
     origin = ws.headers.get("origin")
-    header = ws.headers.get("authorization", "")
-    bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
-    token = bearer or ws.cookies.get(COOKIE)
+    bearer = bearer_token(ws)
+    face = face_of(ws)  # ?face=child from the child page: its own cookie
+    token = bearer or ws.cookies.get(cookie_name(ctx, face))
     if origin is not None and origin not in ctx.settings.origins:
         await ws.close(code=1008)
         return
@@ -129,8 +184,11 @@ async def endpoint(ws: WebSocket) -> None:
         await ws.close(code=1008)
         return
     principal = await principal_for_token(ctx, token) if token else None
-    if principal is None:
+    if principal is None or principal.restricted is not None:  # restricted: finish sign-in first
         await ws.close(code=1008)
+        return
+    if not fits_face(principal, face) or (bearer is None and not fits_cookie(principal, face)):
+        await ws.close(code=1008)  # e.g. a parent's session on the child page
         return
     key = f"{principal.kind}:{principal.id}"
     if ctx.hub.connections_of(key) >= ctx.settings.ws_max_per_account:
@@ -163,6 +221,14 @@ class Connection:
         self.client_close_code: int | None = None
         self.close_code: int | None = None  # set when the server decides to close
         self.rate: SlidingWindow = ws.app.state.message_rate
+        # Every frame spends from this socket's budget; frames refused past it spend from the
+        # second one, and whoever empties that too is closed (CLOSE_FLOODING).
+        per_minute = ctx.settings.ws_frames_per_minute
+        self.frames = TokenBucket(ctx.now, rate=per_minute / 60, burst=per_minute)
+        self.refused = TokenBucket(ctx.now, rate=per_minute / 60, burst=per_minute)
+        self._noticed_at = float("-inf")
+        self._typing_at: dict[int, float] = {}
+        self._joins: SlidingWindow | None = None  # made on the first join
         self._sender_task: asyncio.Task[None] | None = None
         self.registry: ConnectionRegistry = ws.app.state.connections
         sub.on_overflow = lambda: self.kill(CLOSE_TOO_SLOW)
@@ -204,6 +270,7 @@ class Connection:
                     "max_text": 2000,
                     "max_frame_bytes": s.ws_max_frame_bytes,
                     "messages_per_minute": s.ws_messages_per_minute,
+                    "frames_per_minute": s.ws_frames_per_minute,
                 },
             }
         )
@@ -236,6 +303,10 @@ class Connection:
             if frame["type"] == "websocket.disconnect":
                 self.client_close_code = frame.get("code", 1000)
                 return
+            if not self._within_budget():
+                if self.close_code is not None:
+                    return
+                continue
             text = frame.get("text")
             if text is None:
                 self._error(Refusal("invalid_input", field="frame"), None)
@@ -295,6 +366,20 @@ class Connection:
             self.next_seq[cid] = message.seq + 1
 
     # -- frames --------------------------------------------------------------------------
+    def _within_budget(self) -> bool:
+        """Spend one frame of this socket's budget. Over it, the frame is dropped unread and
+        the sender told rate_limited (once a second); a sender that keeps on is closed."""
+        if self.frames.take():
+            return True
+        if not self.refused.take():
+            self.kill(CLOSE_FLOODING)
+            return False
+        now = self.ctx.now().timestamp()
+        if now - self._noticed_at >= NOTICE_EVERY_SECONDS:
+            self._noticed_at = now
+            self._error(Refusal("rate_limited"), None)
+        return False
+
     def _error(self, refusal: Refusal, ref: object, consultation_id: object = None) -> None:
         body: dict[str, Any] = {"type": "error", **refusal.as_dict(), "ref": ref}
         if isinstance(consultation_id, int):
@@ -306,9 +391,9 @@ class Connection:
             self._error(Refusal("invalid_input", field="frame"), None)
             return
         try:
-            data = json.loads(text)
-        except ValueError:
-            self._error(Refusal("invalid_input", field="frame"), None)
+            data = parse_json(text, field="frame")
+        except Refusal as refusal:
+            self._error(refusal, None)
             return
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):
             self._error(Refusal("invalid_input", field="type"), None)
@@ -360,8 +445,13 @@ class Connection:
 
     async def _on_join(self, data: dict[str, Any]) -> None:
         last_seq = check_last_seq(data.get("last_seq"))
+        self._count_join(data.get("consultation_id"))
         access = await do_join(
-            self.ctx, self.principal, data.get("consultation_id"), data.get("reason")
+            self.ctx,
+            self.principal,
+            data.get("consultation_id"),
+            data.get("reason"),
+            last_seq=last_seq,
         )
         c = access.consultation
         assert c.id is not None
@@ -392,6 +482,14 @@ class Connection:
         self.sub.offer({"type": "_catchup", "consultation_id": c.id})
         if first_time:
             await self._presence(c.id, "joined")
+
+    def _count_join(self, consultation_id: object) -> None:
+        """Each join replays the transcript from last_seq: a few per minute per consultation
+        are plenty for reconnects, a loop of them is refused before any work is done."""
+        if self._joins is None:
+            self._joins = SlidingWindow(self.ctx.now, JOINS_PER_MINUTE, 60)
+        if not self._joins.hit(str(check_id(consultation_id, "consultation_id"))):
+            raise Refusal("rate_limited")
 
     async def _on_leave(self, data: dict[str, Any]) -> None:
         access = self._joined(data)
@@ -438,6 +536,10 @@ class Connection:
         access = self._joined(data)
         cid = access.consultation.id
         assert cid is not None
+        now = self.ctx.now().timestamp()
+        if now - self._typing_at.get(cid, float("-inf")) < TYPING_EVERY_SECONDS:
+            return  # "is typing" is already showing on the other side: drop, silently
+        self._typing_at[cid] = now
         await publish_to_consultation(
             self.ctx,
             cid,

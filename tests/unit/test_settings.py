@@ -82,3 +82,27 @@ def test_hours_are_configurable() -> None:
 def test_demo_knobs_are_refused_outside_dev(key: str, value: str) -> None:
     with pytest.raises(SettingsError, match="demos and tests"):
         load_settings({"YORISOI_SECRET_KEY": STRONG, key: value})
+
+
+def test_staff_second_factor_defaults() -> None:
+    dev = load_settings({"YORISOI_DEV": "1"})
+    assert dev.staff_2fa is False and dev.mentor_2fa is True
+    assert not dev.second_factor_required("supervisor") and not dev.second_factor_required("mentor")
+    prod = load_settings({"YORISOI_SECRET_KEY": STRONG})
+    assert prod.staff_2fa is True and prod.mentor_2fa is True
+    assert prod.second_factor_required("supervisor") and prod.second_factor_required("mentor")
+
+
+def test_mentor_second_factor_can_be_turned_off_but_supervisors_keep_it() -> None:
+    s = load_settings({"YORISOI_SECRET_KEY": STRONG, "YORISOI_MENTOR_2FA": "0"})
+    assert s.second_factor_required("supervisor") and not s.second_factor_required("mentor")
+    demo = load_settings({"YORISOI_DEV": "1", "YORISOI_STAFF_2FA": "1"})
+    assert demo.second_factor_required("supervisor") and demo.second_factor_required("mentor")
+
+
+def test_staff_second_factor_cannot_be_switched_off_outside_dev() -> None:
+    with pytest.raises(SettingsError, match="YORISOI_STAFF_2FA"):
+        load_settings({"YORISOI_SECRET_KEY": STRONG, "YORISOI_STAFF_2FA": "0"})
+    for key in ("YORISOI_STAFF_2FA", "YORISOI_MENTOR_2FA"):
+        with pytest.raises(SettingsError, match=key):
+            load_settings({"YORISOI_DEV": "1", key: "maybe"})
