@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import uvicorn  # noqa: E402
+from uvicorn.config import LOGGING_CONFIG  # noqa: E402
 
 from app.db.migrate import upgrade  # noqa: E402
 from app.demo import seed_demo  # noqa: E402
-from app.main import build_clock, build_context  # noqa: E402
+from app.main import build_clock, build_context, proxy_options  # noqa: E402
 from app.settings import SettingsError, load_settings  # noqa: E402
+from app.web.logs import EscapeControlChars  # noqa: E402
 
 
 async def prepare(settings) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
@@ -26,8 +30,19 @@ async def prepare(settings) -> list[tuple[str, str, str]]:  # type: ignore[no-un
         await ctx.db.dispose()
 
 
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with controls in every logged value escaped (docs/operations.md)."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"escape": {"()": "app.web.logs.EscapeControlChars"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["escape"]
+    return config
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(name)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(EscapeControlChars())
     logging.getLogger("yorisoi").setLevel(logging.INFO)
     try:
         settings = load_settings()
@@ -61,6 +76,8 @@ def main() -> None:
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         log_level="info",
+        log_config=log_config(),
+        **proxy_options(settings),  # type: ignore[arg-type]
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scripts.serve import log_config
 from tests.servers import running_server
 
 
@@ -36,3 +37,14 @@ def test_make_run_serves_seeded_demo(server: tuple[str, Path]) -> None:
         f"{base}/api/session/staff", json={"username": "honbu", "password": "yorisoi-demo"}
     )
     assert login.status_code == 200 and login.json()["account"]["role"] == "supervisor"
+    # a control character in a page path names no file, and the log stays one line per entry
+    for path in ("/assets/%00", "/child/a%0D%0AERROR:%20forged"):
+        assert httpx.get(base + path).status_code == 404, path
+    assert not any(line.startswith("ERROR: forged") for line in log.read_text().splitlines())
+    assert "\r" not in log.read_text()
+
+
+def test_serve_logs_escape_control_characters() -> None:
+    config = log_config()
+    assert all(h["filters"] == ["escape"] for h in config["handlers"].values())
+    assert config["filters"]["escape"]["()"] == "app.web.logs.EscapeControlChars"

@@ -5,9 +5,10 @@ is waiting in a single transaction: one `UPDATE ... RETURNING` per consultation 
 run of sequence numbers, one multi-row INSERT stores the messages. A sender's future is
 resolved only after the commit, so an ack still means "stored".
 
-A batch that hits a unique violation (a resend of a client_msg_id, perhaps racing in from
-another process) is replayed one message at a time, so only the duplicate is answered with
-the original message and the others are stored as usual.
+A batch that fails for any reason but a lost database (a resend of a client_msg_id racing in
+from another process, a string the driver cannot encode, any constraint) is replayed one
+message at a time, so only the offending message is refused, with its own reason, and the
+others are stored as usual: one bad message never refuses another child's.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 from collections import defaultdict
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError
 from sqlmodel import col
 
 from app.db.engine import Database
@@ -75,19 +76,20 @@ class MessageWriter:
             pending = [(m, f) for m, f in batch if not f.cancelled()]
             try:
                 await self._store_batch(pending)
-            except (IntegrityError, DBAPIError):
-                for message, future in pending:  # replay one by one: isolate the duplicate
+            except Exception as exc:  # noqa: BLE001 - never let the writer die
+                if _database_lost(exc):
+                    log.error("message batch failed (%s)", type(exc).__name__)
+                    for _message, future in pending:
+                        if not future.done():
+                            future.set_exception(Refusal("busy_try_again"))
+                    continue
+                for message, future in pending:  # replay one by one: isolate the offender
                     if future.done():
                         continue
                     try:
                         future.set_result(await self._store_one(message))
-                    except Exception as exc:  # noqa: BLE001 - handed to the waiting sender
-                        future.set_exception(exc)
-            except Exception as exc:  # noqa: BLE001 - never let the writer die
-                log.error("message batch failed (%s)", type(exc).__name__)
-                for _message, future in pending:
-                    if not future.done():
-                        future.set_exception(Refusal("busy_try_again"))
+                    except Exception as one:  # noqa: BLE001 - handed to the waiting sender
+                        future.set_exception(one)
 
     async def _store_batch(self, batch: list[tuple[Message, asyncio.Future[Result]]]) -> None:
         by_consultation: dict[int, list[tuple[Message, asyncio.Future[Result]]]] = defaultdict(list)
@@ -118,6 +120,18 @@ class MessageWriter:
                 future.set_result((message, False))
 
     async def _store_one(self, message: Message) -> Result:
+        try:
+            return await self._insert_one(message)
+        except Refusal:
+            raise
+        except Exception as exc:
+            if _unstorable(exc):  # only reachable past the input boundary (app/actions/inputs)
+                raise Refusal("invalid_input", field="text") from None
+            if _database_lost(exc):
+                raise Refusal("busy_try_again") from None
+            raise
+
+    async def _insert_one(self, message: Message) -> Result:
         try:
             async with self.db.write() as s:
                 conn = await s.connection()
@@ -152,3 +166,27 @@ async def _not_open(s, consultation_id: int) -> Refusal:  # type: ignore[no-unty
     current = await s.get(Consultation, consultation_id)
     booked = current is not None and current.status == "booked"
     return Refusal("not_open_yet" if booked else "consultation_closed")
+
+
+def _database_lost(exc: BaseException) -> bool:
+    """The database is unreachable: no message of the batch can be stored, so all are told to
+    try again (a replay one by one would only wait for the same timeout again)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OSError | TimeoutError | InterfaceError)
+
+
+def _unstorable(exc: BaseException) -> bool:
+    """The message itself cannot be stored: a string the driver cannot encode (a lone
+    surrogate), or a value the database refuses as data (SQLSTATE class 22: NUL on
+    PostgreSQL). The drivers wrap these several times; look down the chain."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, UnicodeError | DataError):
+            return True
+        if str(getattr(seen, "sqlstate", None) or "").startswith("22"):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import Refusal
+from app.web.logs import escape_for_log
 
 log = logging.getLogger("yorisoi.web")
 
@@ -63,6 +64,7 @@ class ErrorBoundary:
         try:
             await self.app(scope, receive, watch)
         except Exception as exc:  # noqa: BLE001 - this is the boundary
-            log.error("unexpected %s on %s %s", type(exc).__name__, scope["method"], scope["path"])
+            path = escape_for_log(scope["path"])
+            log.error("unexpected %s on %s %s", type(exc).__name__, scope["method"], path)
             if not started:
                 await refusal_response(Refusal("internal_error"))(scope, receive, send)

@@ -68,3 +68,35 @@ async def test_a_message_into_a_booking_that_has_not_opened(env: Env) -> None:
     with pytest.raises(Refusal) as info:
         await do_send(env.ctx, p, access, "x", "hello?")
     assert info.value.code == "not_open_yet"
+
+
+@pytest.mark.parametrize("poison", ["x\ud800", "\udfff", "a\x00b"])
+async def test_an_unstorable_message_in_a_batch_refuses_only_itself(env: Env, poison: str) -> None:
+    """The input boundary refuses such text; past it (called directly here), a batch that
+    cannot be stored is replayed one by one, so the other children's messages are kept."""
+    (a, ca), (b, cb) = [await _open(env, n) for n in ("a", "b")]
+    acc_a, acc_b = [await check_access(env.ctx, p, cid) for p, cid in ((a, ca), (b, cb))]
+    jobs = [do_send(env.ctx, b, acc_b, f"b{i}", f"b{i}") for i in range(27)]
+    poisoned = Message(
+        consultation_id=ca,
+        seq=0,
+        sender_role="client",
+        sender_id=a.id,
+        sender_name="a",
+        client_msg_id="poison",
+        text=poison,
+        created_at=env.ctx.now(),
+    )
+    jobs.insert(3, env.ctx.messages.store(poisoned))
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    poison_result = results.pop(3)
+    async with env.ctx.db.read() as s:
+        rows = (await s.execute(select(Message).order_by(Message.seq))).scalars().all()
+    assert [m.text for m in rows if m.consultation_id == cb] == [f"b{i}" for i in range(27)]
+    assert all(not isinstance(r, BaseException) and not r[1] for r in results), results
+    stored = [m.text for m in rows if m.consultation_id == ca]
+    if isinstance(poison_result, Refusal):
+        assert (poison_result.code, poison_result.field) == ("invalid_input", "text")
+        assert stored == []
+    else:  # SQLite stores a NUL as it is: then it must come back unchanged
+        assert "\x00" in poison and env.ctx.db.is_sqlite and stored == [poison]
