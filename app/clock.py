@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time as _time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -12,10 +13,17 @@ class Clock(Protocol):
         """The current instant, timezone-aware, in UTC."""
         ...
 
+    async def sleep(self, seconds: float) -> None:
+        """Wait this long on this clock (a sign-in delay); a manual clock just moves on."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 class ShiftedClock:
@@ -28,6 +36,9 @@ class ShiftedClock:
     def now(self) -> datetime:
         return self._start + timedelta(seconds=_time.monotonic() - self._origin)
 
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
 
 class ManualClock:
     """A clock that only moves when told to; for tests."""
@@ -36,6 +47,7 @@ class ManualClock:
         if start.tzinfo is None:
             raise ValueError("ManualClock needs an aware datetime")
         self._now = start.astimezone(UTC)
+        self.slept: list[float] = []  # every sleep asked of this clock, for tests to read
 
     def now(self) -> datetime:
         return self._now
@@ -47,3 +59,8 @@ class ManualClock:
 
     def advance(self, **delta: float) -> None:
         self._now += timedelta(**delta)
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self._now += timedelta(seconds=seconds)
+        await asyncio.sleep(0)

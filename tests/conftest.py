@@ -95,10 +95,19 @@ def clock() -> ManualClock:
     return ManualClock(datetime(2026, 12, 1, 16, 0, tzinfo=JST))
 
 
+# Most tests jump the clock by hours between two requests of one session; idle expiry (30
+# and 120 minutes by default) has its own tests, which set these back (tests/api/test_sessions.py).
+LONG_IDLE = {"client_idle_minutes": 1440, "staff_idle_minutes": 1440}
+
+
 def make_settings(db_url: str, **overrides: object) -> Settings:
     return Settings(
-        database_url=db_url, dev=True, hash_profile="fast", scheduler=False, **overrides
-    )  # type: ignore[arg-type]
+        database_url=db_url,
+        dev=True,
+        hash_profile="fast",
+        scheduler=False,
+        **{**LONG_IDLE, **overrides},  # type: ignore[arg-type]
+    )
 
 
 @dataclass

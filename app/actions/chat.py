@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlmodel import col
 
+from app.actions.accounts import reverified_at
 from app.actions.booking import release_holds_from
 from app.actions.context import Context, Principal
 from app.actions.events import publish_lifecycle, publish_message
@@ -25,6 +27,7 @@ log = logging.getLogger("yorisoi.chat")
 
 MAX_TEXT = 2000
 MAX_CLIENT_MSG_ID = 64
+FINISHED = ("closed", "no_show", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -97,13 +100,33 @@ def check_last_seq(last_seq: object) -> int:
     return last_seq
 
 
+async def check_reread(ctx: Context, principal: Principal, c: Consultation) -> None:
+    """A client re-reading a finished consultation: only for REREAD_DAYS after it closed, and
+    only with the secret typed again within the last few minutes (a shared tablet that still
+    holds the session does not hand the conversation to the next person)."""
+    now = ctx.now()
+    days = ctx.settings.reread_days
+    closed_at = c.closed_at or c.ends_at
+    if days == 0 or now - closed_at > timedelta(days=days):
+        raise Refusal("reread_over")
+    at = await reverified_at(ctx, principal)
+    if at is None or now - at > timedelta(minutes=ctx.settings.reverify_minutes):
+        raise Refusal("secret_needed", field="secret")
+
+
 async def do_join(
-    ctx: Context, principal: Principal, consultation_id: object, reason: object = None
+    ctx: Context,
+    principal: Principal,
+    consultation_id: object,
+    reason: object = None,
+    *,
+    last_seq: int = 0,
 ) -> Access:
     """Let this principal into the consultation: records the client's arrival (no-show
     check) and audits every staff join. A supervisor joining someone else's consultation
-    reads its transcript, so a reason is required and recorded. The caller then sends
-    what was missed."""
+    reads its transcript, so a reason is required and recorded. A client re-reading a
+    finished one (anything after last_seq) needs check_reread. The caller then sends what
+    was missed."""
     if principal.is_supervisor and (
         not isinstance(reason, str) or not reason.strip() or len(reason) > 400
     ):
@@ -111,6 +134,8 @@ async def do_join(
     access = await check_access(ctx, principal, consultation_id)
     c = access.consultation
     assert c.id is not None
+    if principal.is_client and c.status in FINISHED and last_seq < c.last_seq:
+        await check_reread(ctx, principal, c)
     if principal.is_client and c.status == "open" and c.client_joined_at is None:
         await mark_client_present(ctx, c.id)
     if not principal.is_client:

@@ -1,4 +1,8 @@
-"""Retention and the right to leave: transcripts are deleted, anonymous counts stay."""
+"""Retention and the right to leave: transcripts are deleted, anonymous counts stay.
+
+Erased means gone from the files too: SQLite overwrites deleted rows (secure_delete) and
+the write-ahead log is checkpointed and truncated after each erasure and retention run.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,20 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 from sqlmodel import col
 
-from app.actions.accounts import check_secret
+from app.actions.accounts import check_secret, verify_client_secret
 from app.actions.booking import require_client
 from app.actions.chat import close_consultation
 from app.actions.context import Context, Principal
-from app.db.tables import AuthSession, Client, Consultation, LineHold, MentorNote, Message
+from app.db.tables import (
+    AuditLog,
+    AuthSession,
+    Client,
+    Consultation,
+    CrisisAlert,
+    LineHold,
+    MentorNote,
+    Message,
+)
 from app.errors import Refusal
 
 FINISHED = ("closed", "no_show", "cancelled")
@@ -28,6 +41,8 @@ async def _erase_transcript(s, consultation_id: int) -> None:  # type: ignore[no
     ).scalar_one()
     await s.execute(delete(Message).where(col(Message.consultation_id) == consultation_id))
     await s.execute(delete(MentorNote).where(col(MentorNote.consultation_id) == consultation_id))
+    # An alert points at a message and says what kind of words it held: it goes with them.
+    await s.execute(delete(CrisisAlert).where(col(CrisisAlert.consultation_id) == consultation_id))
     await s.execute(
         update(Consultation)
         .where(col(Consultation.id) == consultation_id)
@@ -36,10 +51,43 @@ async def _erase_transcript(s, consultation_id: int) -> None:  # type: ignore[no
 
 
 async def purge_expired(ctx: Context) -> int:
-    """Delete transcripts and notes of consultations finished more than RETENTION_DAYS ago.
+    """Retention: transcripts, notes and alerts of consultations finished more than
+    RETENTION_DAYS ago; sessions that ended (expired, revoked, idle) before today; the
+    free-text reasons of audit rows older than RETENTION_DAYS (who accessed what, and when,
+    stays). Then the SQLite log is checkpointed. Returns the consultations purged.
 
     Idempotent: a purged consultation has message_count set and is not looked at again.
     """
+    purged = await _purge_transcripts(ctx)
+    await _purge_sessions_and_reasons(ctx)
+    await ctx.db.checkpoint()
+    return purged
+
+
+async def _purge_sessions_and_reasons(ctx: Context) -> None:
+    now = ctx.now()
+    cutoff = now - timedelta(days=ctx.settings.retention_days)
+    # Idle sessions end after minutes; a day's margin keeps rows a live request just read.
+    idle_before = now - timedelta(days=1)
+    async with ctx.db.write() as s:
+        await s.execute(
+            delete(AuthSession).where(
+                (col(AuthSession.expires_at) <= now)
+                | (col(AuthSession.revoked_at) < idle_before)
+                | (
+                    func.coalesce(col(AuthSession.last_seen_at), col(AuthSession.created_at))
+                    < idle_before
+                )
+            )
+        )
+        await s.execute(
+            update(AuditLog)
+            .where(col(AuditLog.at) < cutoff, col(AuditLog.reason).is_not(None))
+            .values(reason=None)
+        )
+
+
+async def _purge_transcripts(ctx: Context) -> int:
     cutoff = ctx.now() - timedelta(days=ctx.settings.retention_days)
     purged = 0
     while True:
@@ -66,19 +114,26 @@ async def purge_expired(ctx: Context) -> int:
         purged += len(ids)
 
 
-async def do_delete_account(ctx: Context, principal: Principal | None, secret: object) -> None:
-    """A client leaves: their conversations' text, bookings and sign-ins are gone for good."""
+async def do_delete_account(
+    ctx: Context, principal: Principal | None, secret: object, *, address: str
+) -> None:
+    """A client leaves: their conversations' text, alerts, bookings and sign-ins are gone for
+    good, and audit rows no longer lead to them. Wrong secrets slow this account's next try
+    from this address only."""
     client_p = require_client(principal)
     if not isinstance(secret, str) or len(secret) > 256:
         raise Refusal("invalid_input", field="secret")
     check_secret(secret)
-    key = f"delete:{client_p.id}"
-    if not ctx.throttle.allowed(key, "any"):
-        raise Refusal("rate_limited")
     async with ctx.db.read() as s:
         client = await s.get(Client, client_p.id)
-    if client is None or not await ctx.hasher.verify(secret, client.secret_hash):
-        ctx.throttle.failed(key, "any")
+    ok = await verify_client_secret(
+        ctx,
+        key=f"delete:{client_p.id}",
+        address=address,
+        secret=secret,
+        hashed=client.secret_hash if client is not None else None,
+    )
+    if client is None or not ok:
         raise Refusal("bad_credentials")
     async with ctx.db.read() as s:
         open_ids = (
@@ -117,16 +172,21 @@ async def do_delete_account(ctx: Context, principal: Principal | None, secret: o
                 select(col(Consultation.id)).where(col(Consultation.client_id) == client_p.id)
             )
         ).scalars()
-        for cid in [i for i in all_ids if i is not None]:
+        mine = [i for i in all_ids if i is not None]
+        for cid in mine:
             await _erase_transcript(s, cid)
+        if mine:  # staff joins and reads stay recorded, but no longer lead to this client
+            await s.execute(
+                update(AuditLog)
+                .where(col(AuditLog.consultation_id).in_(mine))
+                .values(consultation_id=None, reason=None)
+            )
+        # Gone, not revoked: an open socket of theirs finds no session at its next check.
         await s.execute(
-            update(AuthSession)
-            .where(
+            delete(AuthSession).where(
                 col(AuthSession.principal) == "client",
                 col(AuthSession.principal_id) == client_p.id,
-                col(AuthSession.revoked_at).is_(None),
             )
-            .values(revoked_at=now)
         )
         await s.execute(
             update(Client)
@@ -138,3 +198,4 @@ async def do_delete_account(ctx: Context, principal: Principal | None, secret: o
                 deleted_at=now,
             )
         )
+    await ctx.db.checkpoint()

@@ -4,6 +4,7 @@ SQLite: WAL, a busy timeout, foreign keys, and a separate *writer* engine whose 
 start with BEGIN IMMEDIATE on a single pooled connection, so writers in one process queue in
 Python instead of failing with "database is locked"; other processes wait on busy_timeout.
 PostgreSQL: one engine; the unique constraints decide races and the loser retries.
+Both SQLite engines run with secure_delete, and `checkpoint()` empties the WAL after erasure.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows are overwritten with zeros, not left in free pages for a copied file to
+    # give back (a deleted account, a purged transcript).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -89,6 +93,18 @@ class Database:
         """A session inside one transaction: committed on success, rolled back on error."""
         async with self._write() as session, session.begin():
             yield session
+
+    async def checkpoint(self) -> bool:
+        """SQLite: copy the write-ahead log into the main file and truncate it to zero bytes,
+        so rows just erased leave no old page images in `-wal`. True when it completed (a
+        reader holding an old snapshot makes it partial; the next one finishes it).
+        PostgreSQL: nothing to do here (its dead tuples go at the next vacuum)."""
+        if not self.is_sqlite:
+            return True
+        # The reader engine: no BEGIN hook, and the driver opens no transaction for a PRAGMA.
+        async with self.engine.connect() as conn:
+            row = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+        return row is not None and row[0] == 0
 
     async def dispose(self) -> None:
         for engine in self.engines:

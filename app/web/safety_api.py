@@ -10,7 +10,7 @@ from app.actions import privacy, safety, stats
 from app.actions.catalog import check_audience
 from app.actions.inputs import path_id
 from app.errors import Refusal
-from app.web.auth import clear_session_cookie, context, read_json, signed_in
+from app.web.auth import clear_session_cookie, client_address, context, read_json, signed_in
 
 
 async def help_directory(request: Request) -> JSONResponse:
@@ -78,9 +78,11 @@ async def delete_account(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
     body = await read_json(request)
-    await privacy.do_delete_account(ctx, principal, body.get("secret"))
+    await privacy.do_delete_account(
+        ctx, principal, body.get("secret"), address=client_address(request)
+    )
     response = JSONResponse({"deleted": True})
-    clear_session_cookie(response, ctx)
+    clear_session_cookie(response, ctx, child=principal.role == "child")
     return response
 
 

@@ -33,7 +33,7 @@ from app.actions.chat import (
     shown_name,
 )
 from app.actions.events import message_event, publish_to_consultation
-from app.actions.inputs import check_id, parse_json
+from app.actions.inputs import check_id, check_json, load_json, storable
 from app.db.tables import Message
 from app.errors import Refusal
 from app.realtime.hub import (
@@ -391,7 +391,7 @@ class Connection:
             self._error(Refusal("invalid_input", field="frame"), None)
             return
         try:
-            data = parse_json(text, field="frame")
+            data = load_json(text, field="frame")
         except Refusal as refusal:
             self._error(refusal, None)
             return
@@ -401,12 +401,13 @@ class Connection:
         kind = data["type"]
         handler = getattr(self, f"_on_{kind}", None) if kind in HANDLED else None
         ref = data.get("client_msg_id", kind) if kind in ("send", "share") else kind
-        if not isinstance(ref, str):
-            ref = kind
+        if not isinstance(ref, str) or not storable(ref):  # an echo must be encodable
+            ref = kind if storable(kind) else None
         if handler is None:
             self._error(Refusal("invalid_input", field="type"), ref)
             return
         try:
+            check_json(data, field="frame")  # after the ref is known: the sender can match it
             await handler(data)
         except Refusal as refusal:
             self._error(refusal, ref, data.get("consultation_id"))
@@ -445,6 +446,11 @@ class Connection:
 
     async def _on_join(self, data: dict[str, Any]) -> None:
         last_seq = check_last_seq(data.get("last_seq"))
+        # A join replays a whole transcript: check the session and account as they are now,
+        # not as they were at the handshake (a stopped login must not slip in between).
+        if await principal_for_token(self.ctx, self.token) is None:
+            self.kill(CLOSE_SIGNED_OUT)
+            raise Refusal("not_signed_in")
         self._count_join(data.get("consultation_id"))
         access = await do_join(
             self.ctx,

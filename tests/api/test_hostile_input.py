@@ -69,7 +69,7 @@ async def test_sign_ups_per_address_are_limited(env: Env) -> None:
     for i in range(3):
         await sign_up(env.http, f"n{i}")
     r = await env.http.post(
-        "/api/clients", json={"nickname": "n4", "secret": "abcdef", "audience": "child"}
+        "/api/clients", json={"nickname": "n4", "secret": "kirin-42", "audience": "child"}
     )
     assert r.status_code == 429 and error_code(r) == "rate_limited"
 

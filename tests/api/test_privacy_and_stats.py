@@ -138,7 +138,8 @@ async def test_statistics_and_csv(env: Env) -> None:
     assert csv_r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(csv_r.text)))
     assert rows[0]["refused_no_free_line"] == "1" and rows[0]["kind_nurse"] == "4"
-    assert (await env.http.get("/api/staff/stats", headers=bearer(tokens[0]))).status_code == 403
+    client = await sign_up(env.http, "c-late")  # the early ones went idle over 70 minutes
+    assert (await env.http.get("/api/staff/stats", headers=bearer(client))).status_code == 403
     assert (
         await env.http.get("/api/staff/stats?from=2026-01-01&to=2026-12-01", headers=bearer(boss))
     ).status_code == 400

@@ -20,7 +20,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from app.actions import Context
 from app.clock import ManualClock
-from app.main import create_app
+from app.main import create_app, proxy_options
 from app.settings import Settings
 from tests.conftest import make_settings
 from tests.servers import free_port
@@ -55,6 +55,7 @@ async def live_server(settings: Settings, clock: ManualClock) -> AsyncIterator[L
         ws_max_size=settings.ws_max_frame_bytes,
         lifespan="on",
         log_level="warning",
+        **proxy_options(settings),  # type: ignore[arg-type]
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
