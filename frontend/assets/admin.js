@@ -11,6 +11,7 @@ import { startRepaints } from "./repaint.js";
 import { POLL_SECONDS, startStaffFace, stateOf } from "./staff.js";
 import { refreshRoster, setupRoster } from "./adminroster.js";
 import { setupStats } from "./adminstats.js";
+import { refreshStaffAccounts, setupStaffAccounts } from "./adminstaff.js";
 
 const st = { socket: null, service: null, day: null, open: [], chat: null, joinedId: null, mentors: [] };
 
@@ -26,7 +27,7 @@ startStaffFace({
     });
     socket.addEventListener("consultation", () => refresh());
     socket.addEventListener("alert", (e) => addCrisisAlert(e.detail.alert));
-    $("#refresh").addEventListener("click", (e) => busy(e.currentTarget, () => Promise.all([refresh(), refreshRoster()])));
+    $("#refresh").addEventListener("click", (e) => busy(e.currentTarget, () => Promise.all([refresh(), refreshRoster(), refreshStaffAccounts()])));
     $("#line-day").addEventListener("change", (e) => {
       st.day = e.currentTarget.value;
       refreshLines();
@@ -46,6 +47,7 @@ startStaffFace({
       refreshOpen(),
       setupRoster(service, { onCapacity: () => refreshLines() }),
       setupStats(service),
+      setupStaffAccounts(account),
     ]);
   },
 });

@@ -22,8 +22,20 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Which face this page is: the child page, the parent page or a staff console. The server
+ * keeps the child page's session apart from the grown-ups' one and shows an account only on
+ * its own face (docs/api.md, "Faces and cookies").
+ */
+export function face() {
+  const path = location.pathname;
+  if (path.startsWith("/child/")) return "child";
+  if (path.startsWith("/mentor/") || path.startsWith("/admin/")) return "staff";
+  return "parent";
+}
+
 async function request(method, path, body) {
-  const init = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  const init = { method, headers: { Accept: "application/json", "X-Yorisoi-Face": face() }, credentials: "same-origin" };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -60,9 +72,10 @@ export const api = {
   signUp: (nickname, secret, audience) =>
     request("POST", "/api/clients", { nickname, secret, audience }),
   signInClient: (nickname, secret) => request("POST", "/api/session/client", { nickname, secret }),
-  signInStaff: (username, password) =>
-    request("POST", "/api/session/staff", { username, password }),
+  signInStaff: (username, password, otp = "") =>
+    request("POST", "/api/session/staff", otp ? { username, password, otp } : { username, password }),
   signOut: () => request("DELETE", "/api/session"),
+  reverify: (secret) => request("POST", "/api/session/reverify", { secret }),
   mentors: (audience) =>
     request("GET", `/api/mentors${audience ? `?audience=${encodeURIComponent(audience)}` : ""}`),
   availability: (mentorId, date) =>
@@ -89,5 +102,25 @@ export async function currentAccount() {
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return null;
     throw err;
+  }
+}
+
+/**
+ * Sign out on the server while the page is being left (quick exit): a keepalive request
+ * outlives the page; a beacon (no custom headers, so the face goes in the query) if fetch
+ * cannot be used.
+ */
+export function signOutAndLeave() {
+  const url = `/api/session/end?face=${face()}`;
+  try {
+    fetch(url, { method: "POST", keepalive: true, credentials: "same-origin", headers: { "X-Yorisoi-Face": face() } }).catch(() => {});
+    return;
+  } catch {
+    /* fall back to a beacon */
+  }
+  try {
+    navigator.sendBeacon?.(url);
+  } catch {
+    /* leaving anyway */
   }
 }

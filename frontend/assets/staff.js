@@ -3,12 +3,13 @@
 
 import { api, currentAccount } from "./api.js";
 import { ChatSocket } from "./chat.js";
-import { $, busy, showError, showView } from "./dom.js";
+import { $, busy, h, showError, showView } from "./dom.js";
 import { addTexts, bindText, plain, setupLangToggle, t } from "./i18n.js";
 import { COMMON } from "./texts/common.js";
 import { CHAT } from "./texts/chat.js";
 import { STAFF } from "./texts/staff.js";
 import { HELP } from "./texts/help.js";
+import { openSecurity } from "./staffsecurity.js";
 import { syncClock } from "./time.js";
 
 export const POLL_SECONDS = 15;
@@ -41,6 +42,12 @@ export async function startStaffFace({ role, onReady }) {
     }
     bindText($("#whoami"), "signed_in_as", { name: account.display_name || account.username });
     $("#sign-out").hidden = false;
+    if (account.restricted) {
+      // A one-time password or a missing second factor: only that can be done first.
+      openSecurity(account, (next) => ready(next));
+      return;
+    }
+    securityButton(account);
     showView("console", { focus: false });
     if (started) return;
     started = true;
@@ -59,16 +66,25 @@ export async function startStaffFace({ role, onReady }) {
     const error = form.querySelector(".error");
     const username = form.elements.username.value.trim();
     const password = form.elements.password.value;
+    const otpField = $("#otp-field");
+    const otp = otpField && !otpField.hidden ? form.elements.otp.value.trim() : "";
     showError(error, null);
     if (!username || !password) {
       showError(error, plain(t("signin.check")));
       return;
     }
     try {
-      const result = await busy(form.querySelector("button[type=submit]"), () => api.signInStaff(username, password));
+      const result = await busy(form.querySelector("button[type=submit]"), () => api.signInStaff(username, password, otp));
       form.reset();
+      if (otpField) otpField.hidden = true;
       await ready(result.account);
     } catch (err) {
+      if (otpField && (err.code === "second_factor_required" || err.code === "bad_second_factor")) {
+        // The password was right: ask for the code, keep what was typed.
+        otpField.hidden = false;
+        form.elements.otp.value = "";
+        form.elements.otp.focus();
+      }
       showError(error, err);
     }
   });
@@ -92,6 +108,14 @@ export async function startStaffFace({ role, onReady }) {
     showView("signin", { focus: false });
     showError($("#page-error"), err);
   }
+}
+
+/** The "password & two-factor" button in the top bar (added once). */
+function securityButton(account) {
+  if ($("#security-open")) return;
+  const button = bindText(h("button", { id: "security-open", type: "button", class: "chip" }), "security.open");
+  button.addEventListener("click", () => openSecurity(account, () => showView("console")));
+  $("#sign-out").before(button);
 }
 
 function paintLive(state) {
