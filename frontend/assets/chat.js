@@ -5,6 +5,8 @@
 // Events (EventTarget, detail = the frame): "state" {state}, "hello", "joined", "message",
 // "ack", "typing", "presence", "consultation", "supervisor_called", "error".
 
+import { face } from "./api.js";
+
 const OUTBOX_KEY = "yorisoi.outbox";
 
 function newId() {
@@ -33,7 +35,8 @@ export class ChatSocket extends EventTarget {
   constructor(url = null) {
     super();
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    this.url = url || `${scheme}//${location.host}/ws`;
+    // A socket cannot send headers: the face (which session cookie) goes in the query.
+    this.url = url || `${scheme}//${location.host}/ws?face=${face()}`;
     this.ws = null;
     this.state = "idle"; // idle | connecting | open | reconnecting | signed_out | stopped
     this.attempt = 0;

@@ -1,9 +1,13 @@
 // "こまったときは" (emergency contacts) and the quick-exit button, on the child and parent pages.
 
+import { signOutAndLeave } from "./api.js";
+
 const NEUTRAL = "/assets/weather.html";
 
-/** Leave at once for a neutral page; replace() so Back does not come back here. */
+/** Leave at once for a neutral page, signed out on the server too (on a shared tablet the
+ * next person must not find this session); replace() so Back does not come back here. */
 export function quickExit() {
+  signOutAndLeave();
   try {
     sessionStorage.clear();
   } catch {

@@ -161,10 +161,15 @@ async def test_handshake_refusals(live: Live) -> None:
         await refused(additional_headers={"Authorization": "Bearer nope"}, origin=live.origin)
         == 403
     )
-    cookie = {"Cookie": f"yorisoi_session={pair.child}"}
+    cookie = {"Cookie": f"yorisoi_child={pair.child}"}
+    child_face = live.ws_url + "?face=child"
     assert await refused(additional_headers=cookie) == 403  # a cookie but no Origin
+    # the child's session sits in the child face's cookie, which only ?face=child reads
+    assert await refused(additional_headers=cookie, origin=live.origin) == 403
+    grown_ups = {"Cookie": f"yorisoi_session={pair.child}"}
+    assert await refused(additional_headers=grown_ups, origin=live.origin) == 403
     async with connect(
-        live.ws_url, additional_headers=cookie, origin=live.origin, compression=None
+        child_face, additional_headers=cookie, origin=live.origin, compression=None
     ) as ok:
         assert json.loads(await ok.recv())["type"] == "hello"
     # signed out: the token no longer opens a socket

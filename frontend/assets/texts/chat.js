@@ -1,6 +1,9 @@
 // Words of the chat screen. `child` overrides use easy Japanese with furigana.
 
 export const CHAT = {
+  "reverify.lead": { ja: "このお話は終わっています。読み返すには、あいことばをもう一度入力してください。", en: "This chat has ended. To read it again, please enter your secret word again." },
+  "reverify.label": { ja: "あいことば", en: "Secret word" },
+  "reverify.submit": { ja: "読み返す", en: "Read it again" },
   "chat.help_card": { ja: "つらいときは、電話でも相談できます（無料・24時間のところもあります）。", en: "If things are hard, you can also call (free; some lines are open 24 hours)." },
   "chat.at_risk": { ja: "危機のサインがあります: {categories}（本部に通知しました）", en: "Crisis signal: {categories} (headquarters has been alerted)" },
   "risk.suicide": { ja: "自殺", en: "suicide" },
@@ -62,6 +65,9 @@ export const CHAT = {
 };
 
 export const CHAT_CHILD = {
+  "reverify.lead": { ja: "この お{話|はなし}は おわったよ。もう{一度|いちど} {読|よ}むには、あいことばを もう{一度|いちど} いれてね。", en: "This chat is over. To read it again, type your secret word again." },
+  "reverify.label": { ja: "あいことば", en: "Secret word" },
+  "reverify.submit": { ja: "{読|よ}む", en: "Read it" },
   "chat.help_card": { ja: "つらい ときは、でんわでも はなせるよ。おかねは かからないよ。", en: "If things are hard, you can also call. It is free." },
   "chat.send": { ja: "おくる", en: "Send" },
   "chat.input_label": { ja: "メッセージ", en: "Message" },

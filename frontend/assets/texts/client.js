@@ -33,13 +33,14 @@ export const CLIENT = {
   "signin.title": { ja: "サインイン", en: "Sign in" },
   "field.nickname": { ja: "ニックネーム（20文字まで）", en: "Nickname (up to 20 characters)" },
   "field.nickname_hint": { ja: "本名ではない呼び名にしてください。", en: "Please use a name that is not your real name." },
-  "field.secret": { ja: "あいことば（4文字以上）", en: "Secret word (4 or more characters)" },
+  "field.secret": { ja: "あいことば（6文字以上）", en: "Secret word (6 or more characters)" },
   "field.secret_hint": { ja: "忘れないようにしてください。誰にも教えないでください。", en: "Do not forget it, and do not tell anyone." },
   "field.show_secret": { ja: "あいことばを表示する", en: "Show the secret word" },
   "signup.submit": { ja: "登録してはじめる", en: "Sign up and start" },
   "signin.submit": { ja: "サインイン", en: "Sign in" },
   "check.nickname": { ja: "ニックネームを入力してください。", en: "Please enter a nickname." },
-  "check.secret": { ja: "あいことばは4文字以上にしてください。", en: "The secret word needs at least 4 characters." },
+  "check.secret": { ja: "あいことばは6文字以上にしてください。「123456」のような、よくあることばは使えません。", en: "The secret word needs at least 6 characters, and common ones such as \"123456\" cannot be used." },
+  "check.secret_empty": { ja: "あいことばを入力してください。", en: "Please enter your secret word." },
 
   "hours.title": { ja: "相談できる時間", en: "When you can talk" },
   "hours.explain": {
@@ -135,13 +136,14 @@ export const CLIENT_CHILD = {
   "signin.title": { ja: "まえにも きた 人", en: "I came before" },
   "field.nickname": { ja: "ニックネーム（よばれたい なまえ）", en: "Nickname (what we should call you)" },
   "field.nickname_hint": { ja: "ほんとうの なまえじゃ なくて いいよ。20もじまで。", en: "Not your real name. Up to 20 characters." },
-  "field.secret": { ja: "あいことば（4もじ いじょう）", en: "Secret word (4 or more letters)" },
+  "field.secret": { ja: "あいことば（6もじ いじょう）", en: "Secret word (6 or more letters)" },
   "field.secret_hint": { ja: "わすれないでね。だれにも おしえないでね。", en: "Do not forget it. Do not tell anyone." },
   "field.show_secret": { ja: "あいことばを みせる", en: "Show the secret word" },
   "signup.submit": { ja: "はじめる", en: "Start" },
   "signin.submit": { ja: "はいる", en: "Sign in" },
   "check.nickname": { ja: "ニックネームを かいてね。", en: "Please write a nickname." },
-  "check.secret": { ja: "あいことばは 4もじ いじょうに してね。", en: "The secret word needs 4 or more letters." },
+  "check.secret": { ja: "あいことばは 6もじ いじょうに してね。「123456」みたいな かんたんな ことばは つかえないよ。", en: "The secret word needs 6 or more letters. Easy ones like \"123456\" cannot be used." },
+  "check.secret_empty": { ja: "あいことばを いれてね。", en: "Please type your secret word." },
 
   "hours.title": { ja: "はなせる じかん", en: "When you can talk" },
   "hours.explain": {
