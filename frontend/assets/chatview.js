@@ -4,6 +4,7 @@
 import { bindText, pick, plain, t } from "./i18n.js";
 import { h } from "./dom.js";
 import { entryDetails } from "./helpentry.js";
+import { secretPrompt } from "./reverify.js";
 import { hhmm, minutesUntil } from "./time.js";
 
 const CLOSED = new Set(["closed", "no_show", "cancelled"]);
@@ -315,6 +316,13 @@ export class ChatView {
         li.append(retry);
       }
       li.append(h("span", { class: "err-why" }, pick(frame.message)));
+      return;
+    }
+    if (frame.code === "secret_needed" && frame.consultation_id === this.id && this.role === "client") {
+      // A finished consultation: read again only after the secret is typed again.
+      if (!this.root.querySelector(".reverify")) {
+        this.root.insertBefore(secretPrompt(() => this.socket.join(this.id, this.joinExtra)), this.errorBox);
+      }
       return;
     }
     if (frame.consultation_id === this.id || ["join", "end", "call_supervisor", "leave"].includes(frame.ref)) {

@@ -111,7 +111,9 @@ function wireWelcome() {
       document.getElementById(box.dataset.for).type = box.checked ? "text" : "password";
     });
   }
-  const submit = (form, call) => {
+  // A new secret: 6 or more characters (the server also refuses common ones). Signing in
+  // takes any secret an account already has (older ones may be 4 characters).
+  const submit = (form, call, minimum) => {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const error = form.querySelector(".error");
@@ -119,7 +121,7 @@ function wireWelcome() {
       const secret = form.elements.secret.value;
       showError(error, null);
       if (!nickname) return fail(error, form.elements.nickname, t("check.nickname"));
-      if (secret.length < 4) return fail(error, form.elements.secret, t("check.secret"));
+      if (secret.length < minimum) return fail(error, form.elements.secret, t(minimum > 1 ? "check.secret" : "check.secret_empty"));
       try {
         const result = await busy(form.querySelector("button[type=submit]"), () => call(nickname, secret));
         state.account = { ...result.account, display_name: result.account.nickname };
@@ -132,8 +134,8 @@ function wireWelcome() {
       }
     });
   };
-  submit(signup, (n, s) => api.signUp(n, s, state.audience));
-  submit(signin, (n, s) => api.signInClient(n, s));
+  submit(signup, (n, s) => api.signUp(n, s, state.audience), 6);
+  submit(signin, (n, s) => api.signInClient(n, s), 1);
 }
 
 function fail(box, input, text) {
@@ -193,6 +195,7 @@ async function enterHome() {
   clearInterval(state.refreshTimer);
   state.refreshTimer = startRepaints(state.service, () => {
     if (document.body.dataset.current === "home") return refreshHome({ quiet: true });
+    if (document.body.dataset.current === "mentor") return refreshMentorView();
     return undefined;
   }, 60000);
   const open = await refreshHome();
@@ -410,6 +413,25 @@ function openMentor(mentor) {
   paintDays();
   showView("mentor");
   loadSlots(state.day);
+  // The card it was opened from may be older than the mentor's state now.
+  refreshMentorView({ slots: false });
+}
+
+/** Bring the open mentor's "talk now" state (and the day's slots) up to date. */
+async function refreshMentorView({ slots = true } = {}) {
+  const id = state.mentor?.id;
+  try {
+    const { mentors } = await api.mentors(state.audience);
+    const fresh = mentors.find((m) => m.id === id);
+    if (!fresh || state.mentor?.id !== id) return;
+    state.mentors = mentors;
+    state.mentor = fresh;
+    paintMentorHead();
+  } catch (err) {
+    if (err.status !== 401) showError($("#page-error"), err);
+    return;
+  }
+  if (slots && state.day) await loadSlots(state.day, { quiet: true });
 }
 
 function paintMentorHead() {
