@@ -86,6 +86,14 @@ def parse_json(raw: str | bytes, *, field: str) -> Any:
     it cannot be parsed or is too deep, otherwise the top-level field that holds the bad
     string.
     """
+    data = load_json(raw, field=field)
+    check_json(data, field=field)
+    return data
+
+
+def load_json(raw: str | bytes, *, field: str) -> Any:
+    """The parsing half of parse_json (nesting checked first); the caller must then run
+    check_json on the result."""
     try:
         text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
@@ -96,7 +104,6 @@ def parse_json(raw: str | bytes, *, field: str) -> Any:
         data = json.loads(text)
     except (ValueError, RecursionError):
         raise Refusal("invalid_input", field=field) from None
-    check_json(data, field=field)
     return data
 
 

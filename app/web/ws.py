@@ -306,6 +306,7 @@ class Connection:
             if not self._within_budget():
                 if self.close_code is not None:
                     return
+                await asyncio.sleep(0)  # buffered frames never wait: let the sender run
                 continue
             text = frame.get("text")
             if text is None:

@@ -87,7 +87,9 @@ async def test_a_client_that_stops_reading_is_dropped_and_others_are_not_slowed(
     # real traffic to fill the kernel's socket buffers first).
     db_url = f"sqlite+aiosqlite:///{tmp_path}/slow.db"
     await upgrade(db_url)
-    settings = make_settings(db_url, ws_queue_size=8, ws_messages_per_minute=100_000)
+    settings = make_settings(
+        db_url, ws_queue_size=8, ws_messages_per_minute=100_000, ws_frames_per_minute=100_000
+    )
     async with live_server(settings, clock) as live:
         pair = await chat_pair(live)
         cid = pair.consultation_id
