@@ -1,0 +1,157 @@
+"""A repaint never undoes what a person is doing.
+
+The browser suite runs with every face repainting (and rebuilding every row) every 200 ms
+(YORISOI_UI_REPAINT_MS, see conftest.py). Here each two-step confirmation is opened, left
+open through several forced repaints, and completed; focus, an open disclosure and a
+refusal being read stay where they were.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PHONE, TABLET, browser_env
+from tests.browser.flows import chat_now, mentor_card, nickname, sign_up, staff_sign_in
+from tests.servers import running_server
+
+REPAINTS = 4
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """Forced repaints here whatever BROWSER_REPAINT_MS says: they are what is tested."""
+    with running_server(tmp_path, **browser_env(YORISOI_UI_REPAINT_MS="200")) as (base, _):
+        yield base
+
+
+def through_repaints(page: Any, n: int = REPAINTS) -> None:
+    """Let the page repaint itself n more times (it counts them on <body>)."""
+    seen = int(page.evaluate("Number(document.body.dataset.repaints || 0)"))
+    page.wait_for_function(
+        "n => Number(document.body.dataset.repaints || 0) >= n", arg=seen + n, timeout=10_000
+    )
+
+
+def test_child_confirmations_survive_repaints(server: str, open_page: Any) -> None:
+    page = open_page(server + "/child/", PHONE)
+    sign_up(page, nickname("repaint"))
+
+    # "Book this?" stays asked while the calendar repaints, and booking works.
+    mentor_card(page, "さくら").get_by_role("button", name=re.compile("じかんを えらぶ")).click()
+    page.locator("#day-list button").nth(1).click()
+    page.locator('#slot-list button[data-start="2026-12-02T17:30:00+09:00"]').click()
+    question = page.locator("#book-confirm")
+    expect(question).to_be_visible()
+    expect(page.locator("#book-yes")).to_be_focused()
+    through_repaints(page)
+    expect(question).to_be_visible()
+    expect(page.locator("#book-question")).to_contain_text("17:30")
+    page.locator("#book-yes").click()
+    expect(page.locator("#page-notice")).to_contain_text("よやく できたよ")
+
+    # "Really cancel?" stays open, and focused, while the bookings list is rebuilt.
+    booking = page.get_by_test_id("bookings").locator("li.booking")
+    expect(booking).to_have_count(1)
+    booking.get_by_role("button", name="とりけす").click()
+    sure = booking.get_by_role("button", name="ほんとうに とりけす")
+    expect(sure).to_be_focused()
+    through_repaints(page)
+    expect(sure).to_be_visible()
+    expect(sure).to_be_focused()
+    # "Keep it" closes the question, and the closed state survives repaints too.
+    booking.get_by_role("button", name="やめる").click()
+    through_repaints(page)
+    expect(sure).to_be_hidden()
+    booking.get_by_role("button", name="とりけす").click()
+    through_repaints(page)
+    sure.click()
+    expect(page.locator("#page-notice")).to_have_text("よやくを とりけしたよ。")
+    expect(booking).to_have_count(0)
+
+    # "Finish the chat?" in the chat stays open, then ends the chat.
+    chat = chat_now(page, "さくら")
+    expect(chat.get_by_test_id("connection")).to_contain_text("つながっているよ")
+    chat.get_by_role("button", name="おわりにする").click()
+    through_repaints(page)
+    chat.get_by_role("button", name="はい、おわる").click()
+    expect(chat.get_by_test_id("closed")).to_be_visible()
+
+
+def test_chat_now_refusal_stays_readable(server: str, open_page: Any) -> None:
+    """A refusal under a mentor's card is still there after the list was rebuilt."""
+    admin = open_page(server + "/admin/", TABLET)
+    staff_sign_in(admin, "honbu")
+    admin.locator("#cap-lines").fill("1")
+    admin.get_by_role("button", name="回線数を変更").click()
+    expect(admin.locator("#cap-notice")).to_have_text("回線数を 1 にしました。")
+
+    late = open_page(server + "/child/", PHONE)
+    sign_up(late, nickname("late"))
+    card = mentor_card(late, "ひかり")
+    now = card.get_by_role("button", name=re.compile("いますぐ はなす"))
+    expect(now).to_be_visible()
+    # This tablet keeps being shown the list as it was (a slow school network): the line
+    # looks free when the child taps, after someone else took it.
+    stale = late.evaluate("fetch('/api/mentors?audience=child').then((r) => r.text())")
+    late.route(
+        "**/api/mentors?audience=child",
+        lambda route: route.fulfill(status=200, content_type="application/json", body=stale),
+    )
+    early = open_page(server + "/child/", PHONE)
+    sign_up(early, nickname("early"))
+    chat_now(early, "さくら")
+
+    now.click()
+    refusal = card.locator(".error")
+    expect(refusal).to_have_text(
+        "いま、すべての回線がつかわれています。少し待つか、予約してください。"
+    )
+    through_repaints(late)
+    expect(refusal).to_have_text(
+        "いま、すべての回線がつかわれています。少し待つか、予約してください。"
+    )
+
+
+def test_staff_confirmations_and_disclosures_survive_repaints(server: str, open_page: Any) -> None:
+    admin = open_page(server + "/admin/", TABLET)
+    staff_sign_in(admin, "honbu")
+    roster = admin.get_by_test_id("roster")
+
+    # Deactivate: the question stays open through repaints of the roster, then applies.
+    row = roster.locator("tbody tr").filter(has_text="たかし")
+    row.get_by_role("button", name="停止: たかし").click()
+    sure = row.get_by_role("button", name="本当に停止する")
+    expect(sure).to_be_focused()
+    through_repaints(admin)
+    expect(sure).to_be_visible()
+    expect(sure).to_be_focused()
+    sure.click()
+    expect(admin.locator("#roster-notice")).to_have_text("たかしさんを停止しました。")
+    expect(row.get_by_role("button", name="再開: たかし")).to_be_visible()
+
+    # Remove a shift: same, and the refusal (a consultation inside) stays to be read.
+    child = open_page(server + "/child/", PHONE)
+    sign_up(child, nickname("shift"))
+    chat_now(child, "さくら")
+    shifts = admin.get_by_test_id("shifts")
+    sakura = shifts.locator("tbody tr").filter(has_text="さくら")
+    sakura.get_by_role("button", name=re.compile("^削除: さくら")).click()
+    through_repaints(admin)
+    sakura.get_by_role("button", name="本当に削除する").click()
+    refusal = sakura.locator(".error")
+    expect(refusal).to_have_text("このシフトの中に予約や相談があるため、削除できません。")
+    through_repaints(admin)
+    expect(refusal).to_have_text("このシフトの中に予約や相談があるため、削除できません。")
+
+    # A chart's table, opened by the reader, stays open while statistics repaint.
+    table = admin.get_by_test_id("c-day").locator("details.chart-table")
+    table.locator("summary").click()
+    expect(table).to_have_attribute("open", "")
+    through_repaints(admin)
+    expect(table).to_have_attribute("open", "")
