@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export YORISOI_DEV ?= 1
 
-.PHONY: run test lint unit browser-deps bench clean
+.PHONY: run test lint unit browser-deps browser-repeat bench clean
 
 $(VENV)/.runtime: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: $(VENV)/.dev
 ## make test: lint, then the whole suite on SQLite and PostgreSQL (and Chromium)
 test: $(VENV)/.dev browser-deps lint
 	$(PY) -m pytest -q
+
+## make browser-repeat: the browser suite RUNS times in a row (default 5), to catch flakes
+browser-repeat: $(VENV)/.dev browser-deps
+	bash scripts/repeat-browser.sh $(or $(RUNS),5)
 
 ## make bench: the service against a bare websocket relay, in one run (< 5 min on 2 cores)
 bench: $(VENV)/.dev
