@@ -426,7 +426,18 @@ async def do_create_account(
     ctx: Context, principal: Principal | None, body: dict[str, Any]
 ) -> tuple[StaffRow, str]:
     """A new login with a one-time password (returned once) to change at first sign-in."""
-    boss = require_staff(principal, supervisor=True)
+    return await create_account(ctx, require_staff(principal, supervisor=True), body)
+
+
+# Who created the first supervisor of a deployment: the operator at the console, no login.
+OPERATOR = Principal("staff", 0, "operator", "operator", 0)
+
+
+async def create_account(
+    ctx: Context, boss: Principal, body: dict[str, Any]
+) -> tuple[StaffRow, str]:
+    """do_create_account after its authorization; scripts/create_staff.py calls it with
+    OPERATOR to create the first supervisor of a deployment."""
     username, role, mentor_id, name = _check_create(body)
     password = one_time_password()
     hashed = await ctx.hasher.hash(password)

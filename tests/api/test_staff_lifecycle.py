@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.actions.accounts import principal_for_token
+from app.actions.staff_accounts import OPERATOR, create_account
 from app.clock import ManualClock
 from app.db.tables import AuditLog, Consultation, Mentor, Staff
 from tests.conftest import Env, make_settings, open_env
@@ -384,3 +385,23 @@ async def test_demo_style_login_needs_no_second_factor_in_dev_mode(env: Env) -> 
     assert (
         await env.http.get("/api/staff/consultations", headers=bearer(token))
     ).status_code == 200
+
+
+async def test_operator_creates_the_first_supervisor(env2fa: Env) -> None:
+    """scripts/create_staff.py: a deployment's first login, which then enrols and signs in."""
+    env = env2fa
+    _row, once = await create_account(
+        env.ctx, OPERATOR, {"username": "honbu", "role": "supervisor", "display_name": "本部"}
+    )
+    r = await _sign_in(env, "honbu", once)
+    assert r.json()["account"]["restricted"] == "password_change_required"
+    token = r.json()["token"]
+    r = await env.http.put(
+        "/api/staff/me/password",
+        json={"current_password": once, "new_password": NEW_PASSWORD},
+        headers=bearer(token),
+    )
+    assert r.json()["account"]["restricted"] == "second_factor_enrolment_required"
+    await _enrol(env, token)
+    assert (await env.http.get("/api/staff/accounts", headers=bearer(token))).status_code == 200
+    assert (await _audit(env))[0] == ("staff_created", "staff:1")
