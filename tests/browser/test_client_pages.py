@@ -28,7 +28,7 @@ def test_child_signs_up_books_a_slot_and_cancels_it(server: str, open_page: Any)
     page.locator("#su-nickname").fill("sora")
     page.locator("#signup-form button[type=submit]").click()
     expect(page.locator("#signup-form .error")).to_have_text(
-        "あいことばは 4もじ いじょうに してね。"
+        "あいことばは 6もじ いじょうに してね。「123456」みたいな かんたんな ことばは つかえないよ。"
     )
 
     name = nickname("sora")
