@@ -5,17 +5,35 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export YORISOI_DEV ?= 1
 
-.PHONY: run test lint unit browser-deps browser-repeat bench clean
+.PHONY: run test lint unit browser-deps browser-repeat bench clean lock audit
 
-$(VENV)/.runtime: pyproject.toml
+# Every install comes from the lock files, pinned with hashes (`make lock` regenerates them
+# from pyproject.toml with uv); the project itself is installed on top without dependencies.
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock"
+
+$(VENV)/.runtime: pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q --require-hashes -r $(LOCK)
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.dev: pyproject.toml $(VENV)/.runtime
-	$(PY) -m pip install -q -e '.[dev]'
+$(VENV)/.dev: pyproject.toml $(DEV_LOCK) $(VENV)/.runtime
+	$(PY) -m pip install -q --require-hashes -r $(DEV_LOCK)
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
+
+## make lock: re-pin every dependency (with hashes) from pyproject.toml
+lock:
+	test -x $(VENV)/bin/uv || $(PY) -m pip install -q 'uv>=0.4'
+	$(UV_COMPILE) pyproject.toml scripts/build-requirements.in -o $(LOCK)
+	$(UV_COMPILE) pyproject.toml scripts/build-requirements.in --extra dev -o $(DEV_LOCK)
+
+## make audit: known vulnerabilities in the locked releases (says so when it cannot check)
+audit: $(VENV)/.dev
+	$(PY) scripts/audit.py
 
 ## make run: install, migrate, seed demo data and serve http://127.0.0.1:8000 on SQLite
 run: $(VENV)/.runtime
