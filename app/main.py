@@ -19,12 +19,14 @@ from app.actions.message_writer import MessageWriter
 from app.actions.stats import RefusalRecorder
 from app.clock import Clock, ShiftedClock, SystemClock
 from app.db.engine import Database
+from app.db.tables import MENTOR_KINDS
 from app.jobs import Jobs
 from app.realtime.hub import Hub
 from app.realtime.pg import Leadership, PgBridge, asyncpg_dsn
 from app.rules import ServiceRules
 from app.safety.crisis import CrisisDetector
 from app.safety.directory import HelpDirectory
+from app.safety.topics import TopicGuide
 from app.security.passwords import Hasher
 from app.security.ratelimit import LoginThrottle, ProgressiveDelay, SlidingWindow
 from app.settings import Settings, load_settings
@@ -83,6 +85,7 @@ def build_context(settings: Settings, clock: Clock) -> Context:
         refusals=RefusalRecorder(db),
         crisis=CrisisDetector.from_file(settings.crisis_words),
         directory=HelpDirectory.from_file(settings.help_directory),
+        topics=TopicGuide.from_file(settings.topics, MENTOR_KINDS),
     )
 
 
@@ -102,7 +105,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         watchers = [
             loop.create_task(app.state.connections.watch_sessions(ctx)),
             loop.create_task(app.state.connections.watch_accounts(ctx)),
-            loop.create_task(app.state.connections.mark_present(ctx)),
         ]
         jobs = Jobs(ctx, settings.scheduler_interval)
         app.state.jobs = jobs
@@ -125,7 +127,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         finally:
             for task in watchers:
                 task.cancel()
-            await app.state.connections.flush_present(ctx)
             await ctx.messages.stop()
             await ctx.refusals.stop()
             if leadership is not None:

@@ -47,11 +47,19 @@ class Settings:
     close_time: time = time(22, 0)
     last_start: time = time(21, 30)
     no_show_minutes: int = 10
+    # A line offered from the waiting line is held this long for the client to join it.
+    queue_offer_seconds: int = 60
+    # A consultation whose mentor has not joined this long after it opened (or was handed
+    # over) raises a mentor_absent alert and offers the client another mentor.
+    mentor_grace_minutes: int = 3
     clock_start: datetime | None = None
     hash_profile: str = "strong"
     # Dev/test only: every face repaints this often (ms), so no flow may depend on not
     # being repainted. None: faces repaint on their own schedule.
     ui_repaint_ms: int | None = None
+    # How often the consoles poll as a fallback beside the live socket (seconds). Everything
+    # a mentor must act on is pushed; tests raise it to prove that (dev only).
+    ui_poll_seconds: int = 60
     login_max_failures_per_name_and_address: int = 5
     login_max_failures_per_address: int = 100
     login_window_seconds: int = 900
@@ -76,6 +84,7 @@ class Settings:
     retention_days: int = 365
     crisis_words: Path = DATA / "crisis_words.json"
     help_directory: Path = DATA / "help_directory.json"
+    topics: Path = DATA / "topics.json"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -190,6 +199,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ("YORISOI_HORIZON_DAYS", "horizon_days", 0, 90),
         ("YORISOI_SESSION_MINUTES", "session_minutes", 5, 120),
         ("YORISOI_NO_SHOW_MINUTES", "no_show_minutes", 1, 60),
+        ("YORISOI_MENTOR_GRACE_MINUTES", "mentor_grace_minutes", 1, 30),
         ("YORISOI_SESSION_DAYS", "session_days", 1, 365),
         ("YORISOI_WS_MAX_PER_ACCOUNT", "ws_max_per_account", 1, 1000),
         ("YORISOI_WS_MESSAGES_PER_MINUTE", "ws_messages_per_minute", 1, 100_000),
@@ -199,6 +209,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ("YORISOI_CLIENT_IDLE_MINUTES", "client_idle_minutes", 1, 1440),
         ("YORISOI_STAFF_IDLE_MINUTES", "staff_idle_minutes", 1, 1440),
         ("YORISOI_REREAD_DAYS", "reread_days", 0, 3650),
+        ("YORISOI_QUEUE_OFFER_SECONDS", "queue_offer_seconds", 10, 3600),
     ):
         if key in env:
             kwargs[attr] = _int(key, env[key], lo, hi)
@@ -223,6 +234,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     for key, attr in (
         ("YORISOI_CRISIS_WORDS", "crisis_words"),
         ("YORISOI_HELP_DIRECTORY", "help_directory"),
+        ("YORISOI_TOPICS", "topics"),
     ):
         if env.get(key):
             path = Path(env[key])
@@ -234,6 +246,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if env.get("YORISOI_UI_REPAINT_MS"):
         kwargs["ui_repaint_ms"] = _int(
             "YORISOI_UI_REPAINT_MS", env["YORISOI_UI_REPAINT_MS"], 50, 60_000
+        )
+    if env.get("YORISOI_UI_POLL_SECONDS"):
+        kwargs["ui_poll_seconds"] = _int(
+            "YORISOI_UI_POLL_SECONDS", env["YORISOI_UI_POLL_SECONDS"], 60, 3600
         )
     staff_2fa = _bool("YORISOI_STAFF_2FA", env.get("YORISOI_STAFF_2FA", "0" if dev else "1"))
     if not dev and not staff_2fa:
@@ -248,11 +264,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if profile not in {"strong", "fast"}:
         raise SettingsError("YORISOI_HASH_PROFILE must be 'strong' or 'fast'")
     kwargs["hash_profile"] = profile
-    if not dev and (profile == "fast" or "clock_start" in kwargs or "ui_repaint_ms" in kwargs):
+    if not dev and (
+        profile == "fast"
+        or "clock_start" in kwargs
+        or "ui_repaint_ms" in kwargs
+        or "ui_poll_seconds" in kwargs
+    ):
         raise SettingsError(
-            "YORISOI_HASH_PROFILE=fast, YORISOI_CLOCK_START and YORISOI_UI_REPAINT_MS are for "
-            "demos and tests only "
-            "(set YORISOI_DEV=1)"
+            "YORISOI_HASH_PROFILE=fast, YORISOI_CLOCK_START, YORISOI_UI_REPAINT_MS and "
+            "YORISOI_UI_POLL_SECONDS are for demos and tests only (set YORISOI_DEV=1)"
         )
     settings = Settings(**kwargs)  # type: ignore[arg-type]
     _check_rules(settings)

@@ -16,6 +16,7 @@ from app.realtime.hub import Hub
 from app.rules import ServiceRules
 from app.safety.crisis import CrisisDetector
 from app.safety.directory import HelpDirectory
+from app.safety.topics import TopicGuide
 from app.security.passwords import Hasher
 from app.security.ratelimit import LoginThrottle, ProgressiveDelay, SlidingWindow
 from app.settings import Settings
@@ -36,6 +37,7 @@ class Context:
     refusals: RefusalRecorder
     crisis: CrisisDetector
     directory: HelpDirectory
+    topics: TopicGuide  # "who should I talk to?": topic -> fitting mentor kinds, with why
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -43,6 +43,7 @@ async def service_info(request: Request) -> JSONResponse:
             "max_bookings": r.max_bookings,
             "kinds": [shapes.kind(k) for k in MENTOR_KINDS],
             "repaint_ms": ctx.settings.ui_repaint_ms,
+            "poll_seconds": ctx.settings.ui_poll_seconds,
         }
     )
 

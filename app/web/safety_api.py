@@ -10,6 +10,7 @@ from app.actions import privacy, safety, stats
 from app.actions.catalog import check_audience
 from app.actions.inputs import path_id
 from app.errors import Refusal
+from app.web import shapes
 from app.web.auth import clear_session_cookie, client_address, context, read_json, signed_in
 
 
@@ -32,6 +33,30 @@ async def help_entry(request: Request) -> JSONResponse:
     if entry is None:
         raise Refusal("not_found")
     return JSONResponse({"entry": entry})
+
+
+async def topics(request: Request) -> JSONResponse:
+    """Who should I talk to? The topics one audience can pick, each with the mentor kinds
+    that fit and one line of why, in that audience's words. No authentication."""
+    ctx = context(request)
+    audience = check_audience(request.query_params.get("audience"))
+    if audience is None:
+        raise Refusal("invalid_input", field="audience")
+    return JSONResponse(
+        {
+            "audience": audience,
+            "topics": [
+                {
+                    "id": topic.id,
+                    "label": topic.label[audience],
+                    "kinds": [
+                        {**shapes.kind(fit.kind), "why": fit.why[audience]} for fit in topic.kinds
+                    ],
+                }
+                for topic in ctx.topics.for_audience(audience)
+            ],
+        }
+    )
 
 
 async def alerts(request: Request) -> JSONResponse:
@@ -89,6 +114,7 @@ async def delete_account(request: Request) -> JSONResponse:
 ROUTES = [
     Route("/api/help", help_directory, methods=["GET"]),
     Route("/api/help/{entry_id}", help_entry, methods=["GET"]),
+    Route("/api/topics", topics, methods=["GET"]),
     Route("/api/staff/alerts", alerts, methods=["GET"]),
     Route("/api/staff/alerts/{alert_id}/ack", acknowledge, methods=["POST"]),
     Route("/api/staff/stats", statistics, methods=["GET"]),

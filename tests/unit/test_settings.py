@@ -66,6 +66,19 @@ def test_ui_repaint_is_a_dev_knob_with_bounds() -> None:
         load_settings({"YORISOI_DEV": "1", "YORISOI_UI_REPAINT_MS": "5"})
 
 
+def test_ui_poll_is_a_dev_knob_of_at_least_a_minute() -> None:
+    assert load_settings({"YORISOI_DEV": "1"}).ui_poll_seconds == 60
+    s = load_settings({"YORISOI_DEV": "1", "YORISOI_UI_POLL_SECONDS": "600"})
+    assert s.ui_poll_seconds == 600
+    with pytest.raises(SettingsError, match="YORISOI_UI_POLL_SECONDS"):
+        load_settings({"YORISOI_DEV": "1", "YORISOI_UI_POLL_SECONDS": "15"})
+
+
+def test_topics_file_must_exist() -> None:
+    with pytest.raises(SettingsError, match="YORISOI_TOPICS"):
+        load_settings({"YORISOI_DEV": "1", "YORISOI_TOPICS": "/nonexistent/topics.json"})
+
+
 def test_hours_are_configurable() -> None:
     s = load_settings({"YORISOI_DEV": "1", "YORISOI_LAST_START": "21:00"})
     assert s.last_start == time(21)
@@ -77,6 +90,7 @@ def test_hours_are_configurable() -> None:
         ("YORISOI_HASH_PROFILE", "fast"),
         ("YORISOI_CLOCK_START", "2026-12-01T21:29:00+09:00"),
         ("YORISOI_UI_REPAINT_MS", "200"),
+        ("YORISOI_UI_POLL_SECONDS", "600"),
     ],
 )
 def test_demo_knobs_are_refused_outside_dev(key: str, value: str) -> None:
