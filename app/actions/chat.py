@@ -17,7 +17,12 @@ from sqlmodel import col
 from app.actions.accounts import reverified_at
 from app.actions.booking import release_holds_from
 from app.actions.context import Context, Principal
-from app.actions.events import publish_lifecycle, publish_message
+from app.actions.events import (
+    publish_activity,
+    publish_lifecycle,
+    publish_message,
+    publish_supervisor_called,
+)
 from app.actions.inputs import check_id
 from app.actions.safety import raise_alerts
 from app.db.tables import AuditLog, Client, Consultation, Mentor, Message
@@ -226,6 +231,7 @@ async def do_send(
         return message, True
     await publish_message(ctx, message)
     if access.role == "client":
+        await publish_activity(ctx, c, message)
         try:
             await raise_alerts(ctx, c, message.seq, message.text)
         except Exception as exc:  # the message is stored and delivered whatever happens here
@@ -288,3 +294,18 @@ async def do_end(ctx: Context, principal: Principal, access: Access) -> Consulta
     if closed is None:
         raise Refusal("consultation_closed")
     return closed
+
+
+async def do_call_supervisor(ctx: Context, principal: Principal, consultation_id: object) -> None:
+    """A mentor asks headquarters to join: recorded, then every supervisor is told."""
+    access = await check_access(ctx, principal, consultation_id)
+    if access.role != "mentor":
+        raise Refusal("not_allowed")
+    await audit(ctx, principal, "supervisor_called", access.consultation.id)
+    await publish_supervisor_called(ctx, access)
+
+
+async def do_leave(ctx: Context, principal: Principal, access: Access) -> None:
+    """Someone stops reading a consultation; a supervisor's leaving is on the record."""
+    if principal.is_supervisor:
+        await audit(ctx, principal, "supervisor_leave", access.consultation.id)

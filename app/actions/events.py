@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.actions.context import Context
-from app.db.tables import Consultation, Message
+from app.actions.context import Context, Principal
+from app.db.tables import Consultation, CrisisAlert, Mentor, Message
+from app.errors import Refusal
 from app.realtime.hub import (
     SUPERVISORS,
     topic_client,
     topic_consultation,
     topic_mentor,
 )
+
+if TYPE_CHECKING:  # chat.py publishes through this module
+    from app.actions.chat import Access
 
 
 def iso(ctx: Context, value: Any) -> str | None:
@@ -55,6 +59,7 @@ async def publish_lifecycle(
         "starts_at": iso(ctx, c.starts_at),
         "ends_at": iso(ctx, c.ends_at),
         "reason": reason,
+        **mentor_presence(ctx, c),
     }
     await ctx.hub.publish(
         [
@@ -67,5 +72,221 @@ async def publish_lifecycle(
     )
 
 
+def mentor_presence(ctx: Context, c: Consultation) -> dict[str, Any]:
+    """Whether the mentor has come, in every consultation event and joined frame:
+    mentor_joined_at (None: not yet), waiting_since (when the current mentor was due: the
+    opening or the handover), mentor_absent (the grace passed without them: the client is
+    offered another mentor) and grace_minutes."""
+    return {
+        "mentor_id": c.mentor_id,
+        "mentor_joined_at": iso(ctx, c.mentor_joined_at),
+        "waiting_since": iso(ctx, c.mentor_assigned_at or c.opened_at),
+        "mentor_absent": c.mentor_absent_at is not None and c.mentor_joined_at is None,
+        "grace_minutes": ctx.settings.mentor_grace_minutes,
+    }
+
+
+async def publish_reassigned(
+    ctx: Context, c: Consultation, mentor: Mentor, previous_mentor_id: int, reason: str
+) -> None:
+    """A consultation changed hands: the joined sockets (the old mentor's socket stops
+    reading and writing it), the client, both mentors' consoles and headquarters."""
+    assert c.id is not None
+    body = {
+        "type": "consultation",
+        "consultation_id": c.id,
+        "event": "reassigned",
+        "status": c.status,
+        "mode": c.mode,
+        "starts_at": iso(ctx, c.starts_at),
+        "ends_at": iso(ctx, c.ends_at),
+        "reason": reason,
+        "mentor": {"id": mentor.id, "display_name": mentor.display_name},
+        "previous_mentor_id": previous_mentor_id,
+        **mentor_presence(ctx, c),
+    }
+    await ctx.hub.publish(
+        [
+            topic_consultation(c.id),
+            topic_client(c.client_id),
+            topic_mentor(previous_mentor_id),
+            topic_mentor(c.mentor_id),
+            SUPERVISORS,
+        ],
+        body,
+    )
+
+
+def mentor_absent_event(
+    ctx: Context, alert: CrisisAlert, c: Consultation, mentor: Mentor | None
+) -> dict[str, Any]:
+    """To headquarters: this consultation's mentor has not come within the grace."""
+    since = c.mentor_assigned_at or c.opened_at
+    return {
+        "type": "mentor_absent",
+        "alert": alert_body(ctx, alert, mentor),
+        "consultation": {
+            "id": c.id,
+            "mode": c.mode,
+            "starts_at": iso(ctx, c.starts_at),
+            "ends_at": iso(ctx, c.ends_at),
+            "waiting_since": iso(ctx, since),
+        },
+        "waited_minutes": int((ctx.now() - since).total_seconds() // 60) if since else 0,
+    }
+
+
+def alert_body(ctx: Context, alert: CrisisAlert, mentor: Mentor | None) -> dict[str, Any]:
+    """An alert as headquarters lists it (GET /api/staff/alerts, `alert`, `mentor_absent`)."""
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "consultation_id": alert.consultation_id,
+        "category": alert.category,
+        "message_seq": alert.message_seq,
+        "created_at": iso(ctx, alert.created_at),
+        "mentor": {"id": mentor.id, "display_name": mentor.display_name} if mentor else None,
+    }
+
+
+async def publish_alert_acknowledged(ctx: Context, alert_id: int) -> None:
+    await ctx.hub.publish([SUPERVISORS], {"type": "alert_acknowledged", "alert_id": alert_id})
+
+
 async def publish_to_consultation(ctx: Context, consultation_id: int, body: dict[str, Any]) -> None:
     await ctx.hub.publish([topic_consultation(consultation_id)], body)
+
+
+# --- frames for one socket (docs/protocol.md, "Server → client") ------------------------
+
+
+def hello_event(ctx: Context, principal: Principal) -> dict[str, Any]:
+    s = ctx.settings
+    return {
+        "type": "hello",
+        "account": {
+            "kind": principal.kind,
+            "id": principal.id,
+            "role": principal.role,
+            "display_name": principal.display_name,
+            "mentor_id": principal.mentor_id,
+        },
+        "server_time": iso(ctx, ctx.now()),
+        "limits": {
+            "max_text": 2000,
+            "max_frame_bytes": s.ws_max_frame_bytes,
+            "messages_per_minute": s.ws_messages_per_minute,
+            "frames_per_minute": s.ws_frames_per_minute,
+        },
+    }
+
+
+def pong_event(ctx: Context) -> dict[str, Any]:
+    return {"type": "pong", "server_time": iso(ctx, ctx.now())}
+
+
+def error_event(refusal: Refusal, ref: object, consultation_id: object = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": "error", **refusal.as_dict(), "ref": ref}
+    if isinstance(consultation_id, int):
+        body["consultation_id"] = consultation_id
+    return body
+
+
+def ack_event(ctx: Context, m: Message, duplicate: bool) -> dict[str, Any]:
+    return {
+        "type": "ack",
+        "consultation_id": m.consultation_id,
+        "client_msg_id": m.client_msg_id,
+        "seq": m.seq,
+        "sent_at": iso(ctx, m.created_at),
+        "duplicate": duplicate,
+    }
+
+
+def joined_event(ctx: Context, access: Access) -> dict[str, Any]:
+    c = access.consultation
+    return {
+        "type": "joined",
+        "consultation": {
+            "id": c.id,
+            "status": c.status,
+            "mode": c.mode,
+            "starts_at": iso(ctx, c.starts_at),
+            "ends_at": iso(ctx, c.ends_at),
+            "opened_at": iso(ctx, c.opened_at),
+            "closed_at": iso(ctx, c.closed_at),
+            "mentor": {"id": access.mentor.id, "display_name": access.mentor.display_name},
+            "client": {"nickname": access.client.nickname},
+            **mentor_presence(ctx, c),
+        },
+        "you": {"role": access.role},
+    }
+
+
+# --- published to a consultation or to headquarters ---------------------------------------
+
+
+async def publish_typing(
+    ctx: Context, consultation_id: int, role: str, name: str, sender: str
+) -> None:
+    """ "Is typing" to the others in the consultation (sender: the subscriber key to skip)."""
+    await publish_to_consultation(
+        ctx,
+        consultation_id,
+        {
+            "type": "typing",
+            "consultation_id": consultation_id,
+            "role": role,
+            "name": name,
+            "_from": sender,
+        },
+    )
+
+
+async def publish_presence(
+    ctx: Context, consultation_id: int, role: str, name: str, state: str, sender: str
+) -> None:
+    """joined | present | left | reconnecting, to the others in the consultation."""
+    await publish_to_consultation(
+        ctx,
+        consultation_id,
+        {
+            "type": "presence",
+            "consultation_id": consultation_id,
+            "role": role,
+            "name": name,
+            "state": state,
+            "_from": sender,
+        },
+    )
+
+
+async def publish_supervisor_called(ctx: Context, access: Access) -> None:
+    await ctx.hub.publish(
+        [SUPERVISORS],
+        {
+            "type": "supervisor_called",
+            "consultation_id": access.consultation.id,
+            "mentor": {"id": access.mentor.id, "display_name": access.mentor.display_name},
+        },
+    )
+
+
+# --- what a mentor's console must act on without having the chat open -------------------
+
+
+def activity_event(ctx: Context, m: Message) -> dict[str, Any]:
+    """A client wrote in one of this mentor's consultations: a badge, never a preview."""
+    return {
+        "type": "activity",
+        "consultation_id": m.consultation_id,
+        "seq": m.seq,
+        "role": m.sender_role,
+        "sent_at": iso(ctx, m.created_at),
+    }
+
+
+async def publish_activity(ctx: Context, c: Consultation, m: Message) -> None:
+    """To the mentor's connections (the consoles); a socket that has that chat open skips
+    it, since the message itself is already there."""
+    await ctx.hub.publish([topic_mentor(c.mentor_id)], activity_event(ctx, m))

@@ -1,0 +1,271 @@
+"""The websocket endpoint: handshake checks, then one receiver and one sender task per socket.
+
+The receiver spends each frame from the socket's budget and hands it to its handler
+(frames.py); everything the client is told goes through the connection's own bounded queue,
+drained by the sender. The sender passes messages through Delivery (app/realtime/delivery.py),
+which keeps each joined consultation exactly once and in seq order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from app.actions import Context, Principal
+from app.actions.accounts import fits_face, principal_for_token
+from app.actions.chat import Access, mark_client_present, messages_after, shown_name
+from app.actions.events import error_event, hello_event, message_event, publish_presence
+from app.actions.inputs import check_json, load_json, storable
+from app.errors import Refusal
+from app.realtime.delivery import Delivery
+from app.realtime.hub import SUPERVISORS, Subscriber, topic_client, topic_mentor
+from app.security.ratelimit import SlidingWindow, TokenBucket
+from app.web.auth import bearer_token, context, cookie_name, face_of, fits_cookie
+from app.web.ws.frames import FRAMES
+from app.web.ws.registry import CLOSE_SIGNED_OUT, ConnectionRegistry
+
+log = logging.getLogger("yorisoi.ws")
+CLOSE_TOO_SLOW = 4408
+CLOSE_FLOODING = 4429  # kept sending after rate_limited: a second budget's worth refused
+NOTICE_EVERY_SECONDS = 1.0  # at most one rate_limited error a second for refused frames
+CLEAN_CLOSE = {1000, 1001}
+
+
+def _dump(event: dict[str, Any]) -> str:
+    """The frame for an event, encoded once however many sockets receive it."""
+    encoded = event.get("_json")
+    if encoded is None:
+        encoded = json.dumps(
+            {k: v for k, v in event.items() if not k.startswith("_")},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        event["_json"] = encoded
+    return str(encoded)
+
+
+async def endpoint(ws: WebSocket) -> None:
+    ctx = context(ws)
+    origin = ws.headers.get("origin")
+    bearer = bearer_token(ws)
+    face = face_of(ws)  # ?face=child from the child page: its own cookie
+    token = bearer or ws.cookies.get(cookie_name(ctx, face))
+    if origin is not None and origin not in ctx.settings.origins:
+        await ws.close(code=1008)
+        return
+    if origin is None and bearer is None:  # a cookie without Origin is not a browser we trust
+        await ws.close(code=1008)
+        return
+    principal = await principal_for_token(ctx, token) if token else None
+    if principal is None or principal.restricted is not None:  # restricted: finish sign-in first
+        await ws.close(code=1008)
+        return
+    if not fits_face(principal, face) or (bearer is None and not fits_cookie(principal, face)):
+        await ws.close(code=1008)  # e.g. a parent's session on the child page
+        return
+    key = f"{principal.kind}:{principal.id}"
+    if ctx.hub.connections_of(key) >= ctx.settings.ws_max_per_account:
+        await ws.close(code=1008)
+        return
+    sub = Subscriber(key, ctx.settings.ws_queue_size)
+    registry: ConnectionRegistry = ws.app.state.connections
+    conn = Connection(ctx, ws, principal, sub, token or "")
+    ctx.hub.add(sub)
+    registry.connections.add(conn)
+    try:
+        await ws.accept()
+        await conn.run()
+    finally:
+        registry.connections.discard(conn)
+        ctx.hub.remove(sub)
+
+
+class Connection:
+    def __init__(
+        self, ctx: Context, ws: WebSocket, principal: Principal, sub: Subscriber, token: str
+    ) -> None:
+        self.ctx = ctx
+        self.ws = ws
+        self.principal = principal
+        self.sub = sub
+        self.token = token
+        self.joined: dict[int, Access] = {}
+        self.delivery = Delivery(self._send, self._stored_after)
+        self.client_close_code: int | None = None
+        self.close_code: int | None = None  # set when the server decides to close
+        self.rate: SlidingWindow = ws.app.state.message_rate
+        # Every frame spends from this socket's budget; frames refused past it spend from the
+        # second one, and whoever empties that too is closed (CLOSE_FLOODING).
+        per_minute = ctx.settings.ws_frames_per_minute
+        self.frames = TokenBucket(ctx.now, rate=per_minute / 60, burst=per_minute)
+        self.refused = TokenBucket(ctx.now, rate=per_minute / 60, burst=per_minute)
+        self._noticed_at = float("-inf")
+        self.typing_at: dict[int, float] = {}
+        self.joins: SlidingWindow | None = None  # made on the first join
+        self._sender_task: asyncio.Task[None] | None = None
+        sub.on_overflow = lambda: self.kill(CLOSE_TOO_SLOW)
+
+    def kill(self, code: int) -> None:
+        """Close this socket from outside its tasks (slow reader, signed-out session)."""
+        if self.close_code is None:
+            self.close_code = code
+        if self._sender_task is not None:
+            self._sender_task.cancel()
+
+    def kill_signed_out(self) -> None:
+        self.kill(CLOSE_SIGNED_OUT)
+
+    @property
+    def role(self) -> str:
+        return "client" if self.principal.is_client else self.principal.role
+
+    def name(self, cid: int) -> str:
+        """The name this socket's person shows in a consultation."""
+        access = self.joined.get(cid)
+        return shown_name(access, self.principal) if access else self.principal.display_name
+
+    async def presence(self, cid: int, state: str) -> None:
+        await publish_presence(self.ctx, cid, self.role, self.name(cid), state, self.sub.key)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def run(self) -> None:
+        hub = self.ctx.hub
+        p = self.principal
+        if p.is_client:
+            hub.subscribe(self.sub, topic_client(p.id))
+        elif p.is_supervisor:
+            hub.subscribe(self.sub, SUPERVISORS)
+        elif p.mentor_id is not None:
+            hub.subscribe(self.sub, topic_mentor(p.mentor_id))
+        self.sub.offer(hello_event(self.ctx, p))
+        receiver = asyncio.create_task(self._receiver(), name="ws-receiver")
+        self._sender_task = asyncio.create_task(self._sender(), name="ws-sender")
+        if self.close_code is not None:  # killed before the sender existed
+            self._sender_task.cancel()
+        tasks = {receiver, self._sender_task}
+        _done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in tasks:  # collect every outcome: no "exception never retrieved"
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.close_code is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ws.close(code=self.close_code), 2)
+        state = "left" if self.client_close_code in CLEAN_CLOSE else "reconnecting"
+        for cid in list(self.joined):
+            with contextlib.suppress(Exception):
+                await self.presence(cid, state)
+
+    async def _receiver(self) -> None:
+        while True:
+            try:
+                frame = await self.ws.receive()
+            except WebSocketDisconnect as exc:
+                self.client_close_code = exc.code
+                return
+            if frame["type"] == "websocket.disconnect":
+                self.client_close_code = frame.get("code", 1000)
+                return
+            if not self._within_budget():
+                if self.close_code is not None:
+                    return
+                await asyncio.sleep(0)  # buffered frames never wait: let the sender run
+                continue
+            text = frame.get("text")
+            if text is None:
+                self.error(Refusal("invalid_input", field="frame"), None)
+                continue
+            await self._handle(text)
+
+    async def _send(self, event: dict[str, Any]) -> None:
+        await self.ws.send_text(_dump(event))
+
+    async def _stored_after(self, cid: int, seq: int) -> list[dict[str, Any]]:
+        return [message_event(self.ctx, m) for m in await messages_after(self.ctx, cid, seq)]
+
+    async def _sender(self) -> None:
+        while True:
+            event = await self.sub.queue.get()
+            kind = event.get("type")
+            if kind == "message":
+                await self.delivery.message(event)
+            elif kind == "message_ref":  # stored by another process: read it back, in order
+                await self.delivery.pointer(event["consultation_id"], event["seq"])
+            elif kind == "_catchup":
+                await self.delivery.catch_up(event["consultation_id"])
+            elif kind == "consultation":
+                cid = event["consultation_id"]
+                if (
+                    event.get("event") == "opened"
+                    and self.principal.is_client
+                    and cid in self.joined
+                ):
+                    await mark_client_present(self.ctx, cid)  # was waiting when it opened
+                await self._send(event)
+            elif kind in ("typing", "presence"):
+                if event.get("_from") == self.sub.key:
+                    continue
+                if kind == "presence" and event.get("state") == "joined":
+                    cid = event["consultation_id"]
+                    if cid in self.joined:  # let the newcomer know we are already here
+                        await self.presence(cid, "present")
+                await self._send(event)
+            else:
+                await self._send(event)
+
+    # -- frames --------------------------------------------------------------------------
+    def _within_budget(self) -> bool:
+        """Spend one frame of this socket's budget. Over it, the frame is dropped unread and
+        the sender told rate_limited (once a second); a sender that keeps on is closed."""
+        if self.frames.take():
+            return True
+        if not self.refused.take():
+            self.kill(CLOSE_FLOODING)
+            return False
+        now = self.ctx.now().timestamp()
+        if now - self._noticed_at >= NOTICE_EVERY_SECONDS:
+            self._noticed_at = now
+            self.error(Refusal("rate_limited"), None)
+        return False
+
+    def error(self, refusal: Refusal, ref: object, consultation_id: object = None) -> None:
+        self.sub.offer(error_event(refusal, ref, consultation_id))
+
+    async def _handle(self, text: str) -> None:
+        if len(text.encode()) > self.ctx.settings.ws_max_frame_bytes:
+            self.error(Refusal("invalid_input", field="frame"), None)
+            return
+        try:
+            data = load_json(text, field="frame")
+        except Refusal as refusal:
+            self.error(refusal, None)
+            return
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            self.error(Refusal("invalid_input", field="type"), None)
+            return
+        kind = data["type"]
+        handler = FRAMES.get(kind)
+        ref = data.get("client_msg_id", kind) if kind in ("send", "share") else kind
+        if not isinstance(ref, str) or not storable(ref):  # an echo must be encodable
+            ref = kind if storable(kind) else None
+        if handler is None:
+            self.error(Refusal("invalid_input", field="type"), ref)
+            return
+        try:
+            check_json(data, field="frame")  # after the ref is known: the sender can match it
+            await handler(self, data)
+        except Refusal as refusal:
+            self.error(refusal, ref, data.get("consultation_id"))
+        except Exception as exc:  # type only: a traceback could carry a child's words
+            log.error("websocket handler %s failed (%s)", kind, type(exc).__name__)
+            self.error(Refusal("internal_error"), ref, data.get("consultation_id"))
+
+
+ROUTES = [WebSocketRoute("/ws", endpoint)]
