@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.actions.context import Context, Principal
+from app.actions.events import publish_lifecycle
 from app.actions.inputs import check_id
 from app.actions.occupancy import load_occupancy
 from app.actions.stats import record_refusal
@@ -173,10 +174,12 @@ async def do_book(
 ) -> Consultation:
     client = require_client(principal)
     try:
-        return await _book(ctx, client, mentor_id, start)
+        consultation = await _book(ctx, client, mentor_id, start)
     except Refusal as refusal:
         await record_refusal(ctx, "booking", refusal.code, client.role)
         raise
+    await publish_lifecycle(ctx, consultation, "booked")  # the mentor's console, HQ, the client
+    return consultation
 
 
 async def _book(ctx: Context, client: Principal, mentor_id: object, start: object) -> Consultation:
@@ -194,10 +197,12 @@ async def do_chat_now(
     """Open a consultation right now with one mentor, or with any free mentor of a kind."""
     client = require_client(principal)
     try:
-        return await _chat_now(ctx, client, mentor_id, kind)
+        consultation = await _chat_now(ctx, client, mentor_id, kind)
     except Refusal as refusal:
         await record_refusal(ctx, "chat_now", refusal.code, client.role)
         raise
+    await publish_lifecycle(ctx, consultation, "opened")  # a walk-in: the mentor must come now
+    return consultation
 
 
 async def _chat_now(
@@ -259,6 +264,10 @@ async def do_cancel(
         consultation.closed_at = now
         consultation.close_reason = "cancelled_by_client"
         await s.execute(delete(LineHold).where(col(LineHold.consultation_id) == consultation_id))
+    await publish_lifecycle(ctx, consultation, "cancelled", "cancelled_by_client")
+    from app.actions.queue import line_freed  # here: queue builds on this module
+
+    await line_freed(ctx)  # a freed reservation may let a waiter's walk-in fit
     return consultation
 
 

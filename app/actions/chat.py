@@ -24,6 +24,7 @@ from app.actions.events import (
     publish_supervisor_called,
 )
 from app.actions.inputs import check_id
+from app.actions.queue import line_freed
 from app.actions.safety import raise_alerts
 from app.db.tables import AuditLog, Client, Consultation, Mentor, Message
 from app.errors import Refusal
@@ -143,12 +144,61 @@ async def do_join(
         await check_reread(ctx, principal, c)
     if principal.is_client and c.status == "open" and c.client_joined_at is None:
         await mark_client_present(ctx, c.id)
+    if access.role == "mentor" and c.status == "open" and c.mentor_joined_at is None:
+        access = await mark_mentor_present(ctx, access)
     if not principal.is_client:
         action = "supervisor_join" if principal.is_supervisor else "mentor_join"
         await audit(
             ctx, principal, action, c.id, reason.strip() if isinstance(reason, str) else None
         )
     return access
+
+
+async def mark_mentor_present(ctx: Context, access: Access) -> Access:
+    """The consultation's mentor is here (joined it open, or was in it when it opened): the
+    first time, record it and tell the client, whose waiting screen it replaces. The
+    conditional update makes it once, whichever process or tab gets there first."""
+    c = access.consultation
+    async with ctx.db.write() as s:
+        changed = (
+            await s.execute(
+                update(Consultation)
+                .where(
+                    col(Consultation.id) == c.id,
+                    col(Consultation.status) == "open",
+                    col(Consultation.mentor_id) == access.mentor.id,
+                    col(Consultation.mentor_joined_at).is_(None),
+                )
+                .values(mentor_joined_at=ctx.now())
+                .returning(col(Consultation.id))
+            )
+        ).scalar_one_or_none()
+        fresh = await s.get(Consultation, c.id, populate_existing=True) if changed else None
+    if fresh is None:
+        return access
+    await publish_lifecycle(ctx, fresh, "mentor_joined")
+    return Access(fresh, access.mentor, access.client, access.role)
+
+
+async def follow_consultation_event(
+    ctx: Context, principal: Principal, access: Access | None, event: dict[str, object]
+) -> bool:
+    """What a `consultation` event means for a socket that has this consultation joined
+    (access) or not (None): whoever was waiting when it opened is present from then on; a
+    mentor whose consultation was handed to someone else stops following it (False: forget
+    it, no more reading or writing)."""
+    if access is None:
+        return True
+    kind = event.get("event")
+    if kind == "opened":
+        if principal.is_client:
+            await mark_client_present(ctx, access.consultation.id or 0)
+        elif access.role == "mentor":
+            await mark_mentor_present(ctx, access)
+    if kind == "reassigned" and access.role == "mentor":
+        new = event.get("mentor")
+        return isinstance(new, dict) and new.get("id") == principal.mentor_id
+    return True
 
 
 async def mark_client_present(ctx: Context, *consultation_ids: int) -> None:
@@ -174,6 +224,20 @@ async def messages_after(ctx: Context, consultation_id: int, last_seq: int) -> l
             .order_by(col(Message.seq))
         )
         return list(rows.scalars())
+
+
+async def check_still_mentor(ctx: Context, principal: Principal, consultation_id: int) -> None:
+    """A socket keeps the access it joined with; a consultation handed to another mentor
+    meanwhile is no longer this mentor's to write in (the reassigned event that makes the
+    socket forget it may still be on its way)."""
+    async with ctx.db.read() as s:
+        mentor_id = (
+            await s.execute(
+                select(col(Consultation.mentor_id)).where(col(Consultation.id) == consultation_id)
+            )
+        ).scalar_one_or_none()
+    if mentor_id is None or mentor_id != principal.mentor_id:
+        raise Refusal("not_joined")
 
 
 def check_text(text: object) -> str:
@@ -215,6 +279,8 @@ async def do_send(
     body = check_text(text)
     c = access.consultation
     assert c.id is not None
+    if access.role == "mentor":
+        await check_still_mentor(ctx, principal, c.id)
     message = Message(
         consultation_id=c.id,
         seq=0,
@@ -282,6 +348,7 @@ async def close_consultation(
     await publish_lifecycle(
         ctx, consultation, "no_show" if status == "no_show" else "closed", reason
     )
+    await line_freed(ctx)  # the waiting line is offered the line now, not at the next sweep
     return consultation
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from app.actions.context import Context, Principal
@@ -16,6 +17,7 @@ from app.realtime.hub import (
 
 if TYPE_CHECKING:  # chat.py publishes through this module
     from app.actions.chat import Access
+    from app.actions.queue import Place
 
 
 def iso(ctx: Context, value: Any) -> str | None:
@@ -136,6 +138,15 @@ def mentor_absent_event(
     }
 
 
+async def publish_mentor_absent(
+    ctx: Context, alert: CrisisAlert, c: Consultation, mentor: Mentor | None
+) -> None:
+    """The alert to headquarters (every process), then the consultation event that offers the
+    client another mentor."""
+    await ctx.hub.publish([SUPERVISORS], mentor_absent_event(ctx, alert, c, mentor))
+    await publish_lifecycle(ctx, c, "mentor_absent")
+
+
 def alert_body(ctx: Context, alert: CrisisAlert, mentor: Mentor | None) -> dict[str, Any]:
     """An alert as headquarters lists it (GET /api/staff/alerts, `alert`, `mentor_absent`)."""
     return {
@@ -244,12 +255,23 @@ async def publish_typing(
 
 
 async def publish_presence(
-    ctx: Context, consultation_id: int, role: str, name: str, state: str, sender: str
+    ctx: Context,
+    consultation_id: int,
+    role: str,
+    name: str,
+    state: str,
+    sender: str,
+    *,
+    mentor_id: int | None = None,
 ) -> None:
-    """joined | present | left | reconnecting, to the others in the consultation."""
-    await publish_to_consultation(
-        ctx,
-        consultation_id,
+    """joined | present | left | reconnecting, to the others in the consultation; a client's
+    also to its mentor's connections (mentor_id), so the console shows who arrived or left
+    without having the chat open."""
+    topics = [topic_consultation(consultation_id)]
+    if role == "client" and mentor_id is not None:
+        topics.append(topic_mentor(mentor_id))
+    await ctx.hub.publish(
+        topics,
         {
             "type": "presence",
             "consultation_id": consultation_id,
@@ -290,3 +312,57 @@ async def publish_activity(ctx: Context, c: Consultation, m: Message) -> None:
     """To the mentor's connections (the consoles); a socket that has that chat open skips
     it, since the message itself is already there."""
     await ctx.hub.publish([topic_mentor(c.mentor_id)], activity_event(ctx, m))
+
+
+# --- the waiting line (docs/protocol.md, "queue" and "queue_changed") ---------------------
+
+
+def queue_place(ctx: Context, place: Place) -> dict[str, Any]:
+    """A client's place in line, as GET /api/queue answers it and the queue event says it."""
+    e = place.entry
+    expires = (
+        e.offered_at + timedelta(seconds=ctx.settings.queue_offer_seconds)
+        if e.state == "offered" and e.offered_at is not None
+        else None
+    )
+    return {
+        "id": e.id,
+        "state": e.state,
+        "position": place.position,
+        "estimated_wait_minutes": place.estimated_wait_minutes,
+        "waiting_for": {
+            "mentor_id": e.mentor_id,
+            "mentor_name": place.mentor.display_name if place.mentor is not None else None,
+            "kind": e.kind,
+        },
+        "joined_at": iso(ctx, e.joined_at),
+        "has_message": bool(e.first_message),
+        "consultation_id": e.consultation_id,
+        "offer_expires_at": iso(ctx, expires),
+        "next_open": iso(ctx, place.next_open),
+    }
+
+
+def queue_event(ctx: Context, place: Place) -> dict[str, Any]:
+    return {"type": "queue", **queue_place(ctx, place)}
+
+
+async def publish_queue(ctx: Context, place: Place) -> None:
+    """To the waiting client's own connections only."""
+    await ctx.hub.publish([topic_client(place.entry.client_id)], queue_event(ctx, place))
+
+
+def queue_summary_event(ctx: Context, places: list[Place], now: datetime) -> dict[str, Any]:
+    waiting = [p for p in places if p.entry.state == "waiting"]
+    longest = max((now - p.entry.joined_at for p in waiting), default=timedelta(0))
+    return {
+        "type": "queue_changed",
+        "waiting": len(waiting),
+        "offered": sum(p.entry.state == "offered" for p in places),
+        "longest_wait_minutes": int(longest.total_seconds() // 60),
+    }
+
+
+async def publish_queue_summary(ctx: Context, places: list[Place], now: datetime) -> None:
+    """Headquarters' board: counts only (the list itself is GET /api/staff/queue)."""
+    await ctx.hub.publish([SUPERVISORS], queue_summary_event(ctx, places, now))

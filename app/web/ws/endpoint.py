@@ -19,12 +19,18 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.actions import Context, Principal
 from app.actions.accounts import fits_face, principal_for_token
-from app.actions.chat import Access, mark_client_present, messages_after, shown_name
+from app.actions.chat import Access, follow_consultation_event, messages_after, shown_name
 from app.actions.events import error_event, hello_event, message_event, publish_presence
 from app.actions.inputs import check_json, load_json, storable
 from app.errors import Refusal
 from app.realtime.delivery import Delivery
-from app.realtime.hub import SUPERVISORS, Subscriber, topic_client, topic_mentor
+from app.realtime.hub import (
+    SUPERVISORS,
+    Subscriber,
+    topic_client,
+    topic_consultation,
+    topic_mentor,
+)
 from app.security.ratelimit import SlidingWindow, TokenBucket
 from app.web.auth import bearer_token, context, cookie_name, face_of, fits_cookie
 from app.web.ws.frames import FRAMES
@@ -130,8 +136,20 @@ class Connection:
         access = self.joined.get(cid)
         return shown_name(access, self.principal) if access else self.principal.display_name
 
-    async def presence(self, cid: int, state: str) -> None:
-        await publish_presence(self.ctx, cid, self.role, self.name(cid), state, self.sub.key)
+    def forget(self, cid: int) -> None:
+        """Stop following a consultation: no more of its events, its messages, or sends."""
+        self.ctx.hub.unsubscribe(self.sub, topic_consultation(cid))
+        self.joined.pop(cid, None)
+        self.delivery.forget(cid)
+
+    async def presence(self, cid: int, state: str, access: Access | None = None) -> None:
+        """Tell the consultation (and, for a client, its mentor's console) who is here;
+        access: the consultation as it was, when it is no longer in self.joined."""
+        access = access or self.joined.get(cid)
+        mentor_id = access.consultation.mentor_id if access is not None else None
+        await publish_presence(
+            self.ctx, cid, self.role, self.name(cid), state, self.sub.key, mentor_id=mentor_id
+        )
 
     # -- lifecycle -----------------------------------------------------------------------
     async def run(self) -> None:
@@ -202,12 +220,13 @@ class Connection:
                 await self.delivery.catch_up(event["consultation_id"])
             elif kind == "consultation":
                 cid = event["consultation_id"]
-                if (
-                    event.get("event") == "opened"
-                    and self.principal.is_client
-                    and cid in self.joined
-                ):
-                    await mark_client_present(self.ctx, cid)  # was waiting when it opened
+                access = self.joined.get(cid)
+                if not await follow_consultation_event(self.ctx, self.principal, access, event):
+                    self.forget(cid)  # handed to another mentor: no more reading or writing
+                await self._send(event)
+            elif kind == "activity":
+                if event["consultation_id"] in self.joined:
+                    continue  # this socket has that chat open: the message itself is here
                 await self._send(event)
             elif kind in ("typing", "presence"):
                 if event.get("_from") == self.sub.key:

@@ -89,7 +89,7 @@ async def on_leave(conn: Connection, data: Frame) -> None:
     del conn.joined[cid]
     conn.delivery.forget(cid)
     await do_leave(conn.ctx, conn.principal, access)
-    await conn.presence(cid, "left")
+    await conn.presence(cid, "left", access)
 
 
 async def on_send(conn: Connection, data: Frame) -> None:
