@@ -78,6 +78,16 @@ CATALOG: dict[str, tuple[int, str, str]] = {
         "予約は{max_bookings}つまでです。",
         "You can hold at most {max_bookings} bookings.",
     ),
+    "already_waiting": (
+        409,
+        "もう じゅんばんを まっているよ。まっている ところは ホームで みられるよ。",
+        "You are already waiting in line; your place is shown on the home page.",
+    ),
+    "not_waiting": (
+        404,
+        "いまは じゅんばんを まっていないよ。",
+        "You are not waiting in line.",
+    ),
     "not_cancellable": (
         409,
         "この予約はもう取り消せません。",
@@ -105,8 +115,28 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     ),
     "mentor_has_bookings": (
         409,
-        "このメンターにはこれからの予約があります。先に予約を調整してください。",
-        "This mentor still has upcoming bookings. Rearrange them first.",
+        "このメンターにはこれからの予約や相談が{count}件あります。「予約を移す」でほかのメンターに移してから停止してください。",
+        "This mentor still has {count} upcoming bookings or open consultations. Move them to another mentor with “Move bookings” first, then stop the mentor.",
+    ),
+    "mentor_inactive": (
+        409,
+        "このメンターは停止されています。",
+        "This mentor is stopped.",
+    ),
+    "wrong_audience": (
+        409,
+        "このメンターは、この相談者の対象（子ども／保護者）を担当していません。",
+        "This mentor does not serve this client's audience (child / parent).",
+    ),
+    "not_reassignable": (
+        409,
+        "この相談は終わっているか、時間が過ぎているため、ほかのメンターに移せません。",
+        "This consultation has ended or its time has passed; it cannot be moved to another mentor.",
+    ),
+    "switch_not_offered": (
+        409,
+        "いまは ほかの 人に かわれないよ。メンターが きているか、まだ まっている ところだよ。",
+        "You cannot switch right now: your mentor is here, or the wait is not over yet.",
     ),
     "shift_overlap": (
         409,

@@ -37,6 +37,8 @@ from app.web.headers import SecurityHeaders
 from app.web.health import healthz
 from app.web.inputs import UrlBoundary
 from app.web.pages import page_mounts
+from app.web.presence_api import ROUTES as PRESENCE_ROUTES
+from app.web.queue_api import ROUTES as QUEUE_ROUTES
 from app.web.roster_api import ROUTES as ROSTER_ROUTES
 from app.web.safety_api import ROUTES as SAFETY_ROUTES
 from app.web.staff_api import ROUTES as STAFF_ROUTES
@@ -144,6 +146,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             *SAFETY_ROUTES,
             *ROSTER_ROUTES,
             *STAFF_ROUTES,
+            *PRESENCE_ROUTES,
+            *QUEUE_ROUTES,
             *WS_ROUTES,
             *page_mounts(),
         ],

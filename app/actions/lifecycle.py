@@ -1,4 +1,4 @@
-"""Time-driven transitions: open reservations, warn, close, mark no-shows.
+"""Time-driven transitions: open reservations, warn, close, mark no-shows, raise absences.
 
 Each is a conditional UPDATE that decides by itself, so a job that runs twice, late, or on
 two processes at once changes nothing the second time. sweep() runs them all in the order
@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from app.actions.chat import close_consultation
 from app.actions.context import Context
-from app.actions.events import publish_lifecycle
-from app.db.tables import Consultation
+from app.actions.events import publish_lifecycle, publish_mentor_absent
+from app.actions.queue import sweep_queue
+from app.db.tables import AuditLog, Consultation, CrisisAlert, Mentor
 
 WARNING_BEFORE_END = timedelta(minutes=5)
 
@@ -152,6 +153,72 @@ async def warn_due(ctx: Context) -> int:
     return done
 
 
+async def absent_due(ctx: Context) -> int:
+    """Raise mentor_absent for every open consultation whose mentor has not joined within
+    the grace of it opening (or of its handover). The conditional update on mentor_absent_at
+    decides: a second sweep, or one on another process, finds nothing left to raise."""
+    now = ctx.now()
+    deadline = now - timedelta(minutes=ctx.settings.mentor_grace_minutes)
+    due = [
+        col(Consultation.status) == "open",
+        col(Consultation.mentor_joined_at).is_(None),
+        col(Consultation.mentor_absent_at).is_(None),
+        func.coalesce(Consultation.mentor_assigned_at, Consultation.opened_at) <= deadline,
+    ]
+    done = 0
+    for cid in await _ids(ctx, *due):
+        async with ctx.db.write() as s:
+            changed = (
+                await s.execute(
+                    update(Consultation)
+                    .where(col(Consultation.id) == cid, *due)
+                    .values(mentor_absent_at=now)
+                    .returning(col(Consultation.id))
+                )
+            ).scalar_one_or_none()
+            if changed is None:
+                continue
+            consultation = await s.get(Consultation, cid, populate_existing=True)
+            assert consultation is not None
+            # The consultation row is locked by the update above: no other sweep gets here
+            # for it, so looking for an open absence alert first is race-free.
+            alert = (
+                await s.execute(
+                    select(CrisisAlert).where(
+                        col(CrisisAlert.consultation_id) == cid,
+                        col(CrisisAlert.category) == "mentor_absent",
+                        col(CrisisAlert.acknowledged_at).is_(None),
+                    )
+                )
+            ).scalar_one_or_none()
+            if alert is None:
+                alert = CrisisAlert(
+                    consultation_id=cid,
+                    kind="mentor_absent",
+                    category="mentor_absent",
+                    message_seq=consultation.last_seq,
+                    created_at=now,
+                )
+                s.add(alert)
+            alert.mentor_id = consultation.mentor_id
+            alert.created_at = now
+            s.add(
+                AuditLog(
+                    at=now,
+                    actor_role="system",
+                    actor_id=0,
+                    action="mentor_absent",
+                    consultation_id=cid,
+                    subject=f"mentor:{consultation.mentor_id}",
+                )
+            )
+            await s.flush()
+            mentor = await s.get(Mentor, consultation.mentor_id)
+        await publish_mentor_absent(ctx, alert, consultation, mentor)
+        done += 1
+    return done
+
+
 async def sweep(ctx: Context) -> dict[str, int]:
     """Everything due at ctx.now(), in rule-keeping order. Idempotent."""
     return {
@@ -159,4 +226,7 @@ async def sweep(ctx: Context) -> dict[str, int]:
         "no_show": await no_show_due(ctx),
         "opened": await open_due(ctx),
         "warned": await warn_due(ctx),
+        "absent": await absent_due(ctx),
+        # after every close and opening: the lines just freed go to the waiting line
+        **(await sweep_queue(ctx)),
     }

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from app.actions import catalog, staff_accounts
+from app.actions import catalog, queue, staff_accounts
 from app.actions.context import Context, Principal
 from app.actions.inputs import check_day, check_id
 from app.actions.staff import require_staff
@@ -219,10 +219,13 @@ async def do_set_capacity(ctx: Context, principal: Principal | None, lines: obje
                 else:
                     setting.value = lines
                     setting.updated_at = now
-            return lines
+            break
         except IntegrityError:
             continue  # two first-time settings raced: the row exists now, lock it and retry
-    raise Refusal("busy_try_again")
+    else:
+        raise Refusal("busy_try_again")
+    await queue.line_freed(ctx)  # more lines: the waiting line is offered them at once
+    return lines
 
 
 def shift_view(shift: Shift, ctx: Context) -> dict[str, Any]:

@@ -12,7 +12,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from app.db.types import UTCDateTime
@@ -153,6 +162,14 @@ class Consultation(SQLModel, table=True):
     opened_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     client_joined_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # When the consultation's (current) mentor first joined it; None: not here yet. A
+    # consultation its mentor never joined was never answered (statistics: unanswered).
+    mentor_joined_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # Set once, by the sweep that raised the mentor_absent alert (the conditional update that
+    # makes it exactly once); cleared with mentor_joined_at when the consultation is handed over.
+    mentor_absent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # When the current mentor was handed the consultation; None: since it opened.
+    mentor_assigned_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     booking_no: int | None = Field(default=None)
     close_reason: str | None = Field(default=None, max_length=24)
     last_seq: int = Field(default=0)
@@ -237,7 +254,9 @@ class AuditLog(SQLModel, table=True):
 
 
 class CrisisAlert(SQLModel, table=True):
-    """A crisis signal in a client's message. One open alert per consultation and category."""
+    """An alert for headquarters: a crisis signal in a client's message (kind "crisis"), or a
+    mentor who did not come (kind "mentor_absent", category "mentor_absent", mentor_id the
+    absent mentor). One open alert per consultation and category."""
 
     __tablename__ = "crisis_alert"
     __table_args__ = (
@@ -254,11 +273,37 @@ class CrisisAlert(SQLModel, table=True):
     consultation_id: int = Field(
         sa_column=Column(Integer, ForeignKey("consultation.id"), nullable=False)
     )
+    kind: str = Field(
+        default="crisis", sa_column=Column(String(16), nullable=False, server_default="crisis")
+    )
     category: str = Field(max_length=24)
     message_seq: int
+    mentor_id: int | None = Field(default=None)
     created_at: datetime = Field(sa_column=_ts())
     acknowledged_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     acknowledged_by: int | None = Field(default=None)
+
+
+class Handover(SQLModel, table=True):
+    """A consultation or booking handed to another mentor. The note is for staff only."""
+
+    __tablename__ = "handover"
+    __table_args__ = (
+        Index("ix_handover_consultation", "consultation_id"),
+        Index("ix_handover_at", "at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("consultation.id"), nullable=False)
+    )
+    at: datetime = Field(sa_column=_ts())
+    from_mentor_id: int
+    to_mentor_id: int
+    from_joined: bool  # whether the mentor handing over had joined (else: unanswered by them)
+    reason: str = Field(max_length=16)  # mentor_absent | client_switch | headquarters
+    note: str = Field(default="", max_length=1000)
+    actor_role: str = Field(max_length=12)
+    actor_id: int
 
 
 class RefusalEvent(SQLModel, table=True):
@@ -280,3 +325,48 @@ class ServiceSetting(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=32)
     value: int
     updated_at: datetime = Field(sa_column=_ts())
+
+
+QUEUE_STATES = ("waiting", "offered", "served", "left", "expired", "closed")
+
+
+class QueueEntry(SQLModel, table=True):
+    """A client waiting for a line (順番待ち): for one mentor, for a kind, or for anyone.
+
+    Served strictly by (joined_at, id). An offer is a walk-in consultation opened for the
+    client (consultation_id); the partial unique index keeps one active place per client.
+    """
+
+    __tablename__ = "queue_entry"
+    __table_args__ = (
+        Index(
+            "uq_queue_one_active_per_client",
+            "client_id",
+            unique=True,
+            sqlite_where=text("state IN ('waiting', 'offered')"),
+            postgresql_where=text("state IN ('waiting', 'offered')"),
+        ),
+        Index("ix_queue_state_joined", "state", "joined_at", "id"),
+        Index("ix_queue_joined", "joined_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(sa_column=Column(Integer, ForeignKey("client.id"), nullable=False))
+    audience: str = Field(max_length=8)
+    mentor_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("mentor.id"), nullable=True)
+    )
+    kind: str | None = Field(default=None, max_length=32)
+    state: str = Field(max_length=8)
+    joined_at: datetime = Field(sa_column=_ts())
+    # Written while waiting; stored as the consultation's first message when it is offered
+    # (message_seq records that it was, so a retry never stores it twice).
+    first_message: str | None = Field(default=None, max_length=2000)
+    message_seq: int | None = Field(default=None)
+    consultation_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("consultation.id"), nullable=True)
+    )
+    offered_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # What the client was last told (queue event), so only a change is published again.
+    shown_position: int | None = Field(default=None)
+    shown_wait: int | None = Field(default=None)

@@ -40,7 +40,7 @@ async def test_reservation_opens_warns_and_closes(live: Live, clock: ManualClock
         assert opened["status"] == "open"
         # the mentor's console hears it without having joined
         assert (await console.expect("consultation", event="opened"))["consultation_id"] == cid
-        assert (await sweep(live.ctx)) == {"closed": 0, "no_show": 0, "opened": 0, "warned": 0}
+        assert not any((await sweep(live.ctx)).values())  # nothing left to do
 
         await child.send(type="send", consultation_id=cid, client_msg_id="hi", text="きたよ")
         assert (await child.expect("ack"))["seq"] == 1
@@ -59,7 +59,7 @@ async def test_reservation_opens_warns_and_closes(live: Live, clock: ManualClock
         assert closed["reason"] == "time_up"
         await child.send(type="send", consultation_id=cid, client_msg_id="late", text="あと少し")
         assert (await child.expect("error"))["code"] == "consultation_closed"
-        assert await sweep(live.ctx) == {"closed": 0, "no_show": 0, "opened": 0, "warned": 0}
+        assert not any((await sweep(live.ctx)).values())
 
 
 async def test_no_show_frees_the_line(live: Live, clock: ManualClock) -> None:
@@ -105,7 +105,7 @@ async def test_catch_up_after_downtime(live: Live, clock: ManualClock) -> None:
     missed_cid = r.json()["consultation"]["id"]
     clock.set(jst(2026, 12, 1, 17, 12))  # down from 16:00 to 17:12
     result = await sweep(live.ctx)
-    assert result == {"closed": 1, "no_show": 0, "opened": 1, "warned": 0}
+    assert {k: n for k, n in result.items() if n} == {"closed": 1, "opened": 1}
     mine = (await live.http.get("/api/bookings", headers=bearer(child2))).json()["consultations"]
     assert all(c["id"] != missed_cid for c in mine)  # 16:30–17:00 passed: closed, not opened
     # the late-opened one gets its full ten minutes before being called a no-show
