@@ -202,6 +202,8 @@ async def my_mentors(
                 col(Consultation.client_id) == client.id,
                 col(Consultation.status).in_(("open", "closed")),
                 col(Consultation.opened_at).is_not(None),
+                # talked to: the mentor came (a mentor who never joined is not "last time")
+                col(Consultation.mentor_joined_at).is_not(None),
             )
             .order_by(col(Consultation.starts_at).desc())
         )

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from app.actions.context import Context, Principal
-from app.actions.events import iso
+from app.actions.events import alert_body, publish_alert_acknowledged
 from app.actions.staff import require_staff
 from app.db.tables import AuditLog, Consultation, CrisisAlert, Mentor
 from app.errors import Refusal
@@ -85,17 +85,7 @@ async def raise_alerts(ctx: Context, consultation: Consultation, seq: int, text:
 
 
 def alert_event(ctx: Context, alert: CrisisAlert, mentor: Mentor | None) -> dict[str, Any]:
-    return {
-        "type": "alert",
-        "alert": {
-            "id": alert.id,
-            "consultation_id": alert.consultation_id,
-            "category": alert.category,
-            "message_seq": alert.message_seq,
-            "created_at": iso(ctx, alert.created_at),
-            "mentor": {"id": mentor.id, "display_name": mentor.display_name} if mentor else None,
-        },
-    }
+    return {"type": "alert", "alert": alert_body(ctx, alert, mentor)}
 
 
 async def open_alerts(ctx: Context, principal: Principal | None) -> list[dict[str, Any]]:
@@ -104,11 +94,15 @@ async def open_alerts(ctx: Context, principal: Principal | None) -> list[dict[st
         rows = await s.execute(
             select(CrisisAlert, Mentor)
             .join(Consultation, col(Consultation.id) == CrisisAlert.consultation_id)
-            .join(Mentor, col(Mentor.id) == Consultation.mentor_id)
+            # an absence names the mentor who did not come, whoever holds it now
+            .join(
+                Mentor,
+                col(Mentor.id) == func.coalesce(CrisisAlert.mentor_id, Consultation.mentor_id),
+            )
             .where(col(CrisisAlert.acknowledged_at).is_(None))
             .order_by(col(CrisisAlert.created_at))
         )
-        return [alert_event(ctx, a, m)["alert"] for a, m in rows.all()]
+        return [alert_body(ctx, a, m) for a, m in rows.all()]
 
 
 async def do_acknowledge(ctx: Context, principal: Principal | None, alert_id: int) -> None:
@@ -137,4 +131,4 @@ async def do_acknowledge(ctx: Context, principal: Principal | None, alert_id: in
                 reason=None,
             )
         )
-    await ctx.hub.publish([SUPERVISORS], {"type": "alert_acknowledged", "alert_id": alert_id})
+    await publish_alert_acknowledged(ctx, alert_id)

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.actions.context import Context, Principal
 from app.actions.inputs import check_day
 from app.actions.occupancy import load_occupancy
-from app.db.tables import Client, Consultation, Mentor
+from app.db.tables import Client, Consultation, Handover, Mentor
 from app.errors import Refusal
 from app.rules import at_local, local_day, slot_starts, ticks_between
 from app.rules.capacity import current_tick
@@ -38,10 +39,19 @@ def parse_day(ctx: Context, value: object) -> date:
     return check_day(value)
 
 
+@dataclass(frozen=True)
+class HandoverView:
+    """The latest handover of a consultation, for staff (the note is never shown a client)."""
+
+    handover: Handover
+    from_mentor: Mentor | None
+
+
 async def consultations_for_day(
     ctx: Context, principal: Principal | None, *, day: object = None
-) -> tuple[date, list[tuple[Consultation, Mentor, Client]]]:
-    """A mentor sees their own consultations of a day; a supervisor sees everyone's."""
+) -> tuple[date, list[tuple[Consultation, Mentor, Client, HandoverView | None]]]:
+    """A mentor sees their own consultations of a day; a supervisor sees everyone's. Each
+    comes with its latest handover, if it changed hands (the new mentor reads the note)."""
     staff = require_staff(principal)
     the_day = parse_day(ctx, day)
     start = at_local(the_day, time(0, 0), ctx.rules)
@@ -59,7 +69,31 @@ async def consultations_for_day(
         query = query.where(col(Consultation.mentor_id) == staff.mentor_id)
     async with ctx.db.read() as s:
         rows = (await s.execute(query)).all()
-    return the_day, [(c, m, cl) for c, m, cl in rows]
+        latest = await latest_handovers(s, [c.id for c, _m, _cl in rows if c.id is not None])
+    return the_day, [(c, m, cl, latest.get(c.id or 0)) for c, m, cl in rows]
+
+
+async def latest_handovers(s: AsyncSession, ids: list[int]) -> dict[int, HandoverView]:
+    if not ids:
+        return {}
+    found: dict[int, Handover] = {}
+    for h in (
+        await s.execute(
+            select(Handover)
+            .where(col(Handover.consultation_id).in_(ids))
+            .order_by(col(Handover.at), col(Handover.id))
+        )
+    ).scalars():
+        found[h.consultation_id] = h  # the later one wins
+    mentors = {
+        m.id: m
+        for m in (
+            await s.execute(
+                select(Mentor).where(col(Mentor.id).in_({h.from_mentor_id for h in found.values()}))
+            )
+        ).scalars()
+    }
+    return {cid: HandoverView(h, mentors.get(h.from_mentor_id)) for cid, h in found.items()}
 
 
 async def line_use(
@@ -87,3 +121,26 @@ async def line_use(
     ]
     busy_now = current.used_at(current_tick(now))
     return the_day, occ.lines, busy_now, slots
+
+
+async def upcoming_of_mentor(
+    ctx: Context, principal: Principal | None, mentor_id: int
+) -> list[tuple[Consultation, Mentor, Client, HandoverView | None]]:
+    """A mentor's open consultations and bookings still ahead: what headquarters moves to
+    someone else before stopping them (roster refusal mentor_has_bookings)."""
+    require_staff(principal, supervisor=True)
+    async with ctx.db.read() as s:
+        rows = (
+            await s.execute(
+                select(Consultation, Mentor, Client)
+                .join(Mentor, col(Mentor.id) == Consultation.mentor_id)
+                .join(Client, col(Client.id) == Consultation.client_id)
+                .where(
+                    col(Consultation.mentor_id) == mentor_id,
+                    col(Consultation.status).in_(("booked", "open")),
+                )
+                .order_by(col(Consultation.starts_at), col(Consultation.id))
+            )
+        ).all()
+        latest = await latest_handovers(s, [c.id for c, _m, _cl in rows if c.id is not None])
+    return [(c, m, cl, latest.get(c.id or 0)) for c, m, cl in rows]

@@ -12,12 +12,14 @@ import contextlib
 import csv
 import io
 import logging
+import math
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from app.actions.context import Context, Principal
@@ -25,13 +27,16 @@ from app.actions.inputs import check_day
 from app.actions.occupancy import current_lines
 from app.actions.staff import require_staff
 from app.db.engine import Database
-from app.db.tables import Client, Consultation, Mentor, RefusalEvent
+from app.db.tables import Client, Consultation, Handover, Mentor, QueueEntry, RefusalEvent
 from app.errors import Refusal
 from app.rules import at_local, local_day, slot_starts, to_local
 
 log = logging.getLogger("yorisoi.stats")
 MAX_DAYS = 92
 # Refusals worth counting: the service could not take someone (not typos or auth errors).
+# Closed before anything happened: no scheduler ran in time, or a line offered from the
+# waiting line was not taken (it is counted as an expired or declined offer instead).
+NEVER_HAPPENED = ("not_opened", "offer_expired", "offer_declined")
 COUNTED = {
     "no_free_line",
     "mentor_busy",
@@ -98,6 +103,7 @@ class DayStats:
     walk_in: int = 0
     booked: int = 0
     no_show: int = 0
+    unanswered: int = 0  # ended without its mentor ever joining: not a consultation
     by_kind: Counter[str] = field(default_factory=Counter)
     by_audience: Counter[str] = field(default_factory=Counter)
     line_minutes: float = 0.0
@@ -146,6 +152,35 @@ async def statistics(
             )
         ).all()
         lines = await current_lines(s, rules.lines)
+        queued = (
+            (
+                await s.execute(
+                    select(QueueEntry).where(
+                        col(QueueEntry.joined_at) >= start, col(QueueEntry.joined_at) < end
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        handed_away = (
+            await s.execute(
+                select(col(Handover.from_mentor_id), func.count())
+                .join(Consultation, col(Consultation.id) == Handover.consultation_id)
+                .where(
+                    col(Consultation.starts_at) >= start,
+                    col(Consultation.starts_at) < end,
+                    col(Handover.from_joined).is_(False),
+                )
+                .group_by(col(Handover.from_mentor_id))
+            )
+        ).all()
+        names = {
+            mentor_id: name
+            for mentor_id, name in (
+                await s.execute(select(col(Mentor.id), col(Mentor.display_name)))
+            ).all()
+        }
         refusals = (
             (
                 await s.execute(
@@ -167,6 +202,11 @@ async def statistics(
     for d in days.values():
         d.capacity_minutes = open_minutes * lines
     slots: dict[str, Counter[str]] = defaultdict(Counter)
+    # Per mentor: consultations that ended without them, and those handed away from them
+    # before they ever joined (the consultation itself may then have been answered).
+    unanswered_by: Counter[int] = Counter(
+        {mentor_id: count for mentor_id, count in handed_away if mentor_id is not None}
+    )
     for label in (_slot_label(t, ctx) for t in slot_starts(start_day, rules)):
         slots[label]  # noqa: B018 - every slot appears, even an empty one
     for consultation, kind, audience in rows:
@@ -177,17 +217,24 @@ async def statistics(
             d.booked += 1
             slots[label]["no_show"] += 1
             continue
-        if consultation.status == "booked" or consultation.close_reason == "not_opened":
-            continue  # still in the future, or never happened (no scheduler ran)
+        if consultation.status == "booked" or consultation.close_reason in NEVER_HAPPENED:
+            continue  # still in the future, or never happened (no scheduler ran, an offer
+            # from the waiting line not taken)
+        if consultation.mentor_joined_at is None:
+            if consultation.status == "open":
+                continue  # the mentor may still come
+            d.unanswered += 1
+            slots[label]["unanswered"] += 1
+            unanswered_by[consultation.mentor_id] += 1
+            d.line_minutes += _line_minutes(ctx, consultation)  # the line was held all the same
+            continue
         d.consultations += 1
         d.walk_in += consultation.mode == "walk_in"
         d.booked += consultation.mode == "booked"
         d.by_kind[kind] += 1
         d.by_audience[audience] += 1
         slots[label][consultation.mode] += 1
-        began = consultation.opened_at or consultation.starts_at
-        ended = min(consultation.closed_at or consultation.ends_at, consultation.ends_at, ctx.now())
-        d.line_minutes += max(0.0, (ended - began).total_seconds() / 60)
+        d.line_minutes += _line_minutes(ctx, consultation)
     for event in refusals:
         day = local_day(event.at, rules)
         if day in days:
@@ -205,14 +252,56 @@ async def statistics(
                 "booked": d.booked,
                 "no_show": d.no_show,
                 "no_show_rate": d.no_show_rate,
+                "unanswered": d.unanswered,
                 "by_kind": dict(d.by_kind),
                 "by_audience": dict(d.by_audience),
                 "utilisation": d.utilisation,
                 "refusals": dict(d.refusals),
+                "queue": queue_day(queued, d.day, ctx),
             }
             for d in days.values()
         ],
         "slots": [{"slot": label, **dict(counts)} for label, counts in sorted(slots.items())],
+        "unanswered_by_mentor": [
+            {"mentor_id": mentor_id, "display_name": names.get(mentor_id, ""), "count": count}
+            for mentor_id, count in sorted(unanswered_by.items(), key=lambda kv: (-kv[1], kv[0]))
+            if count
+        ],
+    }
+
+
+def _line_minutes(ctx: Context, c: Consultation) -> float:
+    began = c.opened_at or c.starts_at
+    ended = min(c.closed_at or c.ends_at, c.ends_at, ctx.now())
+    return max(0.0, (ended - began).total_seconds() / 60)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-quantile by the nearest-rank method (no interpolation: a real wait)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def queue_day(entries: Sequence[QueueEntry], day: date, ctx: Context) -> dict[str, Any]:
+    """The waiting line on one day: how many waited, how it ended for them, and how long
+    they waited until a line was offered (p50/p90, minutes)."""
+    mine = [e for e in entries if local_day(e.joined_at, ctx.rules) == day]
+    states = Counter(e.state for e in mine)
+    waits = [
+        (e.offered_at - e.joined_at).total_seconds() / 60 for e in mine if e.offered_at is not None
+    ]
+    p50, p90 = percentile(waits, 0.5), percentile(waits, 0.9)
+    return {
+        "queued": len(mine),
+        "served": states["served"],
+        "left": states["left"],
+        "offers_expired": states["expired"],
+        "closed": states["closed"],
+        "waiting": states["waiting"] + states["offered"],
+        "wait_p50_minutes": round(p50, 1) if p50 is not None else None,
+        "wait_p90_minutes": round(p90, 1) if p90 is not None else None,
     }
 
 
@@ -223,6 +312,7 @@ CSV_COLUMNS = [
     "booked",
     "no_show",
     "no_show_rate",
+    "unanswered",
     "utilisation",
     "refused_no_free_line",
     "refused_total",
@@ -243,6 +333,7 @@ def as_csv(stats: dict[str, Any]) -> str:
                 d["booked"],
                 d["no_show"],
                 "" if d["no_show_rate"] is None else d["no_show_rate"],
+                d["unanswered"],
                 d["utilisation"],
                 d["refusals"].get("no_free_line", 0),
                 sum(d["refusals"].values()),

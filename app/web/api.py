@@ -226,7 +226,9 @@ async def staff_consultations(request: Request) -> JSONResponse:
     return JSONResponse(
         {
             "date": day.isoformat(),
-            "consultations": [shapes.staff_consultation(c, m, cl, ctx.rules) for c, m, cl in rows],
+            "consultations": [
+                shapes.staff_consultation(c, m, cl, ctx.rules, h) for c, m, cl, h in rows
+            ],
         }
     )
 

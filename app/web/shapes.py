@@ -7,6 +7,7 @@ from typing import Any
 
 from app.actions.catalog import ChatNow, MentorView, SlotView
 from app.actions.context import Principal
+from app.actions.staff import HandoverView
 from app.db.tables import Client, Consultation, Mentor, Staff
 from app.rules import ServiceRules
 
@@ -72,14 +73,36 @@ def consultation(c: Consultation, m: Mentor | None, rules: ServiceRules) -> dict
         "ends_at": iso(c.ends_at, rules),
         "opened_at": iso(c.opened_at, rules),
         "closed_at": iso(c.closed_at, rules),
+        # None while the mentor has not come (the client's "waiting for ○○" state)
+        "mentor_joined_at": iso(c.mentor_joined_at, rules),
+        "mentor_absent": c.mentor_absent_at is not None and c.mentor_joined_at is None,
     }
     if m is not None:
         body["mentor"] = mentor(m)
     return body
 
 
+def handover(view: HandoverView | None, rules: ServiceRules) -> dict[str, Any] | None:
+    if view is None:
+        return None
+    h, before = view.handover, view.from_mentor
+    return {
+        "at": iso(h.at, rules),
+        "reason": h.reason,
+        "note": h.note,
+        "from_mentor": (
+            {"id": before.id, "display_name": before.display_name} if before is not None else None
+        ),
+        "from_joined": h.from_joined,
+    }
+
+
 def staff_consultation(
-    c: Consultation, m: Mentor, cl: Client, rules: ServiceRules
+    c: Consultation,
+    m: Mentor,
+    cl: Client,
+    rules: ServiceRules,
+    last_handover: HandoverView | None = None,
 ) -> dict[str, Any]:
     return {
         **consultation(c, m, rules),
@@ -87,7 +110,25 @@ def staff_consultation(
         "client_joined_at": iso(c.client_joined_at, rules),
         "close_reason": c.close_reason,
         "at_risk": c.at_risk,
+        # since when the current mentor is expected (the opening, or the handover to them)
+        "waiting_since": iso(c.mentor_assigned_at or c.opened_at, rules),
+        "mentor_absent_at": iso(c.mentor_absent_at, rules),
+        "state": board_state(c),
+        "handover": handover(last_handover, rules),
     }
+
+
+def board_state(c: Consultation) -> str:
+    """Headquarters' board: waiting_for_mentor | client_away | in_progress for an open
+    consultation (the mentor's absence first: it is the one someone must act on); the
+    status otherwise."""
+    if c.status != "open":
+        return c.status
+    if c.mentor_joined_at is None:
+        return "waiting_for_mentor"
+    if c.client_joined_at is None:
+        return "client_away"
+    return "in_progress"
 
 
 def client_account(c: Client) -> dict[str, Any]:

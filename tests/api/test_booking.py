@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import update
+from sqlmodel import col
+
+from app.db.tables import Consultation
 from tests.conftest import Env
 from tests.helpers import add_mentor, add_staff, bearer, error_code, jst, sign_up, staff_token
 
@@ -229,7 +233,15 @@ async def test_my_mentors_for_same_mentor_as_last_time(env: Env) -> None:
     await add_mentor(env.ctx, "m2")
     token = await sign_up(env.http, "また")
     assert (await env.http.get("/api/my-mentors", headers=bearer(token))).json()["mentors"] == []
-    await env.http.post("/api/chat-now", json={"mentor_id": m1}, headers=bearer(token))
+    r = await env.http.post("/api/chat-now", json={"mentor_id": m1}, headers=bearer(token))
+    # not before the mentor came: a mentor who never joined was not talked to
+    assert (await env.http.get("/api/my-mentors", headers=bearer(token))).json()["mentors"] == []
+    async with env.ctx.db.write() as s:
+        await s.execute(
+            update(Consultation)
+            .where(col(Consultation.id) == r.json()["consultation"]["id"])
+            .values(mentor_joined_at=env.clock.now())
+        )
     mine = (await env.http.get("/api/my-mentors", headers=bearer(token))).json()["mentors"]
     assert [m["id"] for m in mine] == [m1]
     assert mine[0]["last_consultation_at"] == "2026-12-01T16:00:00+09:00"

@@ -6,7 +6,8 @@ import csv
 import io
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlmodel import col
 
 from app.actions.chat import check_access, do_send
 from app.actions.context import Principal
@@ -104,10 +105,17 @@ async def test_statistics_and_csv(env: Env) -> None:
     tokens = [
         await sign_up(env.http, f"c{i}", audience="child" if i % 2 else "parent") for i in range(6)
     ]
+    walk_ins = []
     for token, mentor in zip(tokens[:4], mentors, strict=False):
-        assert (
-            await env.http.post("/api/chat-now", json={"mentor_id": mentor}, headers=bearer(token))
-        ).status_code == 201
+        r = await env.http.post("/api/chat-now", json={"mentor_id": mentor}, headers=bearer(token))
+        assert r.status_code == 201
+        walk_ins.append(r.json()["consultation"]["id"])
+    async with env.ctx.db.write() as s:  # three mentors came; the fourth never did
+        await s.execute(
+            update(Consultation)
+            .where(col(Consultation.id).in_(walk_ins[:3]))
+            .values(mentor_joined_at=jst(2026, 12, 1, 16, 1))
+        )
     refused = await env.http.post(
         "/api/chat-now", json={"mentor_id": mentors[4]}, headers=bearer(tokens[4])
     )
@@ -123,21 +131,33 @@ async def test_statistics_and_csv(env: Env) -> None:
     r = await env.http.get("/api/staff/stats?from=2026-12-01&to=2026-12-01", headers=bearer(boss))
     assert r.status_code == 200
     day = r.json()["days"][0]
-    assert (day["consultations"], day["walk_in"], day["no_show"]) == (4, 4, 1)
+    # a walk-in its mentor never joined is unanswered, not a consultation
+    assert (day["consultations"], day["walk_in"], day["no_show"], day["unanswered"]) == (
+        3,
+        3,
+        1,
+        1,
+    )
     assert day["no_show_rate"] == 1.0
-    assert day["by_kind"] == {"nurse": 4}
-    assert day["by_audience"] == {"parent": 2, "child": 2}
+    assert day["by_kind"] == {"nurse": 3}
+    assert day["by_audience"] == {"parent": 2, "child": 1}
+    # (m4's booking is a no-show: the client did not come, whoever else did not)
+    assert [(m["display_name"], m["count"]) for m in r.json()["unanswered_by_mentor"]] == [
+        ("m3", 1)
+    ]
     assert day["refusals"] == {"no_free_line": 1}
     assert 0 < day["utilisation"] < 1
     slots = {s["slot"]: s for s in r.json()["slots"]}
-    assert slots["16:00"]["walk_in"] == 4 and slots["16:00"]["refused_no_free_line"] == 1
+    assert slots["16:00"]["walk_in"] == 3 and slots["16:00"]["unanswered"] == 1
+    assert slots["16:00"]["refused_no_free_line"] == 1
     assert len(slots) == 14
     csv_r = await env.http.get(
         "/api/staff/stats.csv?from=2026-12-01&to=2026-12-01", headers=bearer(boss)
     )
     assert csv_r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(csv_r.text)))
-    assert rows[0]["refused_no_free_line"] == "1" and rows[0]["kind_nurse"] == "4"
+    assert rows[0]["refused_no_free_line"] == "1" and rows[0]["kind_nurse"] == "3"
+    assert rows[0]["unanswered"] == "1"
     client = await sign_up(env.http, "c-late")  # the early ones went idle over 70 minutes
     assert (await env.http.get("/api/staff/stats", headers=bearer(client))).status_code == 403
     assert (

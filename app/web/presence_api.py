@@ -1,0 +1,80 @@
+"""Who could take a consultation, and handing it over: the client's switch after an absence,
+headquarters' reassignment, and a mentor's upcoming work (to move it before stopping them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from app.actions import Context, handover, staff
+from app.actions.inputs import path_id
+from app.web import shapes
+from app.web.auth import context, read_json, signed_in
+
+
+def _cid(request: Request) -> int:
+    return path_id(request.path_params["consultation_id"], "consultation_id")
+
+
+def _alternative(a: handover.Alternative) -> dict[str, Any]:
+    return {**shapes.mentor(a.mentor), "same_kind": a.same_kind}
+
+
+def _reassigned(ctx: Context, done: handover.Reassigned) -> dict[str, Any]:
+    return {
+        "consultation": shapes.consultation(done.consultation, done.mentor, ctx.rules),
+        "previous_mentor_id": done.previous_mentor_id,
+        "reason": done.reason,
+    }
+
+
+async def alternatives(request: Request) -> JSONResponse:
+    ctx = context(request)
+    found = await handover.alternatives(ctx, await signed_in(request), _cid(request))
+    return JSONResponse(
+        {"consultation_id": _cid(request), "mentors": [_alternative(a) for a in found]}
+    )
+
+
+async def switch(request: Request) -> JSONResponse:
+    ctx = context(request)
+    principal = await signed_in(request)
+    body = await read_json(request)
+    done = await handover.do_switch(ctx, principal, _cid(request), mentor_id=body.get("mentor_id"))
+    return JSONResponse(_reassigned(ctx, done))
+
+
+async def reassign(request: Request) -> JSONResponse:
+    ctx = context(request)
+    principal = await signed_in(request)
+    body = await read_json(request)
+    done = await handover.do_reassign(
+        ctx, principal, _cid(request), mentor_id=body.get("mentor_id"), note=body.get("note")
+    )
+    return JSONResponse(_reassigned(ctx, done))
+
+
+async def mentor_upcoming(request: Request) -> JSONResponse:
+    ctx = context(request)
+    mentor_id = path_id(request.path_params["mentor_id"], "mentor_id")
+    rows = await staff.upcoming_of_mentor(ctx, await signed_in(request), mentor_id)
+    return JSONResponse(
+        {
+            "mentor_id": mentor_id,
+            "consultations": [
+                shapes.staff_consultation(c, m, cl, ctx.rules, h) for c, m, cl, h in rows
+            ],
+        }
+    )
+
+
+ROUTES = [
+    Route("/api/consultations/{consultation_id}/alternatives", alternatives, methods=["GET"]),
+    Route("/api/consultations/{consultation_id}/switch", switch, methods=["POST"]),
+    Route("/api/staff/consultations/{consultation_id}/alternatives", alternatives, methods=["GET"]),
+    Route("/api/staff/consultations/{consultation_id}/reassign", reassign, methods=["POST"]),
+    Route("/api/staff/mentors/{mentor_id}/consultations", mentor_upcoming, methods=["GET"]),
+]
