@@ -25,7 +25,10 @@ startStaffFace({
       addAlert(e.detail);
       refresh();
     });
+    // Pushed, so the board is current without polling: a walk-in opened, a booking made or
+    // cancelled (consultation), a mentor who did not come, the waiting line moving.
     socket.addEventListener("consultation", () => refresh());
+    for (const type of ["mentor_absent", "queue_changed"]) socket.addEventListener(type, () => refresh());
     socket.addEventListener("alert", (e) => addCrisisAlert(e.detail.alert));
     $("#refresh").addEventListener("click", (e) => busy(e.currentTarget, () => Promise.all([refresh(), refreshRoster(), refreshStaffAccounts()])));
     $("#line-day").addEventListener("change", (e) => {

@@ -7,7 +7,7 @@ import { ChatView } from "./chatview.js";
 import { $, busy, h, paintOptions, paintRows, rowError, setRowError, showError, showView, twoStep } from "./dom.js";
 import { setupHelp } from "./help.js";
 import { setupDirectory } from "./helpdir.js";
-import { addTexts, applyTexts, bindText, pick, plain, setupLangToggle, t } from "./i18n.js";
+import { addTexts, applyTexts, bindText, pick, plain, renderRich, setupLangToggle, t } from "./i18n.js";
 import { startRepaints } from "./repaint.js";
 import { addDays, dayLabel, dayOf, dayShort, hhmm, minutesUntil, syncClock, when } from "./time.js";
 
@@ -40,6 +40,7 @@ export async function startClientFace({ audience, texts }) {
   wireWelcome();
   wireHome();
   wireMentorView();
+  setupTopics();
   document.addEventListener("langchange", rerender);
   try {
     state.service = await api.service();
@@ -81,6 +82,7 @@ function paintHours() {
 function rerender(event) {
   if (document.body.dataset.current === "home") {
     paintMentors();
+    paintTopics();
     // A forced repaint refreshes from the server by itself.
     if (!event?.detail?.forced) refreshHome({ quiet: true });
   }
@@ -218,6 +220,7 @@ async function refreshHome({ quiet = false } = {}) {
     state.mentors = mentors.mentors;
     paintKindFilter();
     paintMentors();
+    paintTopics();
     paintBookings(bookings.consultations);
     paintAgain(again.mentors);
     if (bookings.consultations.length) ensureSocket();
@@ -254,7 +257,7 @@ function nextSlotsText(slots) {
 
 function paintMentors() {
   const kind = $("#kind-filter").value;
-  paintRows($("#mentor-list"), state.mentors.filter((m) => !kind || m.kind.id === kind), {
+  paintRows($("#mentor-list"), state.mentors.filter((m) => (!kind || m.kind.id === kind) && fitsTopic(m)), {
     key: (m) => m.id,
     render: mentorCard,
     empty: () => h("li", { class: "empty" }, plain(t("mentors.none"))),
@@ -554,9 +557,83 @@ function openChat(id, mentorName) {
       showView("home");
       refreshHome({ quiet: true });
     },
+    // The mentor did not come: back to the mentors to book another time (this chat stays open).
+    onBookAnother: () => {
+      state.chat?.stop({ leave: false });
+      state.chat = null;
+      showView("home");
+      refreshHome({ quiet: true });
+    },
   });
   $("#chat-host").append(state.chat.root);
   state.chat.start();
   applyTexts(state.chat.root);
   showView("chat");
+}
+
+// --- "what is it about?": a topic shows the mentor kinds that fit, each with why ------------
+//
+// The rules come from the server (GET /api/topics, headquarters' topics.json), in this face's
+// words. Choosing a topic lists the kinds that fit with one line of why, and keeps the mentor
+// list to those kinds; the choice lives here, so a repaint keeps it.
+
+const topics = { list: [], chosen: "" };
+
+async function setupTopics() {
+  try {
+    const data = await api.get(`/api/topics?audience=${state.audience}`);
+    topics.list = data.topics;
+  } catch {
+    return; // without the guide the mentor list works as before
+  }
+  $("#topics").hidden = !topics.list.length;
+  paintTopics();
+}
+
+function chosenTopic() {
+  return topics.list.find((topic) => topic.id === topics.chosen) || null;
+}
+
+function fitsTopic(m) {
+  const topic = chosenTopic();
+  return !topic || topic.kinds.some((k) => k.id === m.kind.id);
+}
+
+function chooseTopic(id) {
+  topics.chosen = topics.chosen === id ? "" : id;
+  paintTopics();
+  paintMentors();
+}
+
+function paintTopics() {
+  if (!topics.list.length) return;
+  const items = [{ id: "", label: null }, ...topics.list];
+  paintRows($("#topic-list"), items, {
+    key: (topic) => topic.id || "all",
+    sig: (topic) => [topic, topics.chosen === topic.id],
+    render: (topic) => {
+      const button = h("button", {
+        type: "button",
+        class: `chip topic${topics.chosen === topic.id ? " chosen" : ""}`,
+        "aria-pressed": String(topics.chosen === topic.id),
+        "data-topic": topic.id || "all",
+        onclick: () => chooseTopic(topic.id),
+      });
+      if (topic.label) renderRich(button, pick(topic.label));
+      else bindText(button, "topics.all");
+      return button;
+    },
+  });
+  const topic = chosenTopic();
+  const present = new Set(state.mentors.map((m) => m.kind.id));
+  paintRows($("#topic-fits"), topic ? topic.kinds : [], {
+    key: (k) => k.id,
+    sig: (k) => [k, topic?.id, present.has(k.id)],
+    render: (k) => h("li", { class: "topic-fit", "data-kind": k.id },
+      h("img", { src: picture(k.id), alt: "", width: 40, height: 40, class: "avatar small" }),
+      h("div", {},
+        h("p", { class: "kind" }, pick(k.label)),
+        h("p", { class: "why", rich: pick(k.why) }),
+        present.has(k.id) ? null : bindText(h("p", { class: "hint" }), "topics.none_now"))),
+  });
 }

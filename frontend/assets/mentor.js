@@ -1,12 +1,14 @@
 // /mentor/: today's and upcoming consultations (live), the chat with the client's earlier
-// consultations and my private notes beside it, end, and "call headquarters".
+// consultations and my private notes beside it, end, and "call headquarters". Everything to
+// act on is pushed: a badge per row, a count in the page title, an optional soft chime and a
+// desktop notification (section "pushed to the console" below).
 
 import { api } from "./api.js";
 import { ChatView } from "./chatview.js";
 import { $, busy, errorText, h, paintOptions, paintRows, showError } from "./dom.js";
 import { applyTexts, bindText, pick, plain, t } from "./i18n.js";
 import { categoryName } from "./helpentry.js";
-import { addDays, clockNow, dayLabel, hhmm, when } from "./time.js";
+import { addDays, clockNow, dayLabel, hhmm, minutesSince, when } from "./time.js";
 import { startRepaints } from "./repaint.js";
 import { POLL_SECONDS, startStaffFace, stateOf } from "./staff.js";
 
@@ -18,8 +20,17 @@ startStaffFace({
   onReady: async (account, socket, service) => {
     st.socket = socket;
     st.service = service;
-    socket.addEventListener("consultation", () => refresh());
+    socket.addEventListener("consultation", (e) => {
+      onPushedConsultation(e.detail);
+      refresh();
+    });
+    socket.addEventListener("activity", (e) => onActivity(e.detail));
+    socket.addEventListener("presence", (e) => {
+      if (e.detail.role === "client") refresh(); // arrived or left: the row's state changes
+    });
+    socket.addEventListener("joined", () => refresh()); // opened here: now "in progress"
     socket.addEventListener("at_risk", () => refresh());
+    wirePush();
     socket.addEventListener("state", (e) => {
       if (e.detail.state === "open") refresh();
     });
@@ -51,6 +62,7 @@ async function refresh() {
     st.today = results[0].consultations;
     upcoming = results.slice(1).flatMap((r) => r.consultations).filter((c) => c.status === "booked");
     paintLists();
+    announcePending();
     showError($("#page-error"), null);
   } catch (err) {
     if (err.status === 401) location.reload();
@@ -73,7 +85,9 @@ function item(c, { showDay = false } = {}) {
     h("p", { class: "when" }, showDay ? when(c.starts_at) : `${hhmm(c.starts_at)}〜${hhmm(c.ends_at)}`),
     h("p", { class: "who" }, c.client.nickname, " ", bindText(h("span", { class: "tag" }), `audience.${c.client.audience}`), " ", bindText(h("span", { class: "tag" }), `mode.${c.mode}`)),
     statusBadge(c),
+    waitedLine(c),
     c.at_risk ? bindText(h("span", { class: "badge risk-badge", "data-testid": "risk" }), "mentor.at_risk") : null,
+    pushBadges(c.id),
     ["booked", "waiting", "in_progress"].includes(stateOf(c)) || st.current !== c.id ? open : null,
   );
 }
@@ -81,7 +95,8 @@ function item(c, { showDay = false } = {}) {
 function paintLists() {
   const order = { in_progress: 0, waiting: 1, booked: 2 };
   const today = [...st.today].sort((a, b) => (order[stateOf(a)] ?? 3) - (order[stateOf(b)] ?? 3) || a.starts_at.localeCompare(b.starts_at));
-  const sig = (c) => [c, st.current === c.id];
+  const sig = (c) => [c, st.current === c.id, push.badges.get(c.id) || null, waitedMinutes(c)];
+  paintTitle();
   paintRows($("#today-list"), today, {
     key: (c) => c.id,
     sig,
@@ -109,6 +124,7 @@ function closeWorkspace() {
 function openConsultation(c) {
   st.chat?.stop();
   st.consultation = c;
+  push.badges.delete(c.id); // seen: the chat itself shows what is new
   $("#share-panel").hidden = true;
   st.current = c.id;
   $("#pick-hint").hidden = true;
@@ -154,6 +170,7 @@ function openConsultation(c) {
 }
 
 async function loadSide(c) {
+  paintHandover(c);
   const note = $("#note-text");
   note.value = "";
   st.savedNote = "";
@@ -294,4 +311,199 @@ function shareItem(entry) {
     h("p", { class: "share-name" }, h("span", { class: "tag" }, plain(categoryName(entry.category, share.categories))), " ", h("strong", {}, name)),
     h("p", { class: "hint" }, pick(entry.description)),
     send);
+}
+
+// --- pushed to the console: badges, title count, chime, desktop notification -------------
+//
+// What the mentor has not seen yet lives here, keyed by consultation id (a repaint rebuilds
+// every row from it): {event: "opened" | "booked" | "cancelled" | null, unread: n}. Opening
+// the consultation clears it.
+
+const SOUND_KEY = "yorisoi.mentor.sound";
+const push = { badges: new Map(), audio: null, sound: false, baseTitle: document.title, pending: [] };
+
+function wirePush() {
+  try {
+    push.sound = localStorage.getItem(SOUND_KEY) === "1";
+  } catch {
+    push.sound = false;
+  }
+  const sound = $("#sound-toggle");
+  const paintSound = () => {
+    sound.setAttribute("aria-pressed", String(push.sound));
+    bindText(sound, push.sound ? "mentor.sound_on" : "mentor.sound_off");
+  };
+  paintSound();
+  sound.addEventListener("click", () => {
+    push.sound = !push.sound;
+    try {
+      localStorage.setItem(SOUND_KEY, push.sound ? "1" : "0");
+    } catch {
+      /* private mode: the choice lasts for this page */
+    }
+    paintSound();
+    if (push.sound) chime(); // a sample, and the click lets the browser play sound later
+  });
+  const notify = $("#notify-enable");
+  const paintNotify = () => {
+    const supported = "Notification" in window;
+    notify.hidden = !supported || Notification.permission === "granted";
+    if (supported && Notification.permission === "denied") {
+      notify.disabled = true;
+      bindText(notify, "mentor.notify_denied");
+    }
+  };
+  paintNotify();
+  notify.addEventListener("click", async () => {
+    // Asked only from this button, never on load.
+    try {
+      await Notification.requestPermission();
+    } catch {
+      /* an old browser without the promise form: nothing to ask */
+    }
+    paintNotify();
+  });
+}
+
+function badgeOf(id) {
+  let badge = push.badges.get(id);
+  if (!badge) {
+    badge = { event: null, unread: 0 };
+    push.badges.set(id, badge);
+  }
+  return badge;
+}
+
+function onPushedConsultation(frame) {
+  const id = frame.consultation_id;
+  const event = frame.event;
+  if (!["opened", "booked", "cancelled"].includes(event)) {
+    if (["closed", "no_show"].includes(event)) push.badges.delete(id);
+    return;
+  }
+  if (st.current === id && event !== "cancelled") return; // already on screen
+  badgeOf(id).event = event;
+  paintLists();
+  push.pending.push({ id, event, startsAt: frame.starts_at }); // announced once the list knows who
+  chime();
+}
+
+function onActivity(frame) {
+  const id = frame.consultation_id;
+  if (st.current === id) return; // this page has that chat open
+  badgeOf(id).unread += 1;
+  paintLists();
+  chime();
+  notifyDesktop(id, "mentor.notify_message");
+}
+
+/** The desktop notifications waiting for the refreshed list (for the client's nickname). */
+function announcePending() {
+  const pending = push.pending;
+  push.pending = [];
+  for (const { id, event, startsAt } of pending) {
+    const key = { opened: "mentor.notify_opened", booked: "mentor.notify_booked", cancelled: "mentor.notify_cancelled" }[event];
+    notifyDesktop(id, key, startsAt);
+  }
+}
+
+function findConsultation(id) {
+  return st.today.find((c) => c.id === id) || upcoming.find((c) => c.id === id) || null;
+}
+
+function notifyDesktop(id, key, startsAt = null) {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  if (document.visibilityState === "visible" && document.hasFocus()) return; // the page shows it
+  const c = findConsultation(id);
+  const name = c?.client?.nickname || "";
+  const at = startsAt || c?.starts_at;
+  try {
+    const note = new Notification(plain(t("mentor.notify_title")), {
+      body: plain(t(key, { name, when: at ? when(at) : "" })),
+      tag: `yorisoi-${id}`,
+    });
+    note.onclick = () => {
+      window.focus();
+      if (c) openConsultation(c);
+      note.close();
+    };
+  } catch {
+    /* notifications unavailable here (e.g. needs a service worker): the badge remains */
+  }
+}
+
+/** A soft two-note chime made here (Web Audio), only when the mentor turned sound on. */
+function chime() {
+  if (!push.sound) return;
+  try {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    push.audio = push.audio || new Ctx();
+    const audio = push.audio;
+    const start = audio.currentTime + 0.01;
+    [660, 880].forEach((freq, i) => {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      const at = start + i * 0.18;
+      osc.type = "sine";
+      osc.frequency.setValueAtTime(freq, at);
+      gain.gain.setValueAtTime(0.0001, at);
+      gain.gain.exponentialRampToValueAtTime(0.06, at + 0.03);
+      gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.45);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(at);
+      osc.stop(at + 0.5);
+    });
+  } catch {
+    /* no sound on this device: the badge and title remain */
+  }
+}
+
+/** The row's badges: what happened, and how many messages came while it was not open. */
+function pushBadges(id) {
+  const badge = push.badges.get(id);
+  if (!badge || id === st.current) return null;
+  const box = h("span", { class: "push-badges" });
+  if (badge.event) box.append(bindText(h("span", { class: `badge push-badge push-${badge.event}`, "data-testid": "push-badge" }), `mentor.push.${badge.event}`));
+  if (badge.unread) box.append(bindText(h("span", { class: "badge push-badge push-unread", "data-testid": "unread" }), "mentor.push.unread", { n: badge.unread }));
+  return box.childNodes.length ? box : null;
+}
+
+/** "(2) よりそい メンター": how many listed consultations have something new. */
+function paintTitle() {
+  const listed = new Set([...st.today, ...upcoming].map((c) => c.id));
+  let count = 0;
+  for (const [id, badge] of push.badges) {
+    if (id !== st.current && listed.has(id) && (badge.event || badge.unread)) count += 1;
+  }
+  document.title = count ? `(${count}) ${push.baseTitle}` : push.baseTitle;
+}
+
+// --- presence and handover -----------------------------------------------------------------
+
+/** Minutes the client has been waiting for me (an open consultation I have not joined). */
+function waitedMinutes(c) {
+  if (c.status !== "open" || c.mentor_joined_at || !c.waiting_since) return null;
+  return Math.max(0, minutesSince(c.waiting_since));
+}
+
+function waitedLine(c) {
+  const n = waitedMinutes(c);
+  if (n === null) return null;
+  return bindText(h("p", { class: "waited", role: "status", "data-testid": "waited" }), "mentor.waited", { name: c.client.nickname, n });
+}
+
+/** Handed over to me: who had it, why, and headquarters' note (staff only). */
+function paintHandover(c) {
+  const box = $("#handover");
+  if (!box) return;
+  const ho = c.handover;
+  box.hidden = !ho;
+  box.textContent = "";
+  if (!ho) return;
+  box.append(
+    bindText(h("p", { class: "closed-title" }), `mentor.handover.${ho.reason}`, { name: ho.from_mentor?.display_name || "", time: hhmm(ho.at) }),
+    ho.note ? h("p", { class: "note", "data-testid": "handover-note" }, ho.note) : null,
+    bindText(h("p", { class: "hint" }), "mentor.handover.transcript"),
+  );
 }

@@ -12,12 +12,21 @@ import { HELP } from "./texts/help.js";
 import { openSecurity } from "./staffsecurity.js";
 import { syncClock } from "./time.js";
 
-export const POLL_SECONDS = 15;
+/**
+ * The slow fallback poll beside the live socket, in seconds: everything a mentor must act on
+ * is pushed, so this only mends what a lost event would leave stale. The server names it
+ * (GET /api/service poll_seconds, at least 60); a live binding, set once the service is known.
+ */
+export let POLL_SECONDS = 60;
 
-/** booked | waiting | in_progress | closed | no_show | cancelled */
+/**
+ * booked | waiting | in_progress | closed | no_show | cancelled. "In progress" only once the
+ * mentor has opened the chat (mentor_joined_at), never just because the client is there.
+ */
 export function stateOf(c) {
-  if (c.status === "open") return c.client_joined_at ? "in_progress" : "waiting";
-  return c.status;
+  if (c.status !== "open") return c.status;
+  const here = "mentor_joined_at" in c ? c.mentor_joined_at : c.client_joined_at;
+  return here ? "in_progress" : "waiting";
 }
 
 /**
@@ -101,6 +110,7 @@ export async function startStaffFace({ role, onReady }) {
   try {
     service = await api.service();
     syncClock(service.now);
+    POLL_SECONDS = Math.max(60, Number(service.poll_seconds) || 60);
     const account = await currentAccount();
     if (account && account.kind === "staff") await ready(account);
     else showView("signin", { focus: false });

@@ -49,7 +49,7 @@ def test_booked_slot_is_opened_by_the_scheduler_for_both_sides(
         "よやくの じかんに なったよ。チャットに はいれるよ。", timeout=40_000
     )
     expect(booking).to_contain_text("いま はなしているよ")
-    expect(item.get_by_test_id("state")).to_have_text("開始・相談者を待っています", timeout=20_000)
+    expect(item.get_by_test_id("state")).to_have_text("待っています", timeout=20_000)
     shot(child, "child-home-opened")
 
     booking.get_by_role("button", name="チャットに はいる").click()

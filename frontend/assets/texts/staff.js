@@ -18,7 +18,7 @@ export const STAFF = {
   "live.off": { ja: "リアルタイム更新: 再接続中（{sec}秒ごとに自動更新）", en: "Live updates: reconnecting (auto refresh every {sec} s)" },
 
   "status.booked": { ja: "予約（開始前）", en: "Booked (not started)" },
-  "status.waiting": { ja: "開始・相談者を待っています", en: "Open, waiting for the client" },
+  "status.waiting": { ja: "待っています", en: "Waiting" },
   "status.in_progress": { ja: "相談中", en: "In progress" },
   "status.closed": { ja: "終了", en: "Ended" },
   "status.no_show": { ja: "来なかった", en: "No-show" },
@@ -51,6 +51,19 @@ export const STAFF = {
   "mentor.note_unsaved": { ja: "未保存の変更があります", en: "Unsaved changes" },
   "mentor.unavailable": { ja: "この機能はまだサーバーで使えません。", en: "This is not available on the server yet." },
   "mentor.close_chat": { ja: "閉じる", en: "Close" },
+  "mentor.push.opened": { ja: "新しい相談", en: "New consultation" },
+  "mentor.push.booked": { ja: "新しい予約", en: "New booking" },
+  "mentor.push.cancelled": { ja: "取り消されました", en: "Cancelled" },
+  "mentor.push.unread": { ja: "未読 {n}", en: "{n} unread" },
+  "mentor.sound_off": { ja: "通知音: オフ", en: "Sound: off" },
+  "mentor.sound_on": { ja: "通知音: オン", en: "Sound: on" },
+  "mentor.notify_enable": { ja: "デスクトップ通知を許可", en: "Allow desktop notifications" },
+  "mentor.notify_denied": { ja: "デスクトップ通知はブラウザで止められています", en: "Desktop notifications are blocked in the browser" },
+  "mentor.notify_title": { ja: "よりそい メンター", en: "Yorisoi mentor" },
+  "mentor.notify_opened": { ja: "{name}さんとの相談が始まりました。", en: "A consultation with {name} has opened." },
+  "mentor.notify_booked": { ja: "新しい予約: {name}さん {when}", en: "New booking: {name}, {when}" },
+  "mentor.notify_cancelled": { ja: "予約が取り消されました: {when}", en: "A booking was cancelled: {when}" },
+  "mentor.notify_message": { ja: "{name}さんからメッセージが届いています。", en: "{name} has written to you." },
 
   // headquarters console
   "admin.title": { ja: "本部コンソール", en: "Headquarters console" },
