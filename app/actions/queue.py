@@ -135,9 +135,8 @@ async def do_join_queue(
     except IntegrityError:
         raise Refusal("already_waiting") from None
     await promote(ctx)  # first in line and a line free: offered at once
-    await refresh(ctx, changed=True)
-    place = await my_place(ctx, client)
-    return place if place is not None else Place(entry)
+    places = await refresh(ctx, changed=True)
+    return next((p for p in places if p.entry.id == entry.id), Place(entry))
 
 
 async def _check_can_wait(s, ctx: Context, entry: QueueEntry, start: datetime, end: datetime):  # type: ignore[no-untyped-def]
@@ -362,10 +361,19 @@ async def promote(ctx: Context) -> int:
     many were offered."""
     offered = 0
     lost = 0
+    try:
+        start, end = walk_in_window(ctx.now(), ctx.rules)
+    except Refusal:
+        return 0  # the line closes instead (close_line)
     async with ctx.db.read() as s:
         waiting = (
             await s.execute(select(func.count()).where(col(QueueEntry.state) == WAITING))
         ).scalar_one()
+        occ = await load_occupancy(s, start=start, end=end, lines=ctx.rules.lines, mentor_ids=[])
+        if not waiting or occ.lines_full(ticks_between(start, end)):
+            # Nothing to offer; a line freed after this read is offered by whoever freed it
+            # (line_freed) or by the next sweep. Spares the promotion lock in a rush.
+            return 0
     # Each offer takes one waiter; each lost race means a competitor took a line or a
     # waiter left, both bounded by the waiters and the lines.
     budget_lost = int(waiting) + ctx.rules.lines + 5
@@ -624,9 +632,9 @@ async def close_line(ctx: Context) -> int:
     return len(closed)
 
 
-async def refresh(ctx: Context, *, changed: bool = False) -> int:
+async def refresh(ctx: Context, *, changed: bool = False) -> list[Place]:
     """Tell every waiter whose position or estimate moved; headquarters gets a summary
-    when anything changed. Returns how many waiters were told."""
+    when anything changed. Returns the line as it is now."""
     places = await _places(ctx)
     moved = [
         p
@@ -651,7 +659,7 @@ async def refresh(ctx: Context, *, changed: bool = False) -> int:
             await publish_queue(ctx, p)
     if moved or changed:
         await publish_queue_summary(ctx, places, ctx.now())
-    return len(moved)
+    return places
 
 
 async def sweep_queue(ctx: Context) -> dict[str, int]:

@@ -1,6 +1,6 @@
 """`make bench`: every benchmark with its same-run baseline; results as JSON and markdown.
 
-    .venv/bin/python scripts/bench/run_all.py [--quick] [--only relay,idle,storm,burst,two]
+    .venv/bin/python scripts/bench/run_all.py [--quick] [--only relay,idle,storm,burst,two,queue]
 
 Writes bench-results/results-<stamp>.json, bench-results/latest.{json,md}, and replaces the
 generated part of docs/benchmarks.md (between the bench markers; the analysis is kept).
@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import booking_storm  # noqa: E402
 import idle  # noqa: E402
+import queue_line  # noqa: E402
 import relay  # noqa: E402
 import scheduler_burst  # noqa: E402
 import two_processes  # noqa: E402
@@ -41,6 +42,7 @@ FULL = {
     "storm": 1000,
     "burst": 500,
     "workers": 2,
+    "queue": 200,  # the issue's figure: 200 clients join the line at once, 4 lines
 }
 QUICK = {**FULL, "pairs": 200, "seconds": 3.0, "idle": 1000, "storm": 300, "burst": 100}
 
@@ -100,6 +102,8 @@ def main() -> int:
         ("storm", "storm_postgres", 14, pg, lambda: booking_storm.run("postgres", cfg["storm"])),
         ("burst", "burst_sqlite", 17, True, lambda: scheduler_burst.run("sqlite", cfg["burst"])),
         ("burst", "burst_postgres", 17, pg, lambda: scheduler_burst.run("postgres", cfg["burst"])),
+        ("queue", "queue_sqlite", 20, True, lambda: queue_line.run("sqlite", cfg["queue"])),
+        ("queue", "queue_postgres", 20, pg, lambda: queue_line.run("postgres", cfg["queue"])),
     ]
     for group, name, estimate, possible, fn in steps:
         if only is not None and group not in only:
@@ -141,6 +145,11 @@ def summary_line(name: str, r: dict[str, Any]) -> str:
         return (
             f"{r['req_per_s']} req/s, p99 {r['p99_ms']} ms, overbooked {r['overbooked_ticks']}, "
             f"500s {r['http_500']}"
+        )
+    if name.startswith("queue"):
+        return (
+            f"offered {r['offered']}/{r['rounds']}, p99 {r['offer_p99_ms']} ms, in order"
+            f" {r['in_order']}, max lines {r['max_lines_held']}"
         )
     if name.startswith("burst"):
         return f"told {r['told']}/{r['reservations']}, p99 {r['lateness_p99_ms']} ms"
@@ -324,6 +333,35 @@ def markdown(out: dict[str, Any]) -> str:
             f" | {_ratio(s2['msgs_per_s'], s1['msgs_per_s'])} | {_f(s2['server_cpu_us_per_msg'])}"
             f" | {_f(l2['msgs_per_s'])} | {_f(l2['p99_ms'], 2)} | {_ratio(l2['p99_ms'], l1['p99_ms'])} |",
         ]
+    queue_rows = [
+        (label, b.get(key))
+        for label, key in (("SQLite", "queue_sqlite"), ("PostgreSQL", "queue_postgres"))
+    ]
+    if any(r for _l, r in queue_rows):
+        lines += [
+            "",
+            "### 6. Waiting line",
+            "",
+            f"{cfg['queue']} clients join the line at once (POST /api/queue) while the 4 lines are"
+            " busy; then one line at a time is freed (websocket `end`) and the next in line is"
+            " offered it. Time from sending `end` to the next client receiving `consultation`/"
+            "`opened` (bounded: at most 60 rounds, 40 s); offer order checked against the line.",
+            "",
+            "| database | waiters | joins wall s | join p99 ms | offered | p50 ms | p99 ms | max ms"
+            " | in order | max lines held |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for label, r in queue_rows:
+            if not r:
+                continue
+            if "error" in r:
+                lines.append(f"| {label} | error: {r['error']} |||||||||")
+                continue
+            lines.append(
+                f"| {label} | {r['waiters']} | {_f(r['join_wall_s'], 2)} | {_f(r['join_p99_ms'])}"
+                f" | {r['offered']}/{r['rounds']} | {_f(r['offer_p50_ms'])} | {_f(r['offer_p99_ms'])}"
+                f" | {_f(r['offer_max_ms'])} | {r['in_order']} | {r['max_lines_held']} |"
+            )
     lines += ["", "### Targets", "", "| target | measured | |", "|---|---|---|"]
     lines += targets(out)
     if out["skipped"]:
@@ -381,6 +419,21 @@ def targets(out: dict[str, Any]) -> list[str]:
             row(
                 f"scheduler: all told, p99 ≤ 1 s ({label})",
                 f"{r['told']}/{r['reservations']}, p99 {r['lateness_p99_ms']} ms",
+                ok,
+            )
+    for key, label in (("queue_sqlite", "SQLite"), ("queue_postgres", "PostgreSQL")):
+        r = b.get(key, {})
+        if "offered" in r:
+            ok = (
+                r["offered"] == r["rounds"]
+                and r["offer_p99_ms"] <= 1000
+                and r["in_order"]
+                and r["max_lines_held"] <= 4
+            )
+            row(
+                f"waiting line: offered in order, p99 ≤ 1 s, ≤ 4 lines ({label})",
+                f"{r['offered']}/{r['rounds']}, p99 {r['offer_p99_ms']} ms,"
+                f" in order {r['in_order']}, max {r['max_lines_held']}",
                 ok,
             )
     return rows
