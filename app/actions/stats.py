@@ -220,9 +220,9 @@ async def statistics(
         if consultation.status == "booked" or consultation.close_reason in NEVER_HAPPENED:
             continue  # still in the future, or never happened (no scheduler ran, an offer
             # from the waiting line not taken)
-        if consultation.mentor_joined_at is None:
-            if consultation.status == "open":
-                continue  # the mentor may still come
+        # Ended without its mentor ever joining: unanswered. (An open one still counts as a
+        # consultation: its mentor may yet come.)
+        if consultation.mentor_joined_at is None and consultation.status != "open":
             d.unanswered += 1
             slots[label]["unanswered"] += 1
             unanswered_by[consultation.mentor_id] += 1
@@ -312,10 +312,10 @@ CSV_COLUMNS = [
     "booked",
     "no_show",
     "no_show_rate",
-    "unanswered",
     "utilisation",
     "refused_no_free_line",
     "refused_total",
+    "unanswered",  # added last: spreadsheets that read columns by position keep working
 ]
 
 
@@ -333,10 +333,10 @@ def as_csv(stats: dict[str, Any]) -> str:
                 d["booked"],
                 d["no_show"],
                 "" if d["no_show_rate"] is None else d["no_show_rate"],
-                d["unanswered"],
                 d["utilisation"],
                 d["refusals"].get("no_free_line", 0),
                 sum(d["refusals"].values()),
+                d["unanswered"],
                 *[d["by_kind"].get(k, 0) for k in kinds],
                 d["by_audience"].get("child", 0),
                 d["by_audience"].get("parent", 0),

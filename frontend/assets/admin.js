@@ -11,6 +11,7 @@ import { startRepaints } from "./repaint.js";
 import { POLL_SECONDS, startStaffFace, stateOf } from "./staff.js";
 import { refreshRoster, setupRoster } from "./adminroster.js";
 import { setupStats } from "./adminstats.js";
+import { openReassign, setupMoveBookings } from "./adminhandover.js";
 import { refreshStaffAccounts, setupStaffAccounts } from "./adminstaff.js";
 
 const st = { socket: null, service: null, day: null, open: [], chat: null, joinedId: null, mentors: [] };
@@ -30,6 +31,8 @@ startStaffFace({
     socket.addEventListener("consultation", () => refresh());
     for (const type of ["mentor_absent", "queue_changed"]) socket.addEventListener(type, () => refresh());
     socket.addEventListener("alert", (e) => addCrisisAlert(e.detail.alert));
+    socket.addEventListener("mentor_absent", (e) => addCrisisAlert(e.detail.alert));
+    socket.addEventListener("alert_acknowledged", (e) => dropAlert(e.detail.alert_id));
     $("#refresh").addEventListener("click", (e) => busy(e.currentTarget, () => Promise.all([refresh(), refreshRoster(), refreshStaffAccounts()])));
     $("#line-day").addEventListener("change", (e) => {
       st.day = e.currentTarget.value;
@@ -51,6 +54,7 @@ startStaffFace({
       setupRoster(service, { onCapacity: () => refreshLines() }),
       setupStats(service),
       setupStaffAccounts(account),
+      api.get("/api/staff/mentors").then((data) => setupMoveBookings(data.mentors, refresh)),
     ]);
   },
 });
@@ -119,7 +123,8 @@ async function refreshOpen() {
 }
 
 function paintOpen() {
-  const since = (c) => minutesSince(c.opened_at || c.starts_at);
+  // while the mentor has not come: how long the client has waited for them
+  const since = (c) => minutesSince((!c.mentor_joined_at && c.waiting_since) || c.opened_at || c.starts_at);
   paintRows($("#open-rows"), st.open, {
     key: (c) => c.id,
     sig: (c) => [c, st.joinedId === c.id, since(c)],
@@ -132,11 +137,24 @@ function paintOpen() {
         h("td", {}, c.client.nickname, " ", bindText(h("span", { class: "tag" }), `audience.${c.client.audience}`)),
         h("td", {}, `${hhmm(c.opened_at || c.starts_at)}〜${hhmm(c.ends_at)}`, " ", bindText(h("span", { class: "tag" }), `mode.${c.mode}`)),
         h("td", {}, plain(t("admin.minutes", { n: since(c) }))),
-        h("td", {}, bindText(h("span", { class: `badge st-${stateOf(c)}` }), `status.${stateOf(c)}`)),
-        h("td", {}, join));
+        h("td", {}, boardState(c)),
+        h("td", {}, join, reassignButton(c)));
     },
     empty: () => h("tr", {}, bindText(h("td", { colspan: 6, class: "empty" }), "admin.open_none")),
   });
+}
+
+/** waiting for mentor / client away / in progress (shapes.board_state), absence flagged. */
+function boardState(c) {
+  const state = c.state || stateOf(c);
+  const badge = bindText(h("span", { class: `badge board-${state}`, "data-testid": "board-state" }), `board.${state}`);
+  return c.mentor_absent_at ? [badge, " ", bindText(h("span", { class: "badge risk-badge" }), "board.absent")] : badge;
+}
+
+function reassignButton(c) {
+  const button = bindText(h("button", { type: "button", class: "secondary", onclick: () => openReassign(c, $("#group-host"), refresh) }), "handover.open");
+  button.setAttribute("aria-label", `${plain(t("handover.open"))}: ${c.mentor.display_name} / ${c.client.nickname}`);
+  return button;
 }
 
 /** A supervisor's join is recorded with a reason: ask for it first. */
@@ -234,6 +252,12 @@ async function loadAlerts() {
   }
 }
 
+/** Acknowledged (here, by another supervisor, or by a handover that answered it). */
+function dropAlert(id) {
+  document.querySelector(`[data-alert="${id}"]`)?.remove();
+  if (!$("#alert-list").children.length) $("#alerts").hidden = true;
+}
+
 function addCrisisAlert(alert) {
   if (!alert || document.querySelector(`[data-alert="${alert.id}"]`)) return;
   $("#alerts").hidden = false;
@@ -249,8 +273,8 @@ function addCrisisAlert(alert) {
   const ack = bindText(h("button", { type: "button", class: "secondary" }), "admin.ack");
   const item = h(
     "li",
-    { class: "row alert crisis", "data-alert": alert.id },
-    bindText(h("p", { class: "alert-text" }), "admin.crisis", {
+    { class: `row alert ${alert.kind === "mentor_absent" ? "absent" : "crisis"}`, "data-alert": alert.id, "data-kind": alert.kind || "crisis" },
+    bindText(h("p", { class: "alert-text" }), alert.kind === "mentor_absent" ? "admin.absent_alert" : "admin.crisis", {
       time: hhmm(alert.created_at),
       category: plain(t(`risk.${alert.category}`)),
       mentor: alert.mentor?.display_name || "",

@@ -2,10 +2,12 @@
 // connection state, typing, presence, the 5-minute notice and the closed state.
 
 import { bindText, pick, plain, t } from "./i18n.js";
-import { h } from "./dom.js";
+import { api } from "./api.js";
+import { h, showError } from "./dom.js";
 import { entryDetails } from "./helpentry.js";
+import { openHelp } from "./help.js";
 import { secretPrompt } from "./reverify.js";
-import { hhmm, minutesUntil } from "./time.js";
+import { hhmm, minutesSince, minutesUntil } from "./time.js";
 
 const CLOSED = new Set(["closed", "no_show", "cancelled"]);
 const FINAL_ERRORS = new Set(["message_too_long", "consultation_closed", "not_open_yet", "not_found", "not_allowed", "invalid_input"]);
@@ -15,8 +17,11 @@ export class ChatView {
    * socket: ChatSocket; id: consultation id; role: client | mentor | supervisor;
    * title: heading text; onLeave(): called by the back / leave button.
    */
-  constructor({ socket, id, role, title, onLeave, extraActions = [], joinExtra = {} }) {
+  constructor({ socket, id, role, title, onLeave, extraActions = [], joinExtra = {}, onBookAnother = null }) {
     this.socket = socket;
+    this.onBookAnother = onBookAnother;
+    // Whether the mentor has come (client side): from the joined frame and consultation events.
+    this.mentor = { name: "", joinedAt: null, since: null, absent: false, grace: 3, keepWaiting: false };
     this.joinExtra = joinExtra;
     this.id = id;
     this.role = role;
@@ -42,6 +47,8 @@ export class ChatView {
     this.errorBox = h("p", { class: "error", role: "alert", hidden: true });
     this.closedBox = h("div", { class: "closed", role: "status", hidden: true, "data-testid": "closed" });
     this.waitBox = h("p", { class: "notice", role: "status", hidden: true, "data-testid": "waiting" });
+    // "waiting for ○○" until the mentor joins; after the grace, what the child can do.
+    this.mentorWait = h("div", { class: "notice mentor-wait", role: "status", hidden: true, "data-testid": "mentor-waiting" });
     this.input = h("textarea", { id: inputId, rows: 2, maxlength: 2000, autocomplete: "off" });
     this.sendButton = h("button", { type: "submit", class: "primary" });
     bindText(this.sendButton, "chat.send");
@@ -80,6 +87,7 @@ export class ChatView {
       h("div", { class: "chat-head" }, this.heading, this.conn, this.timeInfo),
       this.warning,
       this.waitBox,
+      this.mentorWait,
       this.list,
       this.typingLine,
       this.closedBox,
@@ -162,6 +170,7 @@ export class ChatView {
   }
 
   checkTime() {
+    this.paintMentorWait();
     if (this.status !== "open" || !this.endsAt) return;
     const left = minutesUntil(this.endsAt);
     if (left <= 5 && left >= 0) this.showWarning();
@@ -176,10 +185,119 @@ export class ChatView {
   onJoined(frame) {
     const c = frame.consultation;
     this.errorBox.hidden = true;
+    this.mentor.name = c.mentor?.display_name || "";
+    this.takePresence(c);
     this.setStatus(c.status, { reason: c.close_reason, startsAt: c.starts_at, endsAt: c.ends_at });
   }
 
+  /** mentor_joined_at / waiting_since / mentor_absent / grace_minutes from a frame. */
+  takePresence(c) {
+    if (!("mentor_joined_at" in c)) return;
+    const wasAbsent = this.mentor.absent;
+    Object.assign(this.mentor, {
+      joinedAt: c.mentor_joined_at,
+      since: c.waiting_since,
+      absent: Boolean(c.mentor_absent),
+      grace: c.grace_minutes || this.mentor.grace,
+    });
+    if (this.mentor.absent && !wasAbsent) this.mentor.keepWaiting = false;
+  }
+
+  /** Client side: who we are waiting for, for how long, and what happens next. */
+  paintMentorWait() {
+    const m = this.mentor;
+    const show = this.role === "client" && this.status === "open" && !m.joinedAt && Boolean(m.since);
+    this.mentorWait.hidden = !show;
+    if (!show) {
+      this.mentorWait.textContent = "";
+      delete this.mentorWait.dataset.state;
+      return;
+    }
+    const minutes = Math.max(0, minutesSince(m.since));
+    const offer = m.absent && !m.keepWaiting;
+    const state = offer ? "offer" : m.absent ? "kept" : "waiting";
+    const sig = JSON.stringify([state, minutes, m.name, m.grace, document.documentElement.lang]);
+    if (this.mentorWait.dataset.sig === sig) return; // keep an open list of other mentors
+    this.mentorWait.dataset.sig = sig;
+    this.mentorWait.dataset.state = state;
+    this.mentorWait.textContent = "";
+    this.mentorWait.append(
+      bindText(h("p", { class: "closed-title" }), "chat.mentor_wait", { name: m.name, n: minutes }),
+      bindText(h("p"), m.absent ? "chat.mentor_wait.told" : "chat.mentor_wait.next", { n: m.grace }),
+    );
+    if (!offer) return;
+    const others = h("div", { class: "mentor-others", "data-testid": "other-mentors" });
+    const error = h("p", { class: "error", role: "alert", hidden: true });
+    const button = (key, onclick, cls = "secondary") => bindText(h("button", { type: "button", class: cls, onclick }), key);
+    this.mentorWait.append(
+      bindText(h("p"), "chat.mentor_wait.choose"),
+      h("div", { class: "row-actions" },
+        button("chat.mentor_wait.keep", () => {
+          this.mentor.keepWaiting = true;
+          this.paintMentorWait();
+        }),
+        button("chat.mentor_wait.other", () => this.showOthers(others, error), "primary"),
+        this.onBookAnother ? button("chat.mentor_wait.book", () => this.onBookAnother()) : null,
+        button("chat.mentor_wait.help", () => openHelp())),
+      others,
+      error,
+    );
+  }
+
+  /** The free mentors who could talk now (same kind first); choosing one keeps this chat. */
+  async showOthers(box, error) {
+    showError(error, null);
+    box.textContent = "";
+    try {
+      const data = await api.get(`/api/consultations/${this.id}/alternatives`);
+      if (!data.mentors.length) {
+        box.append(bindText(h("p", { class: "hint" }), "chat.mentor_wait.none"));
+        return;
+      }
+      const list = h("ul", { class: "other-list" });
+      for (const m of data.mentors) {
+        const take = bindText(h("button", { type: "button", class: "primary" }), "chat.mentor_wait.take", { name: m.display_name });
+        take.addEventListener("click", async () => {
+          take.disabled = true;
+          try {
+            await api.post(`/api/consultations/${this.id}/switch`, { mentor_id: m.id });
+          } catch (err) {
+            take.disabled = false;
+            showError(error, err);
+          }
+        });
+        list.append(h("li", { "data-mentor": m.id }, h("span", {}, m.display_name, " ", h("span", { class: "kind" }, pick(m.kind.label))), take));
+      }
+      box.append(list);
+    } catch (err) {
+      showError(error, err);
+    }
+  }
+
+  /** A line in the chat from the service itself (e.g. who joined instead, and why). */
+  systemLine(key, vars) {
+    const li = bindText(h("li", { class: "presence system", "data-testid": "system-line" }), key, vars);
+    this.list.insertBefore(li, this.list.querySelector("li.pending"));
+    this.scroll();
+  }
+
   onConsultation(frame) {
+    this.takePresence(frame);
+    if (frame.event === "reassigned") {
+      const name = frame.mentor?.display_name || "";
+      const reason = ["mentor_absent", "client_switch", "headquarters"].includes(frame.reason) ? frame.reason : "headquarters";
+      if (this.role === "mentor" && frame.mentor?.id !== this.socket.account?.mentor_id) {
+        this.systemLine("chat.reassigned_away", { name });
+        this.setStatus("closed", { reason: "reassigned" });
+        return;
+      }
+      this.mentor.name = name;
+      this.systemLine(`chat.reassigned.${reason}`, { name });
+    }
+    if (frame.event === "mentor_joined") {
+      this.paintMentorWait();
+      return;
+    }
     if (frame.event === "warning") {
       if (frame.ends_at) this.endsAt = frame.ends_at;
       this.showWarning();
