@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from app.actions.accounts import principal_for_token
 from app.actions.chat import check_access, do_end, do_join
 from app.actions.lifecycle import sweep
 from app.clock import ManualClock
+from app.db.tables import QueueEntry
 from tests.conftest import Env
 from tests.helpers import add_mentor, add_staff, bearer, error_code, jst, sign_up, staff_token
 
@@ -121,6 +124,14 @@ async def test_statistics_count_the_line(env: Env, clock: ManualClock) -> None:
     await do_join(env.ctx, first, offered["consultation_id"])
     clock.advance(seconds=61)  # the second never comes
     await sweep(env.ctx)
+    # everything else ends, so each consultation is finished: counted, or unanswered
+    for token, cid in [*talking[2:], (tokens[0], offered["consultation_id"])]:
+        p = await principal_for_token(env.ctx, token)
+        assert p is not None
+        await do_end(env.ctx, p, await check_access(env.ctx, p, cid))
+    async with env.ctx.db.read() as s:
+        still_waiting = await s.execute(select(QueueEntry).where(QueueEntry.state == "waiting"))  # type: ignore[arg-type]
+        assert still_waiting.first() is None
     await add_staff(env.ctx, "hq", "hq-password-1", role="supervisor")
     hq = await staff_token(env.http, "hq", "hq-password-1")
     stats = (
@@ -137,6 +148,6 @@ async def test_statistics_count_the_line(env: Env, clock: ManualClock) -> None:
         "wait_p50_minutes": 9.0,
         "wait_p90_minutes": 10.0,
     }
-    # of the finished ones, the two talks that ended count; the offer nobody took does not
-    # (neither as a consultation nor as an unanswered one)
-    assert day["walk_in"] + day.get("unanswered", 0) == 2
+    # four talks and the one served offer; the offer nobody took is neither a consultation
+    # nor an unanswered one
+    assert day["walk_in"] + day.get("unanswered", 0) == 5
