@@ -120,3 +120,12 @@ def test_staff_second_factor_cannot_be_switched_off_outside_dev() -> None:
     for key in ("YORISOI_STAFF_2FA", "YORISOI_MENTOR_2FA"):
         with pytest.raises(SettingsError, match=key):
             load_settings({"YORISOI_DEV": "1", key: "maybe"})
+
+
+def test_mentor_grace_is_whole_minutes_from_one() -> None:
+    assert load_settings({"YORISOI_DEV": "1"}).mentor_grace_minutes == 3
+    one = {"YORISOI_DEV": "1", "YORISOI_MENTOR_GRACE_MINUTES": "1"}
+    assert load_settings(one).mentor_grace_minutes == 1
+    for bad in ("0", "1.5", "31", "three"):
+        with pytest.raises(SettingsError, match="YORISOI_MENTOR_GRACE_MINUTES"):
+            load_settings({"YORISOI_DEV": "1", "YORISOI_MENTOR_GRACE_MINUTES": bad})
