@@ -15,6 +15,7 @@ from app.actions.accounts import check_secret, verify_client_secret
 from app.actions.booking import require_client
 from app.actions.chat import close_consultation
 from app.actions.context import Context, Principal
+from app.actions.queue import ACTIVE
 from app.db.tables import (
     AuditLog,
     AuthSession,
@@ -24,6 +25,7 @@ from app.db.tables import (
     LineHold,
     MentorNote,
     Message,
+    QueueEntry,
 )
 from app.errors import Refusal
 
@@ -181,6 +183,17 @@ async def do_delete_account(
                 .where(col(AuditLog.consultation_id).in_(mine))
                 .values(consultation_id=None, reason=None)
             )
+        # Out of the waiting line, and what they wrote while waiting is gone with the rest.
+        await s.execute(
+            update(QueueEntry)
+            .where(col(QueueEntry.client_id) == client_p.id, col(QueueEntry.state).in_(ACTIVE))
+            .values(state="left", ended_at=now)
+        )
+        await s.execute(
+            update(QueueEntry)
+            .where(col(QueueEntry.client_id) == client_p.id)
+            .values(first_message=None)
+        )
         # Gone, not revoked: an open socket of theirs finds no session at its next check.
         await s.execute(
             delete(AuthSession).where(

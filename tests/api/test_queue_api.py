@@ -151,3 +151,19 @@ async def test_statistics_count_the_line(env: Env, clock: ManualClock) -> None:
     # four talks and the one served offer; the offer nobody took is neither a consultation
     # nor an unanswered one
     assert day["walk_in"] + day.get("unanswered", 0) == 5
+
+
+async def test_deleting_the_account_leaves_the_line_and_erases_the_words(env: Env) -> None:
+    await full_house(env)
+    token = await sign_up(env.http, "さよなら", secret="bye-secret")
+    r = await env.http.post(
+        "/api/queue", json={"message": "ないしょのはなし"}, headers=bearer(token)
+    )
+    assert r.status_code == 201
+    r = await env.http.request(
+        "DELETE", "/api/me", json={"secret": "bye-secret"}, headers=bearer(token)
+    )
+    assert r.status_code == 200, r.text
+    async with env.ctx.db.read() as s:
+        (entry,) = (await s.execute(select(QueueEntry))).scalars().all()
+    assert entry.state == "left" and entry.first_message is None
