@@ -195,7 +195,7 @@ async def do_leave_queue(ctx: Context, principal: Principal | None) -> Place:
             await s.execute(
                 update(QueueEntry)
                 .where(col(QueueEntry.client_id) == client.id, col(QueueEntry.state) == WAITING)
-                .values(state="left", ended_at=now)
+                .values(state="left", ended_at=now, first_message=None)
                 .returning(col(QueueEntry.id))
             )
         ).scalar_one_or_none()
@@ -256,7 +256,7 @@ async def _release_offer(s, entry: QueueEntry, now: datetime, *, reason: str, st
     await s.execute(
         update(QueueEntry)
         .where(col(QueueEntry.id) == entry.id, col(QueueEntry.state) == OFFERED)
-        .values(state=state, ended_at=now)
+        .values(state=state, ended_at=now, first_message=None)
     )
     return await s.get(Consultation, entry.consultation_id)
 
@@ -510,7 +510,9 @@ async def deliver_first_message(ctx: Context, entry: QueueEntry) -> None:
         return  # closed before it could be stored (declined, expired)
     async with ctx.db.write() as s:
         await s.execute(
-            update(QueueEntry).where(col(QueueEntry.id) == entry.id).values(message_seq=stored.seq)
+            update(QueueEntry)
+            .where(col(QueueEntry.id) == entry.id)
+            .values(message_seq=stored.seq, first_message=None)  # now a message: kept once
         )
     entry.message_seq = stored.seq
     if duplicate:
@@ -582,7 +584,7 @@ async def settle_offers(ctx: Context) -> int:
                 await s.execute(
                     update(QueueEntry)
                     .where(col(QueueEntry.id) == entry.id, col(QueueEntry.state) == OFFERED)
-                    .values(state=state, ended_at=now)
+                    .values(state=state, ended_at=now, first_message=None)
                     .returning(col(QueueEntry.id))
                 )
             ).scalar_one_or_none()
@@ -620,7 +622,7 @@ async def close_line(ctx: Context) -> int:
                 await s.execute(
                     update(QueueEntry)
                     .where(col(QueueEntry.state) == WAITING, *stale)
-                    .values(state="closed", ended_at=now)
+                    .values(state="closed", ended_at=now, first_message=None)
                     .returning(*QueueEntry.__table__.c)  # type: ignore[attr-defined]
                     .execution_options(synchronize_session=False)
                 )

@@ -176,6 +176,9 @@ async def test_six_wait_for_four_lines_in_strict_order(
     ]
     message, _dup = await do_send(env.ctx, waiters[3], access4, "next", "きこえる？")
     assert message.seq == 2
+    async with env.ctx.db.read() as s:
+        kept = await s.get(QueueEntry, entry4.entry.id)
+    assert kept is not None and kept.first_message is None  # the words live on only as seq 1
 
     # the other two lines end: the last two in line, in order; nobody twice, nobody who left
     for talker, cid in zip(talkers[2:], cids[2:], strict=True):
