@@ -56,3 +56,14 @@ def message(chat: Any, text: str) -> Any:
 def scroll_to(page: Any, selector: str) -> None:
     """Bring a section to the top of the screen (below the sticky bar) for a screenshot."""
     page.locator(selector).evaluate("el => el.scrollIntoView({block: 'start'})")
+
+
+def freeze_mentor_list(page: Any, audience: str = "child") -> None:
+    """From now on this page is shown the mentor list as it is now (a slow school network):
+    a line can look free when the child taps, after someone else took it."""
+    path = f"/api/mentors?audience={audience}"
+    stale = page.evaluate("path => fetch(path).then((r) => r.text())", path)
+    page.route(
+        f"**{path}",
+        lambda route: route.fulfill(status=200, content_type="application/json", body=stale),
+    )

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PHONE, TABLET, shot
 from tests.browser.flows import (
     chat_now,
+    freeze_mentor_list,
     mentor_card,
     nickname,
     scroll_to,
@@ -45,13 +46,7 @@ def test_capacity_change_turned_away_count_charts_and_csv(server: str, open_page
     sign_up(second, nickname("ni"))
     card = mentor_card(second, "ひかり")
     expect(card.get_by_role("button", name=re.compile("いますぐ はなす"))).to_be_visible()
-    # The second child's tablet keeps showing the list as it was (a slow school network):
-    # the line looks free when they tap, after someone else took it.
-    stale = second.evaluate("fetch('/api/mentors?audience=child').then((r) => r.text())")
-    second.route(
-        "**/api/mentors?audience=child",
-        lambda route: route.fulfill(status=200, content_type="application/json", body=stale),
-    )
+    freeze_mentor_list(second)  # the line looks free when the child taps
     first = open_page(server + "/child/", PHONE)
     sign_up(first, nickname("ichi"))
     chat_now(first, "さくら")

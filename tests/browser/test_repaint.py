@@ -17,7 +17,14 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, TABLET, browser_env
-from tests.browser.flows import chat_now, mentor_card, nickname, sign_up, staff_sign_in
+from tests.browser.flows import (
+    chat_now,
+    freeze_mentor_list,
+    mentor_card,
+    nickname,
+    sign_up,
+    staff_sign_in,
+)
 from tests.servers import running_server
 
 REPAINTS = 4
@@ -96,13 +103,7 @@ def test_chat_now_refusal_stays_readable(server: str, open_page: Any) -> None:
     card = mentor_card(late, "ひかり")
     now = card.get_by_role("button", name=re.compile("いますぐ はなす"))
     expect(now).to_be_visible()
-    # This tablet keeps being shown the list as it was (a slow school network): the line
-    # looks free when the child taps, after someone else took it.
-    stale = late.evaluate("fetch('/api/mentors?audience=child').then((r) => r.text())")
-    late.route(
-        "**/api/mentors?audience=child",
-        lambda route: route.fulfill(status=200, content_type="application/json", body=stale),
-    )
+    freeze_mentor_list(late)  # the line looks free when the child taps
     early = open_page(server + "/child/", PHONE)
     sign_up(early, nickname("early"))
     chat_now(early, "さくら")

@@ -93,9 +93,7 @@ async def on_leave(conn: Connection, data: Frame) -> None:
 
 
 async def on_send(conn: Connection, data: Frame) -> None:
-    access = joined(conn, data)
-    if not conn.rate.hit(conn.sub.key):
-        raise Refusal("rate_limited")
+    access = writer(conn, data)
     message, duplicate = await do_send(
         conn.ctx, conn.principal, access, data.get("client_msg_id"), data.get("text")
     )
@@ -103,13 +101,19 @@ async def on_send(conn: Connection, data: Frame) -> None:
 
 
 async def on_share(conn: Connection, data: Frame) -> None:
-    access = joined(conn, data)
-    if not conn.rate.hit(conn.sub.key):
-        raise Refusal("rate_limited")
+    access = writer(conn, data)
     message, duplicate = await do_share(
         conn.ctx, conn.principal, access, data.get("client_msg_id"), data.get("entry_id")
     )
     conn.sub.offer(ack_event(conn.ctx, message, duplicate))
+
+
+def writer(conn: Connection, data: Frame) -> Access:
+    """A joined consultation this socket may store a message in now (messages per minute)."""
+    access = joined(conn, data)
+    if not conn.rate.hit(conn.sub.key):
+        raise Refusal("rate_limited")
+    return access
 
 
 async def on_typing(conn: Connection, data: Frame) -> None:
