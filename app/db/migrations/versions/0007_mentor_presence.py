@@ -22,9 +22,7 @@ def upgrade() -> None:
     with op.batch_alter_table("consultation") as batch:
         batch.add_column(sa.Column("mentor_joined_at", app.db.types.UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("mentor_absent_at", app.db.types.UTCDateTime(), nullable=True))
-        batch.add_column(
-            sa.Column("mentor_assigned_at", app.db.types.UTCDateTime(), nullable=True)
-        )
+        batch.add_column(sa.Column("mentor_assigned_at", app.db.types.UTCDateTime(), nullable=True))
     # Consultations from before this revision: the mentor came if they joined (audited).
     op.execute(
         "UPDATE consultation SET mentor_joined_at = (SELECT MIN(a.at) FROM audit_log a "
@@ -38,7 +36,9 @@ def upgrade() -> None:
     op.create_table(
         "handover",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("consultation_id", sa.Integer(), sa.ForeignKey("consultation.id"), nullable=False),
+        sa.Column(
+            "consultation_id", sa.Integer(), sa.ForeignKey("consultation.id"), nullable=False
+        ),
         sa.Column("at", app.db.types.UTCDateTime(), nullable=False),
         sa.Column("from_mentor_id", sa.Integer(), nullable=False),
         sa.Column("to_mentor_id", sa.Integer(), nullable=False),
