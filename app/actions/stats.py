@@ -317,13 +317,29 @@ CSV_COLUMNS = [
     "refused_total",
     "unanswered",  # added last: spreadsheets that read columns by position keep working
 ]
+# The waiting line's day (queue_day), "queue_" + its key; after every other column, so no
+# existing column moves.
+CSV_QUEUE = [
+    "queued",
+    "served",
+    "left",
+    "offers_expired",
+    "closed",
+    "wait_p50_minutes",
+    "wait_p90_minutes",
+]
 
 
 def as_csv(stats: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     kinds = sorted({k for d in stats["days"] for k in d["by_kind"]})
-    writer.writerow(CSV_COLUMNS + [f"kind_{k}" for k in kinds] + ["child", "parent"])
+    writer.writerow(
+        CSV_COLUMNS
+        + [f"kind_{k}" for k in kinds]
+        + ["child", "parent"]
+        + [f"queue_{k}" for k in CSV_QUEUE]
+    )
     for d in stats["days"]:
         writer.writerow(
             [
@@ -340,6 +356,7 @@ def as_csv(stats: dict[str, Any]) -> str:
                 *[d["by_kind"].get(k, 0) for k in kinds],
                 d["by_audience"].get("child", 0),
                 d["by_audience"].get("parent", 0),
+                *["" if d["queue"][k] is None else d["queue"][k] for k in CSV_QUEUE],
             ]
         )
     return out.getvalue()

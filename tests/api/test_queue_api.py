@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from sqlalchemy import select
 
 from app.actions.accounts import principal_for_token
@@ -151,6 +154,42 @@ async def test_statistics_count_the_line(env: Env, clock: ManualClock) -> None:
     # four talks and the one served offer; the offer nobody took is neither a consultation
     # nor an unanswered one
     assert day["walk_in"] + day.get("unanswered", 0) == 5
+    # the CSV carries the same figures, after every older column (none of them moves)
+    r = await env.http.get("/api/staff/stats.csv?from=2026-12-01&to=2026-12-01", headers=bearer(hq))
+    header, row = r.text.splitlines()
+    names = header.split(",")
+    assert names[:10] == [
+        "date",
+        "consultations",
+        "walk_in",
+        "booked",
+        "no_show",
+        "no_show_rate",
+        "utilisation",
+        "refused_no_free_line",
+        "refused_total",
+        "unanswered",
+    ]
+    assert names[names.index("parent") + 1 :] == [
+        "queue_queued",
+        "queue_served",
+        "queue_left",
+        "queue_offers_expired",
+        "queue_closed",
+        "queue_wait_p50_minutes",
+        "queue_wait_p90_minutes",
+    ]
+    (values,) = csv.DictReader(io.StringIO(r.text))
+    assert {k: v for k, v in values.items() if k.startswith("queue_")} == {
+        "queue_queued": "3",
+        "queue_served": "1",
+        "queue_left": "1",
+        "queue_offers_expired": "1",
+        "queue_closed": "0",
+        "queue_wait_p50_minutes": "9.0",
+        "queue_wait_p90_minutes": "10.0",
+    }
+    assert row.startswith("2026-12-01,")
 
 
 async def test_deleting_the_account_leaves_the_line_and_erases_the_words(env: Env) -> None:
