@@ -13,6 +13,7 @@ import { refreshRoster, setupRoster } from "./adminroster.js";
 import { setupStats } from "./adminstats.js";
 import { openReassign, setupMoveBookings } from "./adminhandover.js";
 import { refreshStaffAccounts, setupStaffAccounts } from "./adminstaff.js";
+import { setupAdminQueue } from "./adminqueue.js";
 
 const st = { socket: null, service: null, day: null, open: [], chat: null, joinedId: null, mentors: [] };
 
@@ -54,6 +55,7 @@ startStaffFace({
       setupRoster(service, { onCapacity: () => refreshLines() }),
       setupStats(service),
       setupStaffAccounts(account),
+      setupAdminQueue(socket, service),
       api.get("/api/staff/mentors").then((data) => setupMoveBookings(data.mentors, refresh)),
     ]);
   },

@@ -7,6 +7,7 @@ import { ChatView } from "./chatview.js";
 import { $, busy, h, paintOptions, paintRows, rowError, setRowError, showError, showView, twoStep } from "./dom.js";
 import { setupHelp } from "./help.js";
 import { setupDirectory } from "./helpdir.js";
+import { noteRefusal, offerOpened, paintWaitOffer, queueActive, queueFrame, queueSig, readQueue, resetQueue, setupQueue, waitOffer } from "./queue.js";
 import { addTexts, applyTexts, bindText, pick, plain, renderRich, setupLangToggle, t } from "./i18n.js";
 import { startRepaints } from "./repaint.js";
 import { addDays, dayLabel, dayOf, dayShort, hhmm, minutesUntil, syncClock, when } from "./time.js";
@@ -41,6 +42,18 @@ export async function startClientFace({ audience, texts }) {
   wireHome();
   wireMentorView();
   setupTopics();
+  setupQueue({
+    getSocket: ensureSocket,
+    kindLabel: (id) => pick(state.service?.kinds?.find((k) => k.id === id)?.label) || id,
+    onChange: () => {
+      paintMentors();
+      if (state.mentor) paintWaitOffer($("#now-queue"), state.mentor);
+    },
+    onJoined: () => {
+      if (document.body.dataset.current !== "home") showView("home", { focus: false });
+    },
+    onOffered: openOffered,
+  });
   document.addEventListener("langchange", rerender);
   try {
     state.service = await api.service();
@@ -160,6 +173,7 @@ function wireHome() {
     state.socket?.stop();
     state.socket = null;
     clearInterval(state.refreshTimer);
+    resetQueue();
     try {
       sessionStorage.clear();
     } catch {
@@ -176,9 +190,12 @@ function ensureSocket() {
     state.socket = new ChatSocket();
     state.socket.addEventListener("consultation", (e) => {
       const f = e.detail;
-      if (f.event === "opened" && !state.chat) notice("chat.opened_notice");
+      // Opened while waiting in line: the offer, whose chat opens by itself.
+      if (f.event === "opened" && queueActive()) offerOpened(f.consultation_id);
+      else if (f.event === "opened" && !state.chat) notice("chat.opened_notice");
       if (!state.chat) refreshHome({ quiet: true });
     });
+    state.socket.addEventListener("queue", (e) => queueFrame(e.detail));
     state.socket.addEventListener("state", (e) => {
       if (e.detail.state === "signed_out") {
         state.socket.stop();
@@ -214,7 +231,7 @@ async function refreshHome({ quiet = false } = {}) {
   let open = null;
   const seq = ++state.homeSeq;
   try {
-    const [bookings, mentors, again] = await Promise.all([api.bookings(), api.mentors(state.audience), api.myMentors()]);
+    const [bookings, mentors, again, paintQueue] = await Promise.all([api.bookings(), api.mentors(state.audience), api.myMentors(), readQueue()]);
     open = bookings.consultations.find((c) => c.status === "open") || null;
     if (seq !== state.homeSeq) return open;
     state.mentors = mentors.mentors;
@@ -223,7 +240,8 @@ async function refreshHome({ quiet = false } = {}) {
     paintTopics();
     paintBookings(bookings.consultations);
     paintAgain(again.mentors);
-    if (bookings.consultations.length) ensureSocket();
+    paintQueue?.();
+    if (bookings.consultations.length || queueActive()) ensureSocket();
     if (!quiet) showError($("#page-error"), null);
   } catch (err) {
     if (err.status === 401) {
@@ -259,6 +277,7 @@ function paintMentors() {
   const kind = $("#kind-filter").value;
   paintRows($("#mentor-list"), state.mentors.filter((m) => (!kind || m.kind.id === kind) && fitsTopic(m)), {
     key: (m) => m.id,
+    sig: (m) => [m, queueSig(m)],
     render: mentorCard,
     empty: () => h("li", { class: "empty" }, plain(t("mentors.none"))),
   });
@@ -284,6 +303,7 @@ function mentorCard(m) {
       h("p", { class: "next hint" }, nextSlotsText(m.next_free_slots))),
     h("div", { class: "card-actions" }, m.chat_now.possible ? nowButton : null, pickButton),
     error,
+    waitOffer(m),
   );
 }
 
@@ -368,6 +388,7 @@ async function chatNow(mentor, button, errorBox) {
     openChat(consultation.id, mentor.display_name);
   } catch (err) {
     setRowError(`mentor:${mentor.id}`, errorBox, err);
+    noteRefusal(mentor, err);
     refreshHome({ quiet: true });
   }
 }
@@ -447,6 +468,7 @@ function paintMentorHead() {
   $("#now-button").hidden = !possible;
   if (possible) bindText($("#now-text"), "chatnow.possible", { time: hhmm(m.chat_now.until) });
   else bindText($("#now-text"), `reason.${m.chat_now?.reason || "mentor_off_shift"}`);
+  paintWaitOffer($("#now-queue"), m);
 }
 
 function paintDays() {
@@ -540,6 +562,18 @@ function chooseSlot(start) {
 }
 
 // --- chat -----------------------------------------------------------------------------
+
+/** A line offered from the waiting line: open its chat (once), with words not yet saved. */
+async function openOffered(id, draft) {
+  let name = "";
+  try {
+    name = (await api.bookings()).consultations.find((c) => c.id === id)?.mentor?.display_name || "";
+  } catch {
+    /* the chat shows who joined */
+  }
+  if (state.chat?.id !== id) openChat(id, name);
+  if (draft && state.chat && !state.chat.input.value) state.chat.input.value = draft;
+}
 
 function openChat(id, mentorName) {
   notice(null);
