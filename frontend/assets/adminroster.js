@@ -3,7 +3,7 @@
 // GET/PUT /api/staff/settings). Every refusal is shown in the server's words.
 
 import { api } from "./api.js";
-import { $, busy, h, paintOptions, paintRows, rowError, setRowError, showError, twoStep } from "./dom.js";
+import { $, busy, fillUntouched, h, paintOptions, paintRows, resetInput, rowError, setRowError, showError, twoStep } from "./dom.js";
 import { bindText, pick, plain, t } from "./i18n.js";
 import { addDays, dayLabel, dayOf, hhmm, when } from "./time.js";
 
@@ -299,7 +299,7 @@ async function addShift(event) {
 async function loadSettings() {
   try {
     rs.settings = await api.get("/api/staff/settings");
-    $("#cap-lines").value = String(rs.settings.lines);
+    fillUntouched($("#cap-lines"), String(rs.settings.lines));
     paintSettings();
   } catch (err) {
     showError($("#cap-error"), err);
@@ -327,11 +327,12 @@ async function saveCapacity(event) {
     const result = await busy(form.querySelector("button[type=submit]"), () => api.put("/api/staff/settings", { lines }));
     rs.settings = { ...rs.settings, lines: result.lines, default_lines: result.default_lines ?? rs.settings?.default_lines };
     paintSettings();
+    resetInput(form.elements.lines, String(result.lines));
     notice($("#cap-notice"), "cap.saved", { lines: result.lines });
     rs.service.lines = result.lines;
     rs.onCapacity?.(result.lines);
   } catch (err) {
     showError($("#cap-error"), err);
-    if (rs.settings) form.elements.lines.value = String(rs.settings.lines);
+    if (rs.settings) resetInput(form.elements.lines, String(rs.settings.lines));
   }
 }

@@ -240,3 +240,21 @@ export function setRowError(id, box, err) {
   // The row may have been rebuilt while the request was on its way: tell the live copy too.
   for (const live of document.querySelectorAll(`[data-row-error="${CSS.escape(id)}"]`)) showError(live, err);
 }
+
+/**
+ * Give an input a value from the server unless the person typed in it since the page last
+ * filled it (a slow answer must not overwrite what they are writing). False when kept.
+ */
+export function fillUntouched(input, value) {
+  const filled = input.dataset.filled ?? input.defaultValue;
+  if (input.value !== filled) return false;
+  input.value = value;
+  input.dataset.filled = value;
+  return true;
+}
+
+/** The page sets this input itself from now on (e.g. another consultation was opened). */
+export function resetInput(input, value = "") {
+  input.value = value;
+  input.dataset.filled = value;
+}

@@ -5,7 +5,7 @@
 
 import { api } from "./api.js";
 import { ChatView } from "./chatview.js";
-import { $, busy, errorText, h, paintOptions, paintRows, showError } from "./dom.js";
+import { $, busy, errorText, fillUntouched, h, paintOptions, paintRows, resetInput, showError } from "./dom.js";
 import { applyTexts, bindText, pick, plain, t } from "./i18n.js";
 import { categoryName } from "./helpentry.js";
 import { addDays, clockNow, dayLabel, hhmm, minutesSince, when } from "./time.js";
@@ -172,7 +172,7 @@ function openConsultation(c) {
 async function loadSide(c) {
   paintHandover(c);
   const note = $("#note-text");
-  note.value = "";
+  resetInput(note);
   st.savedNote = "";
   $("#note-status").textContent = "";
   showError($("#note-error"), null);
@@ -181,8 +181,8 @@ async function loadSide(c) {
   try {
     const data = await api.note(c.id);
     const text = data?.note?.text ?? data?.text ?? "";
-    note.value = text;
     st.savedNote = text;
+    if (!fillUntouched(note, text)) bindText($("#note-status"), "mentor.note_unsaved");
   } catch (err) {
     // 404: no note yet (or the server has no notes yet): start empty.
     if (err.status !== 404) showError($("#note-error"), err);

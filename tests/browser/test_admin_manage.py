@@ -51,7 +51,7 @@ def test_capacity_change_turned_away_count_charts_and_csv(server: str, open_page
     sign_up(first, nickname("ichi"))
     chat_now(first, "さくら")
     card.get_by_role("button", name=re.compile("いますぐ はなす")).click()
-    expect(card.locator(".error")).to_have_text(
+    expect(card.locator(":scope > .error")).to_have_text(
         "いま、すべての回線がつかわれています。少し待つか、予約してください。"
     )
 

@@ -109,7 +109,7 @@ def test_chat_now_refusal_stays_readable(server: str, open_page: Any) -> None:
     chat_now(early, "さくら")
 
     now.click()
-    refusal = card.locator(".error")
+    refusal = card.locator(":scope > .error")
     expect(refusal).to_have_text(
         "いま、すべての回線がつかわれています。少し待つか、予約してください。"
     )
@@ -156,3 +156,23 @@ def test_staff_confirmations_and_disclosures_survive_repaints(server: str, open_
     expect(table).to_have_attribute("open", "")
     through_repaints(admin)
     expect(table).to_have_attribute("open", "")
+
+
+def test_what_is_typed_is_kept_when_a_slow_answer_arrives(server: str, open_page: Any) -> None:
+    """Headquarters types a new line capacity before the page's own settings arrived."""
+    admin = open_page(server + "/admin/", TABLET)
+    held: list[Any] = []
+    admin.route("**/api/staff/settings", lambda route: held.append(route))
+    staff_sign_in(admin, "honbu")
+    lines = admin.locator("#cap-lines")
+    lines.fill("2")
+    admin.wait_for_function("() => true")  # let the held request reach the route handler
+    assert held, "the settings request was not held"
+    for route in held:
+        route.continue_()
+    admin.unroute("**/api/staff/settings")
+    expect(admin.locator("#cap-default")).to_contain_text("4")  # the answer arrived
+    through_repaints(admin)
+    expect(lines).to_have_value("2")
+    admin.get_by_role("button", name="回線数を変更").click()
+    expect(admin.locator("#cap-notice")).to_have_text("回線数を 2 にしました。")
