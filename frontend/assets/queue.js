@@ -16,6 +16,8 @@ const WAITABLE = new Set(["no_free_line", "mentor_busy"]); // what the line is f
 const ACTIVE = new Set(["waiting", "offered"]);
 const ENDED = new Set(["expired", "closed", "left"]); // told in words until dismissed
 const SAVE_AFTER_MS = 600;
+const RETRY_SAVE_MS = 3000;
+const FINAL_SAVE = new Set(["not_waiting", "message_too_long", "invalid_input", "not_signed_in", "not_allowed"]);
 
 const ui = {
   hooks: null, // {getSocket, kindLabel, onChange, onJoined, onOffered}
@@ -306,6 +308,7 @@ async function saveMessage() {
   if (!ui.dirty || ui.saving || ui.place?.state !== "waiting") return;
   const box = $("#queue-message");
   const text = box.value;
+  let retry = false;
   ui.saving = true;
   paintSaved();
   showError($("#queue-msg-error"), null);
@@ -315,12 +318,14 @@ async function saveMessage() {
   } catch (err) {
     // not_waiting: a line was offered meanwhile; the words go to the chat (onOffered).
     if (err.code !== "not_waiting") showError($("#queue-msg-error"), err);
+    // A refusal of the words themselves waits for new ones; anything else is tried again.
+    if (!FINAL_SAVE.has(err.code)) retry = true;
   } finally {
     ui.saving = false;
     paintSaved();
   }
-  if (ui.dirty && box.value !== text) {
+  if (ui.dirty && (retry || box.value !== text)) {
     clearTimeout(ui.timer);
-    ui.timer = setTimeout(saveMessage, SAVE_AFTER_MS);
+    ui.timer = setTimeout(saveMessage, retry ? RETRY_SAVE_MS : SAVE_AFTER_MS);
   }
 }
