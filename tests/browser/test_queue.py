@@ -104,6 +104,13 @@ def test_waiting_line_position_first_message_leave_and_offer(server: str, open_p
         "とっておいたよ。はなしが はじまったら とどくよ。"
     )
     shot(c, "child-queue-second")
+    # A reload finds the place again, with the words written so far.
+    c.reload()
+    expect(c_panel.get_by_test_id("queue-position")).to_have_text("あなたは 2ばんめ")
+    expect(c_panel.locator("textarea")).to_have_value("さくらさん、まってたよ")
+    expect(c_panel.get_by_test_id("queue-saved")).to_have_text(
+        "とっておいたよ。はなしが はじまったら とどくよ。"
+    )
 
     # Headquarters sees both, in order, live.
     rows = hq_line.locator("#queue-admin-rows tr[data-entry]")
