@@ -32,6 +32,7 @@ from app.security.ratelimit import LoginThrottle, ProgressiveDelay, SlidingWindo
 from app.settings import Settings, load_settings
 from app.web.api import ROUTES as API_ROUTES
 from app.web.auth import CrossSiteGuard
+from app.web.contract_api import ROUTES as CONTRACT_ROUTES
 from app.web.errors import EXCEPTION_HANDLERS, ErrorBoundary
 from app.web.headers import SecurityHeaders
 from app.web.health import healthz
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             *STAFF_ROUTES,
             *PRESENCE_ROUTES,
             *QUEUE_ROUTES,
+            *CONTRACT_ROUTES,
             *WS_ROUTES,
             *page_mounts(),
         ],

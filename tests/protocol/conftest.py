@@ -2,6 +2,11 @@
 
 Running uvicorn in the test's own loop lets a test move the injected clock and run the
 scheduler's sweep directly: no sleeping until 17:00.
+
+Every frame a client reads is validated against the server schemas of the contract
+(app/contract/frames.py), and every frame it sends against the client schemas unless the test
+sends a bad one on purpose (`send(..., raw=True)`): a shape the contract does not describe
+fails the test that met it.
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.actions import Context
 from app.clock import ManualClock
+from app.contract.frames import document, frame_schema
 from app.main import create_app, proxy_options
 from app.settings import Settings
 from tests.conftest import make_settings
@@ -78,18 +85,66 @@ async def live(db_url: str, clock: ManualClock) -> AsyncIterator[Live]:
         yield running
 
 
+CONTRACT = document()
+UNIONS = {
+    side: jsonschema.Draft202012Validator({"$defs": CONTRACT["$defs"], **CONTRACT[side]})
+    for side in ("client", "server")
+}
+
+
+def short(value: object) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 400 else f"{text[:400]}… ({len(text)} characters)"
+
+
+def check_frame(side: str, frame: object) -> None:
+    """Fail (AssertionError: the frame and the schema error) unless the frame matches the
+    contract's `client` or `server` union; the error names the one schema its type claims."""
+    if UNIONS[side].is_valid(frame):
+        return
+    claimed = frame_schema(side, frame)
+    if claimed is None:
+        raise AssertionError(f"{side} frame of no known type: {short(frame)}")
+    name, schema = claimed
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schema).iter_errors(frame)
+    )
+    raise AssertionError(
+        f"{side} frame does not match $defs/{name}: {short(frame)}\n"
+        f"at {'/'.join(map(str, error.absolute_path)) or '(top)'}: {short(error.message)}"
+        if error is not None
+        else f"{side} frame matches none of the union: {short(frame)}"
+    )
+
+
+def server_frame(text: str | bytes) -> dict[str, Any]:
+    """One received frame, decoded and checked against the server schemas."""
+    frame = json.loads(text)
+    check_frame("server", frame)
+    return dict(frame)
+
+
+def client_frame(frame: dict[str, Any]) -> str:
+    """A frame to send on a bare connection, checked against the client schemas."""
+    check_frame("client", frame)
+    return json.dumps(frame)
+
+
 class Ws:
-    """A websocket client that remembers every frame it has read."""
+    """A websocket client that remembers every frame it has read; every frame read or sent is
+    checked against the contract (raw=True: a bad frame sent on purpose, not checked)."""
 
     def __init__(self, conn: ClientConnection) -> None:
         self.conn = conn
         self.seen: list[dict[str, Any]] = []
 
-    async def send(self, **frame: Any) -> None:
+    async def send(self, *, raw: bool = False, **frame: Any) -> None:
+        if not raw:
+            check_frame("client", frame)
         await self.conn.send(json.dumps(frame))
 
     async def next(self, timeout: float = 5.0) -> dict[str, Any]:
-        frame = json.loads(await asyncio.wait_for(self.conn.recv(), timeout))
+        frame = server_frame(await asyncio.wait_for(self.conn.recv(), timeout))
         self.seen.append(frame)
         return dict(frame)
 

@@ -11,7 +11,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app.db.tables import Message
 from tests.helpers import add_mentor, bearer, sign_up
-from tests.protocol.conftest import Live, ws_client
+from tests.protocol.conftest import Live, check_frame, server_frame, ws_client
 from tests.protocol.helpers import chat_pair
 
 
@@ -59,7 +59,10 @@ async def test_bad_frames_get_errors_and_the_socket_keeps_serving(live: Live) ->
             ({"text": "hi"}, "invalid_input"),
         ]
         for fields, code in bad_sends:
-            await child.send(type="send", consultation_id=pair.consultation_id, **fields)
+            frame = {"type": "send", "consultation_id": pair.consultation_id, **fields}
+            with pytest.raises(AssertionError):  # the contract refuses it too
+                check_frame("client", frame)
+            await child.send(raw=True, **frame)
             assert (await child.expect("error"))["code"] == code, fields
         await child.conn.send(b"\x00binary")
         assert (await child.expect("error"))["code"] == "invalid_input"
@@ -171,7 +174,7 @@ async def test_handshake_refusals(live: Live) -> None:
     async with connect(
         child_face, additional_headers=cookie, origin=live.origin, compression=None
     ) as ok:
-        assert json.loads(await ok.recv())["type"] == "hello"
+        assert server_frame(await ok.recv())["type"] == "hello"
     # signed out: the token no longer opens a socket
     await live.http.delete("/api/session", headers=bearer(pair.child))
     assert await refused(additional_headers=auth, origin=live.origin) == 403

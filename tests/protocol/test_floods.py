@@ -185,13 +185,17 @@ async def test_hostile_json_frames_get_error_frames_on_an_open_socket(live: Live
         await child.conn.send('{"type": "ping", "x": ' + "[" * 9 + "]" * 9 + "}")
         assert (await child.expect("error"))["field"] == "frame"
         for text in ("x\ud800", "\udfff", "a\x00b"):  # json.dumps escapes them: valid JSON
-            await child.send(type="send", consultation_id=cid, client_msg_id="bad", text=text)
+            await child.send(
+                raw=True, type="send", consultation_id=cid, client_msg_id="bad", text=text
+            )
             error = await child.expect("error")
             assert (error["code"], error["field"], error["ref"]) == ("invalid_input", "text", "bad")
-        await child.send(type="send", consultation_id=cid, client_msg_id="\ud800", text="hi")
+        await child.send(
+            raw=True, type="send", consultation_id=cid, client_msg_id="\ud800", text="hi"
+        )
         error = await child.expect("error")
         assert (error["field"], error["ref"]) == ("client_msg_id", "send")
-        await child.send(type="\ud800")
+        await child.send(raw=True, type="\ud800")
         assert (await child.expect("error"))["field"] == "type"
         await child.send(type="send", consultation_id=cid, client_msg_id="ok", text="ふつう")
         assert (await child.expect("ack"))["seq"] == 1

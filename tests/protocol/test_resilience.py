@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from app.clock import ManualClock
 from app.db.migrate import upgrade
 from tests.conftest import make_settings
 from tests.helpers import bearer
-from tests.protocol.conftest import live_server, ws_client
+from tests.protocol.conftest import client_frame, live_server, server_frame, ws_client
 from tests.protocol.helpers import chat_pair
 
 
@@ -39,10 +38,10 @@ async def test_restart_in_the_middle_of_a_conversation_loses_nothing(
             compression=None,
         )  # type: ignore[arg-type]
         for ws in (child, mentor):
-            await ws.send(json.dumps({"type": "join", "consultation_id": cid}))
+            await ws.send(client_frame({"type": "join", "consultation_id": cid}))
         for i in range(1, 4):
             await child.send(
-                json.dumps(
+                client_frame(
                     {
                         "type": "send",
                         "consultation_id": cid,
@@ -53,13 +52,13 @@ async def test_restart_in_the_middle_of_a_conversation_loses_nothing(
             )
         acked = set()
         while len(acked) < 3:
-            frame = json.loads(await asyncio.wait_for(child.recv(), 5))
+            frame = server_frame(await asyncio.wait_for(child.recv(), 5))
             if frame["type"] == "ack":
                 acked.add(frame["seq"])
         await first.stop()  # the server goes away under both of them
         with pytest.raises(ConnectionClosed):
             while True:  # drain what was sent before the shutdown, then see it close
-                await asyncio.wait_for(child.recv(), 5)
+                server_frame(await asyncio.wait_for(child.recv(), 5))
     async with live_server(settings, clock) as second:
         async with ws_client(second, pair.mentor) as m2:
             await m2.send(type="join", consultation_id=cid, last_seq=0)
@@ -106,7 +105,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_others_are_not_slowed(
             compression=None,
             max_queue=1,
         )  # type: ignore[arg-type]
-        await stuck.send(json.dumps({"type": "join", "consultation_id": cid}))
+        await stuck.send(client_frame({"type": "join", "consultation_id": cid}))
         async with ws_client(live, pair.mentor) as mentor:
             await mentor.send(type="join", consultation_id=cid)
             await mentor.expect("joined")

@@ -14,6 +14,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.conftest import _truncate
+from tests.protocol.conftest import check_frame, server_frame
 from tests.servers import serve_process
 
 pytestmark = pytest.mark.postgres
@@ -38,12 +39,13 @@ class Sock:
         self.conn = conn
 
     async def send(self, **frame: object) -> None:
+        check_frame("client", frame)
         await self.conn.send(json.dumps(frame))
 
     async def expect(self, type_: str, seconds: float = 20.0, **match: object) -> dict:  # type: ignore[type-arg]
         async with asyncio.timeout(seconds):
             while True:
-                frame = json.loads(await self.conn.recv())
+                frame = server_frame(await self.conn.recv())
                 if frame["type"] == type_ and all(frame.get(k) == v for k, v in match.items()):
                     return dict(frame)
 
