@@ -144,6 +144,8 @@ async def do_join(
         await check_reread(ctx, principal, c)
     if principal.is_client and c.status == "open" and c.client_joined_at is None:
         await mark_client_present(ctx, c.id)
+    if principal.is_client and c.status == "open" and c.client_left_at is not None:
+        await mark_client_back(ctx, c.id)
     if access.role == "mentor" and c.status == "open" and c.mentor_joined_at is None:
         access = await mark_mentor_present(ctx, access)
     if not principal.is_client:
@@ -213,6 +215,54 @@ async def mark_client_present(ctx: Context, *consultation_ids: int) -> None:
                 col(Consultation.client_joined_at).is_(None),
             )
             .values(client_joined_at=ctx.now())
+        )
+
+
+def changes_board(access: Access) -> bool:
+    """Whether this client joining (as the consultation was read before the join) moves
+    headquarters' board: first arrival, or back after leaving ("client away")."""
+    c = access.consultation
+    return (
+        access.role == "client"
+        and c.status == "open"
+        and (c.client_joined_at is None or c.client_left_at is not None)
+    )
+
+
+async def mark_client_away(ctx: Context, principal: Principal, consultation_id: int) -> bool:
+    """The client's socket left an open consultation they had joined (closed the tab, lost
+    the connection, went back home): headquarters' board says "client away" from now until
+    they join again. One conditional update; True when it changed the board."""
+    if not principal.is_client:
+        return False
+    async with ctx.db.write() as s:
+        changed = (
+            await s.execute(
+                update(Consultation)
+                .where(
+                    col(Consultation.id) == consultation_id,
+                    col(Consultation.client_id) == principal.id,
+                    col(Consultation.status) == "open",
+                    col(Consultation.client_joined_at).is_not(None),
+                    col(Consultation.client_left_at).is_(None),
+                )
+                .values(client_left_at=ctx.now())
+                .returning(col(Consultation.id))
+            )
+        ).scalar_one_or_none()
+    return changed is not None
+
+
+async def mark_client_back(ctx: Context, consultation_id: int) -> None:
+    """The client joined again: no longer away."""
+    async with ctx.db.write() as s:
+        await s.execute(
+            update(Consultation)
+            .where(
+                col(Consultation.id) == consultation_id,
+                col(Consultation.client_left_at).is_not(None),
+            )
+            .values(client_left_at=None)
         )
 
 
@@ -372,7 +422,14 @@ async def do_call_supervisor(ctx: Context, principal: Principal, consultation_id
     await publish_supervisor_called(ctx, access)
 
 
-async def do_leave(ctx: Context, principal: Principal, access: Access) -> None:
-    """Someone stops reading a consultation; a supervisor's leaving is on the record."""
+async def do_leave(
+    ctx: Context, principal: Principal, access: Access, *, last_tab: bool = True
+) -> bool:
+    """Someone stops reading a consultation; a supervisor's leaving is on the record, a
+    client's (from the last of their tabs) is "client away" on headquarters' board. True:
+    the board changed."""
     if principal.is_supervisor:
         await audit(ctx, principal, "supervisor_leave", access.consultation.id)
+    if not last_tab:
+        return False
+    return await mark_client_away(ctx, principal, access.consultation.id or 0)

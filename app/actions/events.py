@@ -263,13 +263,17 @@ async def publish_presence(
     sender: str,
     *,
     mentor_id: int | None = None,
+    board: bool = False,
 ) -> None:
     """joined | present | left | reconnecting, to the others in the consultation; a client's
     also to its mentor's connections (mentor_id), so the console shows who arrived or left
-    without having the chat open."""
+    without having the chat open, and to supervisors when it changed headquarters' board
+    (board: the client came, came back, or is away)."""
     topics = [topic_consultation(consultation_id)]
     if role == "client" and mentor_id is not None:
         topics.append(topic_mentor(mentor_id))
+    if role == "client" and board:
+        topics.append(SUPERVISORS)
     await ctx.hub.publish(
         topics,
         {

@@ -162,6 +162,10 @@ class Consultation(SQLModel, table=True):
     opened_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     client_joined_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # When the client's last socket left the open consultation they had joined (closed the
+    # tab, lost the connection, went back home); cleared when they join again. Not None:
+    # headquarters' board says "client away".
+    client_left_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     # When the consultation's (current) mentor first joined it; None: not here yet. A
     # consultation its mentor never joined was never answered (statistics: unanswered).
     mentor_joined_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

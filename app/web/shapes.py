@@ -108,6 +108,8 @@ def staff_consultation(
         **consultation(c, m, rules),
         "client": {"id": c.client_id, "nickname": cl.nickname, "audience": cl.audience},
         "client_joined_at": iso(c.client_joined_at, rules),
+        # since when the client who had joined is away (socket closed, went home); None: here
+        "client_left_at": iso(c.client_left_at if c.status == "open" else None, rules),
         "close_reason": c.close_reason,
         "at_risk": c.at_risk,
         # since when the current mentor is expected (the opening, or the handover to them)
@@ -121,12 +123,13 @@ def staff_consultation(
 def board_state(c: Consultation) -> str:
     """Headquarters' board: waiting_for_mentor | client_away | in_progress for an open
     consultation (the mentor's absence first: it is the one someone must act on); the
-    status otherwise."""
+    status otherwise. The client is away when they have not come yet, or left after
+    joining (client_left_at) and have not come back."""
     if c.status != "open":
         return c.status
     if c.mentor_joined_at is None:
         return "waiting_for_mentor"
-    if c.client_joined_at is None:
+    if c.client_joined_at is None or c.client_left_at is not None:
         return "client_away"
     return "in_progress"
 

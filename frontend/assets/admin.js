@@ -8,7 +8,7 @@ import { $, busy, h, paintOptions, paintRows, showError } from "./dom.js";
 import { applyTexts, bindText, plain, t } from "./i18n.js";
 import { addDays, clockNow, dayLabel, hhmm, minutesSince } from "./time.js";
 import { startRepaints } from "./repaint.js";
-import { POLL_SECONDS, startStaffFace, stateOf } from "./staff.js";
+import { POLL_SECONDS, awayMinutes, startStaffFace, stateOf } from "./staff.js";
 import { refreshRoster, setupRoster } from "./adminroster.js";
 import { setupStats } from "./adminstats.js";
 import { openReassign, setupMoveBookings } from "./adminhandover.js";
@@ -31,6 +31,10 @@ startStaffFace({
     // cancelled (consultation), a mentor who did not come, the waiting line moving.
     socket.addEventListener("consultation", () => refresh());
     for (const type of ["mentor_absent", "queue_changed"]) socket.addEventListener(type, () => refresh());
+    // a client came, left or came back: pushed only when the board's state changes
+    socket.addEventListener("presence", (e) => {
+      if (e.detail.role === "client") refreshOpen();
+    });
     socket.addEventListener("alert", (e) => addCrisisAlert(e.detail.alert));
     socket.addEventListener("mentor_absent", (e) => addCrisisAlert(e.detail.alert));
     socket.addEventListener("alert_acknowledged", (e) => dropAlert(e.detail.alert_id));
@@ -129,7 +133,7 @@ function paintOpen() {
   const since = (c) => minutesSince((!c.mentor_joined_at && c.waiting_since) || c.opened_at || c.starts_at);
   paintRows($("#open-rows"), st.open, {
     key: (c) => c.id,
-    sig: (c) => [c, st.joinedId === c.id, since(c)],
+    sig: (c) => [c, st.joinedId === c.id, since(c), awayMinutes(c)],
     render: (c) => {
       const join = bindText(h("button", { type: "button", class: "primary", onclick: () => askReason(c) }), "admin.join");
       join.disabled = st.joinedId === c.id;
@@ -149,7 +153,10 @@ function paintOpen() {
 /** waiting for mentor / client away / in progress (shapes.board_state), absence flagged. */
 function boardState(c) {
   const state = c.state || stateOf(c);
-  const badge = bindText(h("span", { class: `badge board-${state}`, "data-testid": "board-state" }), `board.${state}`);
+  const away = state === "client_away" ? awayMinutes(c) : null;
+  const badge = away === null
+    ? bindText(h("span", { class: `badge board-${state}`, "data-testid": "board-state" }), `board.${state}`)
+    : bindText(h("span", { class: `badge board-${state}`, "data-testid": "board-state" }), "board.client_left", { n: away });
   return c.mentor_absent_at ? [badge, " ", bindText(h("span", { class: "badge risk-badge" }), "board.absent")] : badge;
 }
 

@@ -81,6 +81,7 @@ export async function showMoveBookings(mentorId) {
   if (!section) return;
   if (mentorId) $("#move-mentor").value = String(mentorId);
   section.scrollIntoView?.({ block: "nearest" });
+  $("#move-mentor")?.focus({ preventScroll: true });
   await refreshMoveBookings();
 }
 

@@ -3,7 +3,8 @@
 // GET/PUT /api/staff/settings). Every refusal is shown in the server's words.
 
 import { api } from "./api.js";
-import { $, busy, fillUntouched, h, paintOptions, paintRows, resetInput, rowError, setRowError, showError, twoStep } from "./dom.js";
+import { $, busy, fillUntouched, h, paintOptions, paintRows, resetInput, rowError, rowErrorOf, setRowError, showError, twoStep } from "./dom.js";
+import { showMoveBookings } from "./adminhandover.js";
 import { bindText, pick, plain, t } from "./i18n.js";
 import { addDays, dayLabel, dayOf, hhmm, when } from "./time.js";
 
@@ -95,7 +96,7 @@ function rosterRow(m) {
       askClass: "chip",
       label: `${plain(t("roster.deactivate"))}: ${m.display_name}`,
       onYes: () => setActive(m, false, error),
-      onError: (err) => setRowError(`mentor:${m.id}`, error, err),
+      onError: (err) => setRefusal(m, error, err),
     }));
   } else {
     const start = bindText(h("button", { type: "button", class: "chip" }), "roster.activate");
@@ -112,12 +113,33 @@ function rosterRow(m) {
     h("td", {}, plain(t(`audience.${m.audience}`))),
     h("td", {}, today),
     h("td", {}, m.active ? nextFree(view) : "—"),
-    h("td", {}, actions, error));
+    h("td", {}, actions, error, moveFirstHost(m)));
+}
+
+// A mentor_has_bookings refusal leads straight to "予約を移す" for that mentor: the button is
+// drawn from the remembered refusal, so a rebuilt row keeps it.
+function setRefusal(m, box, err) {
+  setRowError(`mentor:${m.id}`, box, err);
+  for (const host of document.querySelectorAll(`[data-move-first="${m.id}"]`)) fillMoveFirst(host, m);
+}
+
+function moveFirstHost(m) {
+  const host = h("div", { class: "row-actions", "data-move-first": m.id });
+  fillMoveFirst(host, m);
+  return host;
+}
+
+function fillMoveFirst(host, m) {
+  host.textContent = "";
+  if (rowErrorOf(`mentor:${m.id}`)?.code !== "mentor_has_bookings") return;
+  const button = bindText(h("button", { type: "button", class: "secondary", "data-testid": "move-first", onclick: () => showMoveBookings(m.id) }), "handover.move_first");
+  button.setAttribute("aria-label", `${plain(t("handover.move_first"))}: ${m.display_name}`);
+  host.append(button);
 }
 
 /** Stop or restart a mentor; a refusal is thrown for the row to show. */
 async function setActive(m, active, error) {
-  setRowError(`mentor:${m.id}`, error, null);
+  setRefusal(m, error, null);
   await api.patch(`/api/staff/mentors/${m.id}`, { active });
   notice($("#roster-notice"), active ? "roster.activated" : "roster.deactivated", { name: m.display_name });
   await refreshRoster();

@@ -357,6 +357,8 @@ export class ChatView {
   isMine(frame) {
     if (frame.client_msg_id && this.findPending(frame.client_msg_id)) return true;
     const role = frame.sender?.role;
+    // A consultation handed over: the mentor before me wrote as a mentor too, under their name.
+    if (this.role === "mentor") return role === "mentor" && (!this.mentor.name || frame.sender?.name === this.mentor.name);
     if (this.role !== "supervisor") return role === this.role;
     const me = this.socket.account?.display_name;
     return role === "supervisor" && Boolean(me) && frame.sender?.name === me;

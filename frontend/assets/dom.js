@@ -232,6 +232,12 @@ export function rowError(id) {
   return box;
 }
 
+/** A row's remembered refusal (still fresh), or null: for what the row draws beside it. */
+export function rowErrorOf(id) {
+  const last = rowErrors.get(id);
+  return last && Date.now() - last.at < ROW_ERROR_MS ? last.err : null;
+}
+
 /** Show (or clear, with null) a row's refusal in its box and remember it for rebuilds. */
 export function setRowError(id, box, err) {
   if (err) rowErrors.set(id, { err, at: Date.now() });

@@ -10,7 +10,7 @@ import { applyTexts, bindText, pick, plain, t } from "./i18n.js";
 import { categoryName } from "./helpentry.js";
 import { addDays, clockNow, dayLabel, hhmm, minutesSince, when } from "./time.js";
 import { startRepaints } from "./repaint.js";
-import { POLL_SECONDS, startStaffFace, stateOf } from "./staff.js";
+import { POLL_SECONDS, awayMinutes, startStaffFace, stateOf } from "./staff.js";
 
 const UPCOMING_DAYS = 7;
 const st = { socket: null, service: null, today: [], chat: null, current: null, consultation: null, savedNote: "" };
@@ -86,6 +86,7 @@ function item(c, { showDay = false } = {}) {
     h("p", { class: "who" }, c.client.nickname, " ", bindText(h("span", { class: "tag" }), `audience.${c.client.audience}`), " ", bindText(h("span", { class: "tag" }), `mode.${c.mode}`)),
     statusBadge(c),
     waitedLine(c),
+    awayLine(c),
     c.at_risk ? bindText(h("span", { class: "badge risk-badge", "data-testid": "risk" }), "mentor.at_risk") : null,
     pushBadges(c.id),
     ["booked", "waiting", "in_progress"].includes(stateOf(c)) || st.current !== c.id ? open : null,
@@ -95,7 +96,7 @@ function item(c, { showDay = false } = {}) {
 function paintLists() {
   const order = { in_progress: 0, waiting: 1, booked: 2 };
   const today = [...st.today].sort((a, b) => (order[stateOf(a)] ?? 3) - (order[stateOf(b)] ?? 3) || a.starts_at.localeCompare(b.starts_at));
-  const sig = (c) => [c, st.current === c.id, push.badges.get(c.id) || null, waitedMinutes(c)];
+  const sig = (c) => [c, st.current === c.id, push.badges.get(c.id) || null, waitedMinutes(c), awayMinutes(c)];
   paintTitle();
   paintRows($("#today-list"), today, {
     key: (c) => c.id,
@@ -491,6 +492,13 @@ function waitedLine(c) {
   const n = waitedMinutes(c);
   if (n === null) return null;
   return bindText(h("p", { class: "waited", role: "status", "data-testid": "waited" }), "mentor.waited", { name: c.client.nickname, n });
+}
+
+/** The client had joined and left (closed the chat, lost the connection): for how long. */
+function awayLine(c) {
+  const n = c.mentor_joined_at ? awayMinutes(c) : null;
+  if (n === null) return null;
+  return bindText(h("p", { class: "waited", role: "status", "data-testid": "client-away" }), "board.client_left", { n });
 }
 
 /** Handed over to me: who had it, why, and headquarters' note (staff only). */

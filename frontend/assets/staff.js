@@ -10,7 +10,7 @@ import { CHAT } from "./texts/chat.js";
 import { STAFF } from "./texts/staff.js";
 import { HELP } from "./texts/help.js";
 import { openSecurity } from "./staffsecurity.js";
-import { syncClock } from "./time.js";
+import { minutesSince, syncClock } from "./time.js";
 
 /**
  * The slow fallback poll beside the live socket, in seconds: everything a mentor must act on
@@ -27,6 +27,11 @@ export function stateOf(c) {
   if (c.status !== "open") return c.status;
   const here = "mentor_joined_at" in c ? c.mentor_joined_at : c.client_joined_at;
   return here ? "in_progress" : "waiting";
+}
+
+/** Minutes since the client who had joined left (closed the chat or lost it); null: here. */
+export function awayMinutes(c) {
+  return c.status === "open" && c.client_left_at ? Math.max(0, minutesSince(c.client_left_at)) : null;
 }
 
 /**

@@ -126,3 +126,17 @@ async def test_a_clients_presence_reaches_the_mentors_console(
         await publish_presence(env.ctx, 7, "mentor", "さくら", "joined", "staff:2", mentor_id=3)
     assert events[0].topics == [topic_consultation(7), topic_mentor(3)]
     assert events[1].topics == [topic_consultation(7)]  # the mentor's own arrival: no echo
+
+
+async def test_a_client_away_or_back_reaches_headquarters(
+    env: Env, capture_events: Capture
+) -> None:
+    with capture_events(env.ctx) as events:
+        await publish_presence(
+            env.ctx, 7, "client", "こぐま", "left", "client:1", mentor_id=3, board=True
+        )
+        await publish_presence(  # only a client's presence moves the board
+            env.ctx, 7, "mentor", "さくら", "left", "staff:2", mentor_id=3, board=True
+        )
+    assert events[0].topics == [topic_consultation(7), topic_mentor(3), SUPERVISORS]
+    assert events[1].topics == [topic_consultation(7)]

@@ -19,7 +19,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.actions import Context, Principal
 from app.actions.accounts import fits_face, principal_for_token
-from app.actions.chat import Access, follow_consultation_event, messages_after, shown_name
+from app.actions.chat import (
+    Access,
+    follow_consultation_event,
+    mark_client_away,
+    messages_after,
+    shown_name,
+)
 from app.actions.events import error_event, hello_event, message_event, publish_presence
 from app.actions.inputs import check_json, load_json, storable
 from app.errors import Refusal
@@ -142,13 +148,32 @@ class Connection:
         self.joined.pop(cid, None)
         self.delivery.forget(cid)
 
-    async def presence(self, cid: int, state: str, access: Access | None = None) -> None:
+    async def presence(
+        self, cid: int, state: str, access: Access | None = None, *, board: bool = False
+    ) -> None:
         """Tell the consultation (and, for a client, its mentor's console) who is here;
-        access: the consultation as it was, when it is no longer in self.joined."""
+        access: the consultation as it was, when it is no longer in self.joined; board: the
+        client's arrival or leaving changed headquarters' board (supervisors are told too)."""
         access = access or self.joined.get(cid)
         mentor_id = access.consultation.mentor_id if access is not None else None
         await publish_presence(
-            self.ctx, cid, self.role, self.name(cid), state, self.sub.key, mentor_id=mentor_id
+            self.ctx,
+            cid,
+            self.role,
+            self.name(cid),
+            state,
+            self.sub.key,
+            mentor_id=mentor_id,
+            board=board,
+        )
+
+    def elsewhere(self, cid: int) -> bool:
+        """Another socket of the same person on this process still has the consultation
+        joined (a second tab): their leaving here does not make them away."""
+        registry: ConnectionRegistry = self.ws.app.state.connections
+        return any(
+            other is not self and other.sub.key == self.sub.key and cid in other.joined
+            for other in registry.connections
         )
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -179,7 +204,10 @@ class Connection:
         state = "left" if self.client_close_code in CLEAN_CLOSE else "reconnecting"
         for cid in list(self.joined):
             with contextlib.suppress(Exception):
-                await self.presence(cid, state)
+                away = not self.elsewhere(cid) and await mark_client_away(
+                    self.ctx, self.principal, cid
+                )
+                await self.presence(cid, state, board=away)
 
     async def _receiver(self) -> None:
         while True:

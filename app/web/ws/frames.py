@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from app.actions.accounts import principal_for_token
 from app.actions.chat import (
     Access,
+    changes_board,
     check_access,
     check_last_seq,
     do_call_supervisor,
@@ -69,7 +70,7 @@ async def on_join(conn: Connection, data: Frame) -> None:
     conn.sub.offer(joined_event(conn.ctx, access))
     conn.sub.offer({"type": "_catchup", "consultation_id": cid})
     if first_time:
-        await conn.presence(cid, "joined")
+        await conn.presence(cid, "joined", board=changes_board(access))
 
 
 def count_join(conn: Connection, consultation_id: object) -> None:
@@ -88,8 +89,8 @@ async def on_leave(conn: Connection, data: Frame) -> None:
     conn.ctx.hub.unsubscribe(conn.sub, topic_consultation(cid))
     del conn.joined[cid]
     conn.delivery.forget(cid)
-    await do_leave(conn.ctx, conn.principal, access)
-    await conn.presence(cid, "left", access)
+    board = await do_leave(conn.ctx, conn.principal, access, last_tab=not conn.elsewhere(cid))
+    await conn.presence(cid, "left", access, board=board)
 
 
 async def on_send(conn: Connection, data: Frame) -> None:

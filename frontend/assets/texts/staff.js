@@ -72,6 +72,7 @@ export const STAFF = {
   "admin.absent_alert": { ja: "{time} メンター不在: {mentor}さんが相談 #{id} に来ていません", en: "{time} Mentor absent: {mentor} has not come to consultation #{id}" },
   "board.waiting_for_mentor": { ja: "メンター待ち", en: "Waiting for mentor" },
   "board.client_away": { ja: "相談者不在", en: "Client away" },
+  "board.client_left": { ja: "相談者が離れています（{n}分）", en: "Client away ({n} min)" },
   "board.in_progress": { ja: "相談中", en: "In progress" },
   "board.absent": { ja: "不在通知済み", en: "Absence raised" },
 
@@ -105,6 +106,7 @@ export const STAFF = {
   "handover.move_lead": { ja: "メンターを停止する前に、これからの予約や相談をほかのメンターに移します。", en: "Before stopping a mentor, move their upcoming bookings and open consultations to others." },
   "handover.mentor": { ja: "メンター", en: "Mentor" },
   "handover.pick_mentor": { ja: "メンターを選んでください", en: "Choose a mentor" },
+  "handover.move_first": { ja: "予約を移す", en: "Move bookings" },
   "handover.nothing": { ja: "これからの予約や相談はありません。", en: "No upcoming bookings or open consultations." },
   "mentor.waited": { ja: "{name}さんが {n} 分 まっています", en: "{name} has been waiting {n} min" },
   "mentor.handover.mentor_absent": { ja: "{time} {name}さんが来られなかったため、あなたに引き継がれました。", en: "{time} Handed to you because {name} did not come." },
