@@ -66,3 +66,17 @@ async def test_a_second_tab_keeps_the_client_here(live: Live) -> None:
             assert not [f for f in await hq.quiet(0.3) if f["type"] == "presence"]
             row = await board_row(live, boss, cid)
             assert row["state"] == "in_progress" and row["client_left_at"] is None
+
+
+async def test_a_dropped_connection_is_away_too(live: Live) -> None:
+    pair = await chat_pair(live)
+    cid = pair.consultation_id
+    boss = await supervisor_token(live)
+    async with ws_client(live, boss) as hq, ws_client(live, pair.mentor) as mentor:
+        await join_all(cid, mentor)
+        async with ws_client(live, pair.child) as child:
+            await join_all(cid, child)
+            await hq.expect("presence", timeout=1, role="client", state="joined")
+            child.conn.transport.abort()  # no close frame: the network went away
+            await hq.expect("presence", timeout=1, role="client", state="reconnecting")
+        assert (await board_row(live, boss, cid))["state"] == "client_away"
