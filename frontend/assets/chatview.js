@@ -30,6 +30,7 @@ export class ChatView {
     this.endsAt = null;
     this.lastTyping = 0;
     this.listeners = [];
+    this.title = title;
     this.build(title, extraActions);
   }
 
@@ -293,6 +294,8 @@ export class ChatView {
       }
       this.mentor.name = name;
       this.systemLine(`chat.reassigned.${reason}`, { name });
+      // The child's heading names the mentor they talk with: now the new one.
+      if (this.role === "client" && this.title?.vars) bindText(this.heading, this.title.key, { ...this.title.vars, name });
     }
     if (frame.event === "mentor_joined") {
       this.paintMentorWait();

@@ -69,6 +69,7 @@ def test_headquarters_reassigns_an_open_consultation(server: str, open_page: Any
         "おてつだいの 人が きめて、ひかりさんに かわったよ。かいた ことばは そのまま のこっているよ。"
     )
     expect(chat.locator("textarea")).to_be_enabled()
+    expect(chat.locator("h2.chat-title")).to_have_text("ひかりさんと はなす")
     shot(child, "child-handed-over")
     # The old mentor's chat says where it went and takes no more writing.
     expect(ochat).to_contain_text("この相談はひかりさんに引き継がれました。")
