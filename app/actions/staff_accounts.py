@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.actions.context import Context, Principal
+from app.actions.inputs import check_id
 from app.actions.staff import require_staff
 from app.db.tables import STAFF_ROLES, AuditLog, AuthSession, Mentor, Staff, StaffRecoveryCode
 from app.errors import Refusal
@@ -408,8 +409,7 @@ def _check_create(body: dict[str, Any]) -> tuple[str, str, int | None, str | Non
         raise Refusal("invalid_input", field="role")
     mentor_id = body.get("mentor_id")
     if role == "mentor":
-        if not isinstance(mentor_id, int) or isinstance(mentor_id, bool) or mentor_id < 1:
-            raise Refusal("invalid_input", field="mentor_id")
+        mentor_id = check_id(mentor_id, "mentor_id")  # an id that fits the column
     elif mentor_id is not None:
         raise Refusal("invalid_input", field="mentor_id")
     name = body.get("display_name")

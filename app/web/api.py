@@ -9,6 +9,8 @@ from starlette.routing import Route
 from app.actions import Context, accounts, booking, catalog, notes, staff, staff_accounts
 from app.actions.events import message_event
 from app.actions.inputs import path_id
+from app.contract import schemas as s
+from app.contract.spec import Query, endpoint
 from app.db.tables import MENTOR_KINDS, Client, MentorNote
 from app.errors import Refusal
 from app.rules import local_day
@@ -24,7 +26,25 @@ from app.web.auth import (
     signed_in,
 )
 
+BOOKING_ERRORS = (
+    "outside_hours",
+    "in_the_past",
+    "too_far_ahead",
+    "invalid_slot",
+    "no_free_line",
+    "mentor_busy",
+    "mentor_off_shift",
+    "mentor_inactive",
+    "wrong_audience",
+    "slot_taken",
+    "client_busy",
+    "limit_reached",
+    "busy_try_again",
+)
+DAY_ERRORS = ("in_the_past", "too_far_ahead")
 
+
+@endpoint("Service hours, lines, kinds and the UI's timings", "none", s.SERVICE)
 async def service_info(request: Request) -> JSONResponse:
     ctx = context(request)
     r = ctx.rules
@@ -48,6 +68,20 @@ async def service_info(request: Request) -> JSONResponse:
     )
 
 
+@endpoint(
+    "Create a client account (child or parent) and sign it in",
+    "none",
+    s.SIGNED_IN_CLIENT,
+    status=201,
+    body=s.SIGN_UP,
+    errors=(
+        "nickname_taken",
+        "secret_too_short",
+        "secret_too_common",
+        "not_allowed",
+        "rate_limited",
+    ),
+)
 async def sign_up(request: Request) -> JSONResponse:
     ctx = context(request)
     body = await read_json(request)
@@ -75,6 +109,13 @@ def _is_child(client: Client) -> bool:
     return client.audience == "child"
 
 
+@endpoint(
+    "Sign a client in with nickname and secret",
+    "none",
+    s.SIGNED_IN_CLIENT,
+    body=s.SIGN_IN_CLIENT,
+    errors=("bad_credentials", "other_face", "not_allowed", "rate_limited", "secret_wait"),
+)
 async def sign_in_client(request: Request) -> JSONResponse:
     ctx = context(request)
     body = await read_json(request)
@@ -90,6 +131,13 @@ async def sign_in_client(request: Request) -> JSONResponse:
     )
 
 
+@endpoint(
+    "Sign a mentor or supervisor in (password, and the second factor when enrolled)",
+    "none",
+    s.SIGNED_IN_STAFF,
+    body=s.SIGN_IN_STAFF,
+    errors=("bad_credentials", "second_factor_required", "bad_second_factor", "rate_limited"),
+)
 async def sign_in_staff(request: Request) -> JSONResponse:
     ctx = context(request)
     body = await read_json(request)
@@ -104,6 +152,7 @@ async def sign_in_staff(request: Request) -> JSONResponse:
     return session_response(request, {"account": account}, token)
 
 
+@endpoint("Sign the asking face's session out", "optional", s.obj({"signed_out": s.BOOL}))
 async def sign_out(request: Request) -> JSONResponse:
     """DELETE /api/session, and POST /api/session/end for a beacon (quick exit): sign out the
     session of the asking face only, and drop its cookie."""
@@ -116,6 +165,13 @@ async def sign_out(request: Request) -> JSONResponse:
     return response
 
 
+@endpoint(
+    "Confirm the secret again before a sensitive step",
+    "signed_in",
+    s.obj({"reverified_at": s.TIME, "valid_minutes": s.INT}),
+    body=s.REVERIFY,
+    errors=("bad_credentials", "rate_limited", "secret_wait"),
+)
 async def reverify(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -131,11 +187,18 @@ async def reverify(request: Request) -> JSONResponse:
     )
 
 
+@endpoint("Who is signed in", "signed_in", s.obj({"account": s.PRINCIPAL}), restricted_ok=True)
 async def me(request: Request) -> JSONResponse:
     principal = await signed_in(request, restricted_ok=True)
     return JSONResponse({"account": shapes.principal(principal)})
 
 
+@endpoint(
+    "The mentors one audience can talk to, with today's state",
+    "none",
+    s.obj({"mentors": s.array(s.MENTOR_VIEW)}),
+    query=(Query("audience", s.enum(s.AUDIENCES)), Query("kind", s.KIND)),
+)
 async def mentors(request: Request) -> JSONResponse:
     ctx = context(request)
     views = await catalog.list_mentors(
@@ -144,12 +207,22 @@ async def mentors(request: Request) -> JSONResponse:
     return JSONResponse({"mentors": [shapes.mentor_view(v, ctx.rules) for v in views]})
 
 
+@endpoint("One mentor", "none", s.obj({"mentor": s.MENTOR}))
 async def mentor_detail(request: Request) -> JSONResponse:
     ctx = context(request)
     mentor = await catalog.get_mentor(ctx, path_id(request.path_params["mentor_id"], "mentor_id"))
     return JSONResponse({"mentor": shapes.mentor(mentor)})
 
 
+@endpoint(
+    "One mentor's slots on one day, and whether a chat can start now",
+    "none",
+    s.obj(
+        {"mentor": s.MENTOR, "date": s.DAY, "slots": s.array(s.SLOT), "chat_now": s.CHAT_NOW_STATE}
+    ),
+    query=(Query("date", s.DAY, "Default: today in Asia/Tokyo."),),
+    errors=("in_the_past", "too_far_ahead"),
+)
 async def availability(request: Request) -> JSONResponse:
     ctx = context(request)
     day = request.query_params.get("date") or local_day(ctx.now(), ctx.rules).isoformat()
@@ -166,6 +239,14 @@ async def availability(request: Request) -> JSONResponse:
     )
 
 
+@endpoint(
+    "Book a slot with a mentor",
+    "client",
+    s.obj({"consultation": s.CONSULTATION}),
+    status=201,
+    body=s.BOOK,
+    errors=BOOKING_ERRORS,
+)
 async def create_booking(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -176,12 +257,21 @@ async def create_booking(request: Request) -> JSONResponse:
     return JSONResponse({"consultation": shapes.consultation(c, None, ctx.rules)}, 201)
 
 
+@endpoint(
+    "The client's own consultations", "client", s.obj({"consultations": s.array(s.CONSULTATION)})
+)
 async def list_bookings(request: Request) -> JSONResponse:
     ctx = context(request)
     rows = await booking.my_consultations(ctx, await signed_in(request))
     return JSONResponse({"consultations": [shapes.consultation(c, m, ctx.rules) for c, m in rows]})
 
 
+@endpoint(
+    "Cancel one of the client's bookings",
+    "client",
+    s.obj({"consultation": s.CONSULTATION}),
+    errors=("not_cancellable",),
+)
 async def cancel_booking(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -191,6 +281,14 @@ async def cancel_booking(request: Request) -> JSONResponse:
     return JSONResponse({"consultation": shapes.consultation(c, None, ctx.rules)})
 
 
+@endpoint(
+    "Start a chat now with a mentor, or with anyone of a kind",
+    "client",
+    s.obj({"consultation": s.CONSULTATION}),
+    status=201,
+    body=s.CHAT_NOW,
+    errors=BOOKING_ERRORS,
+)
 async def chat_now(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -201,6 +299,27 @@ async def chat_now(request: Request) -> JSONResponse:
     return JSONResponse({"consultation": shapes.consultation(c, None, ctx.rules)}, 201)
 
 
+@endpoint(
+    "The mentors the client has talked with",
+    "client",
+    s.obj(
+        {
+            "mentors": s.array(
+                {
+                    "allOf": [
+                        s.MENTOR,
+                        s.obj(
+                            {
+                                "last_consultation_at": s.nullable(s.TIME),
+                                "next_free_slots": s.array(s.TIME),
+                            }
+                        ),
+                    ]
+                }
+            )
+        }
+    ),
+)
 async def my_mentors(request: Request) -> JSONResponse:
     ctx = context(request)
     rows = await catalog.my_mentors(ctx, await signed_in(request))
@@ -218,6 +337,13 @@ async def my_mentors(request: Request) -> JSONResponse:
     )
 
 
+@endpoint(
+    "The consultations of one day (a mentor's own; all for a supervisor)",
+    "staff",
+    s.obj({"date": s.DAY, "consultations": s.array(s.STAFF_CONSULTATION)}),
+    query=(Query("date", s.DAY),),
+    errors=DAY_ERRORS,
+)
 async def staff_consultations(request: Request) -> JSONResponse:
     ctx = context(request)
     day, rows = await staff.consultations_for_day(
@@ -233,6 +359,20 @@ async def staff_consultations(request: Request) -> JSONResponse:
     )
 
 
+@endpoint(
+    "How many lines are used per slot on one day",
+    "supervisor",
+    s.obj(
+        {
+            "date": s.DAY,
+            "lines": s.INT,
+            "busy_now": s.INT,
+            "slots": s.array(s.obj({"start": s.TIME, "used": s.INT, "capacity": s.INT})),
+        }
+    ),
+    query=(Query("date", s.DAY),),
+    errors=DAY_ERRORS,
+)
 async def line_use(request: Request) -> JSONResponse:
     ctx = context(request)
     day, lines, busy_now, slots = await staff.line_use(
@@ -251,6 +391,11 @@ async def line_use(request: Request) -> JSONResponse:
     )
 
 
+@endpoint(
+    "The mentor's note on a consultation",
+    "staff",
+    {"allOf": [s.obj({"consultation_id": s.ID}), s.NOTE_VIEW]},
+)
 async def get_note(request: Request) -> JSONResponse:
     ctx = context(request)
     cid = path_id(request.path_params["consultation_id"], "consultation_id")
@@ -258,6 +403,13 @@ async def get_note(request: Request) -> JSONResponse:
     return JSONResponse({"consultation_id": cid, **_note(ctx, note)})
 
 
+@endpoint(
+    "Write the mentor's note on a consultation",
+    "staff",
+    {"allOf": [s.obj({"consultation_id": s.ID}), s.NOTE_VIEW]},
+    body=s.NOTE,
+    errors=("busy_try_again",),
+)
 async def put_note(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -273,6 +425,16 @@ def _note(ctx: Context, note: MentorNote | None) -> dict[str, object]:
     return {"text": note.text, "updated_at": shapes.iso(note.updated_at, ctx.rules)}
 
 
+@endpoint(
+    "The client's earlier consultations with their notes",
+    "staff",
+    s.obj(
+        {
+            "consultation_id": s.ID,
+            "earlier": s.array({"allOf": [s.CONSULTATION, s.obj({"note": s.NOTE_VIEW})]}),
+        }
+    ),
+)
 async def consultation_history(request: Request) -> JSONResponse:
     ctx = context(request)
     cid = path_id(request.path_params["consultation_id"], "consultation_id")
@@ -287,6 +449,13 @@ async def consultation_history(request: Request) -> JSONResponse:
     )
 
 
+@endpoint(
+    "Read a consultation's messages (the reason is recorded)",
+    "staff",
+    s.obj({"consultation": s.CONSULTATION, "messages": s.array(s.MESSAGE)}),
+    body=s.TRANSCRIPT,
+    errors=("reread_over", "busy_try_again"),
+)
 async def transcript(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)

@@ -8,9 +8,24 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from app.contract import schemas as s
+from app.contract.spec import endpoint
 from app.web.auth import context
 
 
+@endpoint(
+    "Liveness and database check",
+    "none",
+    s.obj(
+        {
+            "status": s.enum(["ok"]),
+            "database": s.enum(["sqlite", "postgresql"]),
+            "now": s.TIME,
+            "scheduler": s.BOOL,
+        }
+    ),
+    other_responses={503: s.obj({"status": s.enum(["unavailable"]), "database": s.enum(["down"])})},
+)
 async def healthz(request: Request) -> JSONResponse:
     ctx = context(request)
     try:

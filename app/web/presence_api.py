@@ -11,8 +11,21 @@ from starlette.routing import Route
 
 from app.actions import Context, handover, staff
 from app.actions.inputs import path_id
+from app.contract import schemas as s
+from app.contract.spec import endpoint
 from app.web import shapes
 from app.web.auth import context, read_json, signed_in
+
+HANDOVER_ERRORS = (
+    "not_reassignable",
+    "switch_not_offered",
+    "mentor_inactive",
+    "wrong_audience",
+    "mentor_busy",
+    "no_free_line",
+    "consultation_closed",
+    "busy_try_again",
+)
 
 
 def _cid(request: Request) -> int:
@@ -31,6 +44,12 @@ def _reassigned(ctx: Context, done: handover.Reassigned) -> dict[str, Any]:
     }
 
 
+@endpoint(
+    "Mentors who could take this consultation now",
+    "signed_in",
+    s.obj({"consultation_id": s.ID, "mentors": s.array(s.ALTERNATIVE)}),
+    errors=("not_reassignable", "consultation_closed"),
+)
 async def alternatives(request: Request) -> JSONResponse:
     ctx = context(request)
     found = await handover.alternatives(ctx, await signed_in(request), _cid(request))
@@ -39,6 +58,13 @@ async def alternatives(request: Request) -> JSONResponse:
     )
 
 
+@endpoint(
+    "The client switches to another mentor after an absence",
+    "client",
+    s.REASSIGNED,
+    body=s.SWITCH,
+    errors=HANDOVER_ERRORS,
+)
 async def switch(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -47,6 +73,13 @@ async def switch(request: Request) -> JSONResponse:
     return JSONResponse(_reassigned(ctx, done))
 
 
+@endpoint(
+    "Headquarters hands a consultation to another mentor",
+    "supervisor",
+    s.REASSIGNED,
+    body=s.REASSIGN,
+    errors=HANDOVER_ERRORS,
+)
 async def reassign(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -57,6 +90,11 @@ async def reassign(request: Request) -> JSONResponse:
     return JSONResponse(_reassigned(ctx, done))
 
 
+@endpoint(
+    "A mentor's upcoming and open consultations",
+    "supervisor",
+    s.obj({"mentor_id": s.ID, "consultations": s.array(s.STAFF_CONSULTATION)}),
+)
 async def mentor_upcoming(request: Request) -> JSONResponse:
     ctx = context(request)
     mentor_id = path_id(request.path_params["mentor_id"], "mentor_id")

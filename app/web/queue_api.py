@@ -10,6 +10,8 @@ from starlette.routing import Route
 
 from app.actions import Context, queue
 from app.actions.events import iso, queue_place
+from app.contract import schemas as s
+from app.contract.spec import endpoint
 from app.web.auth import context, read_json, signed_in
 
 
@@ -17,6 +19,21 @@ def _place(ctx: Context, place: queue.Place | None) -> dict[str, Any] | None:
     return queue_place(ctx, place) if place is not None else None
 
 
+@endpoint(
+    "Wait in line for a mentor, a kind, or anyone",
+    "client",
+    s.obj({"queue": s.nullable(s.QUEUE_PLACE)}),
+    status=201,
+    body=s.QUEUE_JOIN,
+    errors=(
+        "already_waiting",
+        "message_too_long",
+        "mentor_inactive",
+        "wrong_audience",
+        "outside_hours",
+        "busy_try_again",
+    ),
+)
 async def join(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -31,6 +48,7 @@ async def join(request: Request) -> JSONResponse:
     return JSONResponse({"queue": _place(ctx, place)}, 201)
 
 
+@endpoint("The client's place in line", "client", s.obj({"queue": s.nullable(s.QUEUE_PLACE)}))
 async def mine(request: Request) -> JSONResponse:
     ctx = context(request)
     place = await queue.my_place(ctx, await signed_in(request))
@@ -40,6 +58,13 @@ async def mine(request: Request) -> JSONResponse:
     return JSONResponse({"queue": body})
 
 
+@endpoint(
+    "Save the first message written while waiting",
+    "client",
+    s.obj({"queue": s.nullable(s.QUEUE_PLACE)}),
+    body=s.QUEUE_MESSAGE,
+    errors=("not_waiting", "message_too_long"),
+)
 async def set_message(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -48,12 +73,27 @@ async def set_message(request: Request) -> JSONResponse:
     return JSONResponse({"queue": _place(ctx, place)})
 
 
+@endpoint(
+    "Leave the line", "client", s.obj({"queue": s.nullable(s.QUEUE_PLACE)}), errors=("not_waiting",)
+)
 async def leave(request: Request) -> JSONResponse:
     ctx = context(request)
     place = await queue.do_leave_queue(ctx, await signed_in(request))
     return JSONResponse({"queue": _place(ctx, place)})
 
 
+@endpoint(
+    "The whole waiting line",
+    "supervisor",
+    s.obj(
+        {
+            "lines": s.INT,
+            "offer_seconds": s.INT,
+            "now": s.TIME,
+            "entries": s.array(s.QUEUE_PLACE),
+        }
+    ),
+)
 async def staff_list(request: Request) -> JSONResponse:
     ctx = context(request)
     places, lines = await queue.staff_queue(ctx, await signed_in(request))

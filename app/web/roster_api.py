@@ -8,6 +8,8 @@ from starlette.routing import Route
 
 from app.actions import roster
 from app.actions.inputs import path_id
+from app.contract import schemas as s
+from app.contract.spec import Query, endpoint
 from app.db.tables import Mentor
 from app.web import shapes
 from app.web.auth import context, read_json, signed_in
@@ -17,11 +19,19 @@ def _mentor(m: Mentor) -> dict[str, object]:
     return {**shapes.mentor(m), "active": m.active}
 
 
+@endpoint("Every mentor, active or not", "supervisor", s.obj({"mentors": s.array(s.ROSTER_MENTOR)}))
 async def list_mentors(request: Request) -> JSONResponse:
     mentors = await roster.all_mentors(context(request), await signed_in(request))
     return JSONResponse({"mentors": [_mentor(m) for m in mentors]})
 
 
+@endpoint(
+    "Add a mentor",
+    "supervisor",
+    s.obj({"mentor": s.ROSTER_MENTOR}),
+    status=201,
+    body=s.MENTOR_CREATE,
+)
 async def create_mentor(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -29,6 +39,13 @@ async def create_mentor(request: Request) -> JSONResponse:
     return JSONResponse({"mentor": _mentor(mentor)}, 201)
 
 
+@endpoint(
+    "Change or stop a mentor",
+    "supervisor",
+    s.obj({"mentor": s.ROSTER_MENTOR}),
+    body=s.MENTOR_UPDATE,
+    errors=("mentor_has_bookings",),
+)
 async def update_mentor(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -37,6 +54,12 @@ async def update_mentor(request: Request) -> JSONResponse:
     return JSONResponse({"mentor": _mentor(mentor)})
 
 
+@endpoint(
+    "The shifts of one day",
+    "supervisor",
+    s.obj({"date": s.DAY, "shifts": s.array(s.SHIFT_VIEW)}),
+    query=(Query("date", s.DAY),),
+)
 async def list_shifts(request: Request) -> JSONResponse:
     ctx = context(request)
     day, shifts = await roster.shifts_of_day(
@@ -47,6 +70,14 @@ async def list_shifts(request: Request) -> JSONResponse:
     )
 
 
+@endpoint(
+    "Add a shift",
+    "supervisor",
+    s.obj({"shift": s.SHIFT_VIEW}),
+    status=201,
+    body=s.SHIFT,
+    errors=("outside_hours", "shift_overlap", "mentor_inactive"),
+)
 async def add_shift(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -54,6 +85,7 @@ async def add_shift(request: Request) -> JSONResponse:
     return JSONResponse({"shift": roster.shift_view(shift, ctx)}, 201)
 
 
+@endpoint("Remove a shift", "supervisor", s.obj({"removed": s.ID}), errors=("shift_in_use",))
 async def remove_shift(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -62,12 +94,20 @@ async def remove_shift(request: Request) -> JSONResponse:
     return JSONResponse({"removed": shift_id})
 
 
+@endpoint("How many lines are open", "supervisor", s.CAPACITY_VIEW)
 async def get_settings(request: Request) -> JSONResponse:
     ctx = context(request)
     lines = await roster.capacity(ctx, await signed_in(request))
     return JSONResponse({"lines": lines, "default_lines": ctx.rules.lines})
 
 
+@endpoint(
+    "Set how many lines are open",
+    "supervisor",
+    s.CAPACITY_VIEW,
+    body=s.CAPACITY,
+    errors=("capacity_in_use", "busy_try_again"),
+)
 async def put_settings(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)

@@ -9,16 +9,36 @@ from starlette.routing import Route
 from app.actions import privacy, safety, stats
 from app.actions.catalog import check_audience
 from app.actions.inputs import path_id
+from app.contract import schemas as s
+from app.contract.spec import Query, endpoint
 from app.errors import Refusal
 from app.web import shapes
 from app.web.auth import clear_session_cookie, client_address, context, read_json, signed_in
 
+MAX_QUERY = 100  # characters of a help directory search
+STATS_ERRORS: tuple[str, ...] = ()  # from/to are checked as invalid_input
 
+
+@endpoint(
+    "Search the help directory (places to call or visit)",
+    "none",
+    s.obj(
+        {
+            "categories": {"type": "object", "additionalProperties": s.LOCALIZED},
+            "entries": s.array(s.HELP_ENTRY),
+        }
+    ),
+    query=(
+        Query("q", {"type": "string", "maxLength": MAX_QUERY}),
+        Query("category", s.STR),
+        Query("audience", s.enum(s.AUDIENCES)),
+    ),
+)
 async def help_directory(request: Request) -> JSONResponse:
     ctx = context(request)
     q = request.query_params.get("q", "")
     category = request.query_params.get("category") or None
-    if len(q) > 100:
+    if len(q) > MAX_QUERY:
         raise Refusal("invalid_input", field="q")
     if category is not None and category not in ctx.directory.categories:
         raise Refusal("invalid_input", field="category")
@@ -27,6 +47,12 @@ async def help_directory(request: Request) -> JSONResponse:
     return JSONResponse({"categories": ctx.directory.categories, "entries": entries})
 
 
+@endpoint(
+    "One help directory entry",
+    "none",
+    s.obj({"entry": s.HELP_ENTRY}),
+    path_schemas={"entry_id": s.STR},
+)
 async def help_entry(request: Request) -> JSONResponse:
     ctx = context(request)
     entry = ctx.directory.get(request.path_params["entry_id"])
@@ -35,6 +61,25 @@ async def help_entry(request: Request) -> JSONResponse:
     return JSONResponse({"entry": entry})
 
 
+@endpoint(
+    "Who should I talk to? The topics of one audience and the kinds that fit",
+    "none",
+    s.obj(
+        {
+            "audience": s.enum(s.AUDIENCES),
+            "topics": s.array(
+                s.obj(
+                    {
+                        "id": s.STR,
+                        "label": s.LOCALIZED,
+                        "kinds": s.array({"allOf": [s.KIND_VIEW, s.obj({"why": s.LOCALIZED})]}),
+                    }
+                )
+            ),
+        }
+    ),
+    query=(Query("audience", s.enum(s.AUDIENCES), required=True),),
+)
 async def topics(request: Request) -> JSONResponse:
     """Who should I talk to? The topics one audience can pick, each with the mentor kinds
     that fit and one line of why, in that audience's words. No authentication."""
@@ -59,11 +104,13 @@ async def topics(request: Request) -> JSONResponse:
     )
 
 
+@endpoint("Open crisis alerts", "supervisor", s.obj({"alerts": s.array({"type": "object"})}))
 async def alerts(request: Request) -> JSONResponse:
     ctx = context(request)
     return JSONResponse({"alerts": await safety.open_alerts(ctx, await signed_in(request))})
 
 
+@endpoint("Acknowledge a crisis alert", "supervisor", s.obj({"acknowledged": s.ID}))
 async def acknowledge(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -72,6 +119,13 @@ async def acknowledge(request: Request) -> JSONResponse:
     return JSONResponse({"acknowledged": alert_id})
 
 
+@endpoint(
+    "Statistics of a period (at most 92 days)",
+    "supervisor",
+    s.obj({"from": s.DAY, "to": s.DAY}),
+    query=(Query("from", s.DAY), Query("to", s.DAY)),
+    errors=STATS_ERRORS,
+)
 async def statistics(request: Request) -> JSONResponse:
     ctx = context(request)
     body = await stats.statistics(
@@ -83,6 +137,14 @@ async def statistics(request: Request) -> JSONResponse:
     return JSONResponse(body)
 
 
+@endpoint(
+    "The same statistics as CSV, one row a day",
+    "supervisor",
+    s.STR,
+    media_type="text/csv",
+    query=(Query("from", s.DAY), Query("to", s.DAY)),
+    errors=STATS_ERRORS,
+)
 async def statistics_csv(request: Request) -> Response:
     ctx = context(request)
     body = await stats.statistics(
@@ -99,6 +161,13 @@ async def statistics_csv(request: Request) -> Response:
     )
 
 
+@endpoint(
+    "Delete the signed-in client's account and everything it wrote",
+    "client",
+    s.obj({"deleted": s.BOOL}),
+    body=s.DELETE_ME,
+    errors=("bad_credentials", "secret_needed", "rate_limited", "secret_wait"),
+)
 async def delete_account(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)

@@ -11,6 +11,8 @@ from starlette.routing import Route
 from app.actions import Context
 from app.actions import staff_accounts as accounts
 from app.actions.inputs import path_id
+from app.contract import schemas as s
+from app.contract.spec import endpoint
 from app.web import shapes
 from app.web.auth import client_address, context, read_json, signed_in
 
@@ -44,12 +46,21 @@ def _staff_id(request: Request) -> int:
     return path_id(request.path_params["staff_id"], "staff_id")
 
 
+@endpoint("Every staff login", "supervisor", s.obj({"accounts": s.array(s.STAFF_ROW)}))
 async def list_accounts(request: Request) -> JSONResponse:
     ctx = context(request)
     rows = await accounts.list_accounts(ctx, await signed_in(request))
     return JSONResponse({"accounts": [account_row(ctx, r) for r in rows]})
 
 
+@endpoint(
+    "Create a staff login; the one-time password is shown once",
+    "supervisor",
+    s.obj({"account": s.STAFF_ROW, "one_time_password": s.STR}),
+    status=201,
+    body=s.STAFF_CREATE,
+    errors=("username_taken", "mentor_inactive"),
+)
 async def create_account(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -57,6 +68,12 @@ async def create_account(request: Request) -> JSONResponse:
     return JSONResponse({"account": account_row(ctx, row), "one_time_password": password}, 201)
 
 
+@endpoint(
+    "Stop or restart a staff login",
+    "supervisor",
+    s.obj({"account": s.STAFF_ROW}),
+    body=s.STAFF_ACTIVE,
+)
 async def update_account(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -65,6 +82,11 @@ async def update_account(request: Request) -> JSONResponse:
     return JSONResponse({"account": account_row(ctx, row)})
 
 
+@endpoint(
+    "Give a staff login a new one-time password",
+    "supervisor",
+    s.obj({"account": s.STAFF_ROW, "one_time_password": s.STR}),
+)
 async def reset_password(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request)
@@ -72,18 +94,28 @@ async def reset_password(request: Request) -> JSONResponse:
     return JSONResponse({"account": account_row(ctx, row), "one_time_password": password})
 
 
+@endpoint("Lift a sign-in lockout", "supervisor", s.obj({"account": s.STAFF_ROW}))
 async def lift_lockout(request: Request) -> JSONResponse:
     ctx = context(request)
     row = await accounts.do_lift_lockout(ctx, await signed_in(request), _staff_id(request))
     return JSONResponse({"account": account_row(ctx, row)})
 
 
+@endpoint("Remove a staff login's second factor", "supervisor", s.obj({"account": s.STAFF_ROW}))
 async def reset_second_factor(request: Request) -> JSONResponse:
     ctx = context(request)
     row = await accounts.do_reset_second_factor(ctx, await signed_in(request), _staff_id(request))
     return JSONResponse({"account": account_row(ctx, row)})
 
 
+@endpoint(
+    "Change one's own password",
+    "staff",
+    s.obj({"changed": s.BOOL, "account": s.PRINCIPAL}),
+    body=s.OWN_PASSWORD,
+    restricted_ok=True,
+    errors=("bad_credentials", "weak_password", "rate_limited"),
+)
 async def change_own_password(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request, restricted_ok=True)
@@ -98,6 +130,13 @@ async def change_own_password(request: Request) -> JSONResponse:
     return JSONResponse({"changed": True, "account": await _me(request)})
 
 
+@endpoint(
+    "Begin enrolling a second factor (TOTP secret, URI and QR code)",
+    "staff",
+    s.obj({"secret": s.STR, "uri": s.STR, "qr_svg": s.STR}),
+    restricted_ok=True,
+    errors=("second_factor_enrolled",),
+)
 async def begin_enrolment(request: Request) -> JSONResponse:
     ctx = context(request)
     enrolment = await accounts.do_begin_enrolment(ctx, await signed_in(request, restricted_ok=True))
@@ -106,6 +145,19 @@ async def begin_enrolment(request: Request) -> JSONResponse:
     )
 
 
+@endpoint(
+    "Confirm the second factor with a code; answers the recovery codes once",
+    "staff",
+    s.obj({"recovery_codes": s.array(s.STR), "account": s.PRINCIPAL}),
+    body=s.CONFIRM_OTP,
+    restricted_ok=True,
+    errors=(
+        "second_factor_enrolled",
+        "second_factor_not_started",
+        "bad_second_factor",
+        "rate_limited",
+    ),
+)
 async def confirm_enrolment(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await signed_in(request, restricted_ok=True)
