@@ -206,8 +206,8 @@ def test_linked_sequences_answer_as_documented(server: Server, role_name: str) -
 
     Workflow.run(
         settings=settings(
-            max_examples=15,
-            stateful_step_count=6,
+            max_examples=25,
+            stateful_step_count=8,
             deadline=None,
             derandomize=True,
             database=None,
