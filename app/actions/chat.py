@@ -23,7 +23,7 @@ from app.actions.events import (
     publish_message,
     publish_supervisor_called,
 )
-from app.actions.inputs import check_id
+from app.actions.inputs import MAX_ID, check_id
 from app.actions.queue import line_freed
 from app.actions.safety import raise_alerts
 from app.db.tables import AuditLog, Client, Consultation, Mentor, Message
@@ -101,7 +101,8 @@ async def audit(
 def check_last_seq(last_seq: object) -> int:
     if last_seq is None:
         return 0
-    if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
+    # Bounded like ids: a seq is an INTEGER column, and PostgreSQL refuses a bigger parameter.
+    if not isinstance(last_seq, int) or isinstance(last_seq, bool) or not 0 <= last_seq <= MAX_ID:
         raise Refusal("invalid_input", field="last_seq")
     return last_seq
 

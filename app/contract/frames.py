@@ -133,7 +133,7 @@ CLIENT: dict[str, Schema] = {
     "join": obj(
         {"type": const("join"), "consultation_id": ID},
         {
-            "last_seq": {"type": "integer", "minimum": 0},
+            "last_seq": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
             # required for supervisors (the server answers invalid_input, field reason)
             "reason": {"type": "string", "minLength": 1, "maxLength": MAX_REASON},
         },

@@ -30,6 +30,11 @@ async def test_bad_frames_get_errors_and_the_socket_keeps_serving(live: Live) ->
             (json.dumps({"no_type": True}), "invalid_input"),
             (json.dumps({"type": "join", "consultation_id": "1"}), "invalid_input"),
             (json.dumps({"type": "join", "consultation_id": 1, "last_seq": -1}), "invalid_input"),
+            # past an INTEGER: PostgreSQL would refuse the query (internal_error before)
+            (
+                json.dumps({"type": "join", "consultation_id": 1, "last_seq": 2**63}),
+                "invalid_input",
+            ),
             (json.dumps({"type": "join", "consultation_id": 99999}), "not_found"),
             (
                 json.dumps(
