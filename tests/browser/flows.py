@@ -67,3 +67,14 @@ def freeze_mentor_list(page: Any, audience: str = "child") -> None:
         f"**{path}",
         lambda route: route.fulfill(status=200, content_type="application/json", body=stale),
     )
+
+
+def through_repaints(page: Any, n: int = 3) -> None:
+    """Let the page repaint itself n more times (forced repaints are counted on <body>).
+
+    The predicate is a function: a bare expression would need eval, which the pages' CSP
+    (script-src 'self') refuses as soon as Playwright has to poll."""
+    seen = int(page.evaluate("() => Number(document.body.dataset.repaints || 0)"))
+    page.wait_for_function(
+        "n => Number(document.body.dataset.repaints || 0) >= n", arg=seen + n, timeout=10_000
+    )

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import REPAINT_MS, TABLET, browser_env
-from tests.browser.flows import message, nickname, send, sign_up, staff_sign_in
+from tests.browser.flows import message, nickname, send, sign_up, staff_sign_in, through_repaints
 from tests.servers import running_server
 
 
@@ -120,10 +120,7 @@ def test_the_topic_picker_shows_who_fits_and_why(server: str, open_page: Any) ->
     expect(cards).to_have_count(1)
     expect(cards.first.locator(".name")).to_have_text("はると")
     if REPAINT_MS not in ("", "0"):  # the choice outlives forced repaints
-        seen = int(child.evaluate("Number(document.body.dataset.repaints || 0)"))
-        child.wait_for_function(
-            "n => Number(document.body.dataset.repaints || 0) >= n", arg=seen + 3, timeout=10_000
-        )
+        through_repaints(child)
         expect(cards).to_have_count(1)
     expect(picker.get_by_role("button", name=re.compile("おかねの こと"))).to_have_attribute(
         "aria-pressed", "true"

@@ -20,6 +20,7 @@ from tests.browser.flows import (
     send,
     sign_up,
     staff_sign_in,
+    through_repaints,
 )
 
 
@@ -120,7 +121,7 @@ def test_moving_bookings_lets_a_mentor_be_stopped(server: str, open_page: Any) -
     refusal = roster.locator("[data-row-error]")
     expect(refusal).to_contain_text("「予約を移す」でほかのメンターに移してから停止してください")
     # The refusal leads straight to "予約を移す" for this mentor (and survives repaints).
-    admin.wait_for_function("Number(document.body.dataset.repaints || 0) > 2")
+    through_repaints(admin)
     go = roster.get_by_test_id("move-first")
     expect(go).to_have_text("予約を移す")
     scroll_to(admin, "#roster")

@@ -9,7 +9,15 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, TABLET, shot
-from tests.browser.flows import chat_now, message, nickname, send, sign_up, staff_sign_in
+from tests.browser.flows import (
+    chat_now,
+    message,
+    nickname,
+    send,
+    sign_up,
+    staff_sign_in,
+    through_repaints,
+)
 
 
 def test_child_waits_for_the_mentor_until_they_join(server: str, open_page: Any) -> None:
@@ -34,7 +42,7 @@ def test_child_waits_for_the_mentor_until_they_join(server: str, open_page: Any)
 
     # The mentor joined: the child's waiting note is gone, and stays gone across repaints.
     expect(waiting).to_be_hidden()
-    child.wait_for_function("Number(document.body.dataset.repaints || 0) > 2")
+    through_repaints(child)
     expect(waiting).to_be_hidden()
     send(mchat, "いるよ。まっててくれて ありがとう")
     expect(message(chat, "まっててくれて ありがとう")).to_have_count(1)

@@ -14,16 +14,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, TABLET, browser_env, shot
-from tests.browser.flows import chat_now, mentor_card, message, nickname, sign_up, staff_sign_in
+from tests.browser.flows import (
+    chat_now,
+    mentor_card,
+    message,
+    nickname,
+    sign_up,
+    staff_sign_in,
+    through_repaints,
+)
 from tests.servers import running_server
-
-
-def repainted(page: Any, times: int = 3) -> None:
-    """Wait until the page has been fully repainted a few more times (forced repaints)."""
-    now = int(page.evaluate("Number(document.body.dataset.repaints || 0)"))
-    page.wait_for_function(
-        "(n) => Number(document.body.dataset.repaints || 0) >= n", arg=now + times
-    )
 
 
 def test_waiting_line_position_first_message_leave_and_offer(server: str, open_page: Any) -> None:
@@ -58,7 +58,7 @@ def test_waiting_line_position_first_message_leave_and_offer(server: str, open_p
     offer.get_by_role("button", name=re.compile("じゅんばんを まつ")).click()
     expect(offer.locator(".wait-choose")).to_be_visible()
     expect(offer.locator("[data-wait=mentor]")).to_have_text("ひかりさんを まつ")
-    repainted(b)  # the open choice survives repaints
+    through_repaints(b)  # the open choice survives repaints
     expect(offer.locator(".wait-choose")).to_be_visible()
     card.scroll_into_view_if_needed()
     shot(b, "child-queue-choose")
@@ -81,7 +81,7 @@ def test_waiting_line_position_first_message_leave_and_offer(server: str, open_p
     expect(b_panel.get_by_test_id("queue-saved")).to_have_text(
         "とっておいたよ。はなしが はじまったら とどくよ。"
     )
-    repainted(b)
+    through_repaints(b)
     expect(box).to_have_value("まってるね")
     expect(box).to_be_focused()
     assert box.evaluate("el => el.selectionStart") == len("まってるね")
@@ -125,7 +125,7 @@ def test_waiting_line_position_first_message_leave_and_offer(server: str, open_p
 
     # B leaves (two steps); C moves up on screen.
     b_panel.get_by_role("button", name="やめる", exact=True).click()
-    repainted(b)  # the open confirmation survives repaints
+    through_repaints(b)  # the open confirmation survives repaints
     b_panel.get_by_role("button", name="ほんとうに やめる").click()
     expect(b_panel.get_by_test_id("queue-end")).to_have_text("ならぶのを やめたよ。")
     b_panel.scroll_into_view_if_needed()

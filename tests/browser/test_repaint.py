@@ -24,6 +24,7 @@ from tests.browser.flows import (
     nickname,
     sign_up,
     staff_sign_in,
+    through_repaints,
 )
 from tests.servers import running_server
 
@@ -37,14 +38,6 @@ def server(tmp_path: Path) -> Iterator[str]:
         yield base
 
 
-def through_repaints(page: Any, n: int = REPAINTS) -> None:
-    """Let the page repaint itself n more times (it counts them on <body>)."""
-    seen = int(page.evaluate("Number(document.body.dataset.repaints || 0)"))
-    page.wait_for_function(
-        "n => Number(document.body.dataset.repaints || 0) >= n", arg=seen + n, timeout=10_000
-    )
-
-
 def test_child_confirmations_survive_repaints(server: str, open_page: Any) -> None:
     page = open_page(server + "/child/", PHONE)
     sign_up(page, nickname("repaint"))
@@ -56,7 +49,7 @@ def test_child_confirmations_survive_repaints(server: str, open_page: Any) -> No
     question = page.locator("#book-confirm")
     expect(question).to_be_visible()
     expect(page.locator("#book-yes")).to_be_focused()
-    through_repaints(page)
+    through_repaints(page, REPAINTS)
     expect(question).to_be_visible()
     expect(page.locator("#book-question")).to_contain_text("17:30")
     page.locator("#book-yes").click()
@@ -68,15 +61,15 @@ def test_child_confirmations_survive_repaints(server: str, open_page: Any) -> No
     booking.get_by_role("button", name="とりけす").click()
     sure = booking.get_by_role("button", name="ほんとうに とりけす")
     expect(sure).to_be_focused()
-    through_repaints(page)
+    through_repaints(page, REPAINTS)
     expect(sure).to_be_visible()
     expect(sure).to_be_focused()
     # "Keep it" closes the question, and the closed state survives repaints too.
     booking.get_by_role("button", name="やめる").click()
-    through_repaints(page)
+    through_repaints(page, REPAINTS)
     expect(sure).to_be_hidden()
     booking.get_by_role("button", name="とりけす").click()
-    through_repaints(page)
+    through_repaints(page, REPAINTS)
     sure.click()
     expect(page.locator("#page-notice")).to_have_text("よやくを とりけしたよ。")
     expect(booking).to_have_count(0)
@@ -85,7 +78,7 @@ def test_child_confirmations_survive_repaints(server: str, open_page: Any) -> No
     chat = chat_now(page, "さくら")
     expect(chat.get_by_test_id("connection")).to_contain_text("つながっているよ")
     chat.get_by_role("button", name="おわりにする").click()
-    through_repaints(page)
+    through_repaints(page, REPAINTS)
     chat.get_by_role("button", name="はい、おわる").click()
     expect(chat.get_by_test_id("closed")).to_be_visible()
 
@@ -113,7 +106,7 @@ def test_chat_now_refusal_stays_readable(server: str, open_page: Any) -> None:
     expect(refusal).to_have_text(
         "いま、すべての回線がつかわれています。少し待つか、予約してください。"
     )
-    through_repaints(late)
+    through_repaints(late, REPAINTS)
     expect(refusal).to_have_text(
         "いま、すべての回線がつかわれています。少し待つか、予約してください。"
     )
@@ -129,7 +122,7 @@ def test_staff_confirmations_and_disclosures_survive_repaints(server: str, open_
     row.get_by_role("button", name="停止: たかし").click()
     sure = row.get_by_role("button", name="本当に停止する")
     expect(sure).to_be_focused()
-    through_repaints(admin)
+    through_repaints(admin, REPAINTS)
     expect(sure).to_be_visible()
     expect(sure).to_be_focused()
     sure.click()
@@ -143,18 +136,18 @@ def test_staff_confirmations_and_disclosures_survive_repaints(server: str, open_
     shifts = admin.get_by_test_id("shifts")
     sakura = shifts.locator("tbody tr").filter(has_text="さくら")
     sakura.get_by_role("button", name=re.compile("^削除: さくら")).click()
-    through_repaints(admin)
+    through_repaints(admin, REPAINTS)
     sakura.get_by_role("button", name="本当に削除する").click()
     refusal = sakura.locator(".error")
     expect(refusal).to_have_text("このシフトの中に予約や相談があるため、削除できません。")
-    through_repaints(admin)
+    through_repaints(admin, REPAINTS)
     expect(refusal).to_have_text("このシフトの中に予約や相談があるため、削除できません。")
 
     # A chart's table, opened by the reader, stays open while statistics repaint.
     table = admin.get_by_test_id("c-day").locator("details.chart-table")
     table.locator("summary").click()
     expect(table).to_have_attribute("open", "")
-    through_repaints(admin)
+    through_repaints(admin, REPAINTS)
     expect(table).to_have_attribute("open", "")
 
 
@@ -172,7 +165,7 @@ def test_what_is_typed_is_kept_when_a_slow_answer_arrives(server: str, open_page
         route.continue_()
     admin.unroute("**/api/staff/settings")
     expect(admin.locator("#cap-default")).to_contain_text("4")  # the answer arrived
-    through_repaints(admin)
+    through_repaints(admin, REPAINTS)
     expect(lines).to_have_value("2")
     admin.get_by_role("button", name="回線数を変更").click()
     expect(admin.locator("#cap-notice")).to_have_text("回線数を 2 にしました。")
