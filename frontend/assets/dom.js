@@ -254,7 +254,9 @@ export function setRowError(id, box, err) {
 export function fillUntouched(input, value) {
   const filled = input.dataset.filled ?? input.defaultValue;
   if (input.value !== filled) return false;
-  input.value = value;
+  // Assigning even the same value moves the caret to the end and drops a selection: a
+  // person who just selected "4" to type "1" over it would get "41". Touch only on change.
+  if (input.value !== value) input.value = value;
   input.dataset.filled = value;
   return true;
 }
