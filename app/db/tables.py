@@ -54,6 +54,9 @@ class Mentor(SQLModel, table=True):
     profile_ja: str = Field(default="", max_length=400)
     profile_en: str = Field(default="", max_length=400)
     active: bool = Field(default=True)
+    # The languages the mentor can chat in, as comma-separated codes ("ja,en"); clients
+    # filter the mentor list by them.
+    languages: str = Field(default="ja", max_length=40)
     created_at: datetime = Field(sa_column=_ts())
 
 
@@ -177,6 +180,10 @@ class Consultation(SQLModel, table=True):
     booking_no: int | None = Field(default=None)
     close_reason: str | None = Field(default=None, max_length=24)
     last_seq: int = Field(default=0)
+    # The highest seq each side has seen on screen (a `read` frame); monotonic, never past
+    # last_seq. Kept so "read" marks survive reconnects.
+    client_read_seq: int = Field(default=0)
+    mentor_read_seq: int = Field(default=0)
     warned_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     at_risk: bool = Field(default=False)
     # Kept when retention deletes the transcript, so statistics stay whole.
