@@ -8,7 +8,7 @@ import { $, busy, h, paintOptions, paintRows, rowError, setRowError, showError, 
 import { setupHelp } from "./help.js";
 import { setupDirectory } from "./helpdir.js";
 import { noteRefusal, offerOpened, paintWaitOffer, queueActive, queueFrame, queueSig, readQueue, resetQueue, setupQueue, waitOffer } from "./queue.js";
-import { addTexts, applyTexts, bindText, pick, plain, renderRich, setupLangToggle, t } from "./i18n.js";
+import { addTexts, applyTexts, bindText, pick, plain, renderRich, setupLangMenu, t } from "./i18n.js";
 import { startRepaints } from "./repaint.js";
 import { addDays, dayLabel, dayOf, dayShort, hhmm, minutesUntil, syncClock, when } from "./time.js";
 
@@ -35,7 +35,7 @@ const state = {
 export async function startClientFace({ audience, texts }) {
   state.audience = audience;
   for (const table of texts) addTexts(table);
-  setupLangToggle($("#lang-toggle"));
+  setupLangMenu($("#lang-menu"));
   setupHelp();
   setupDirectory({ audience });
   wireWelcome();

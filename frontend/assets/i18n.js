@@ -1,14 +1,27 @@
-// Japanese first, English with one tap. The choice is remembered in localStorage.
-// Texts are tables of {key: {ja, en}}. In a text, "{漢字|かんじ}" becomes <ruby> (furigana)
-// and "{name}" is filled from vars.
+// Four languages: Japanese first, then English, Simplified Chinese and Korean, chosen from a
+// menu and remembered per device (localStorage). Texts are tables of {key: {ja, en, zh, ko}}.
+// In a text, "{漢字|かんじ}" becomes <ruby> (furigana) and "{name}" is filled from vars.
+// A text or an API object without the chosen language falls back to English, then Japanese
+// (a Chinese or Korean reader is likelier to read English than Japanese).
 
 const STORE = "yorisoi.lang";
+export const LANGS = ["ja", "en", "zh", "ko"];
+/** Each language's name in that language: what the menu shows. */
+export const LANG_NAMES = { ja: "日本語", en: "English", zh: "简体中文", ko: "한국어" };
+/** The <html lang> of each: zh is Simplified Chinese (screen readers and CJK fonts need it). */
+const HTML_LANG = { ja: "ja", en: "en", zh: "zh-Hans", ko: "ko" };
+const MENU_LABEL = { ja: "言語", en: "Language", zh: "语言", ko: "언어" };
+
 const table = {};
 let lang = "ja";
 try {
-  lang = localStorage.getItem(STORE) === "en" ? "en" : "ja";
+  lang = known(localStorage.getItem(STORE)) || "ja";
 } catch {
   lang = "ja";
+}
+
+function known(code) {
+  return LANGS.includes(code) ? code : null;
 }
 
 export function addTexts(texts) {
@@ -19,13 +32,30 @@ export function getLang() {
   return lang;
 }
 
+function inLang(obj) {
+  if (!obj) return undefined;
+  return obj[lang] ?? (lang === "ja" ? undefined : obj.en) ?? obj.ja;
+}
+
 export function t(key, vars = {}) {
   const entry = table[key];
-  let text = entry ? (entry[lang] ?? entry.ja) : key;
+  let text = entry ? (inLang(entry) ?? key) : key;
   for (const [name, value] of Object.entries(vars)) {
-    text = text.split(`{${name}}`).join(String(value));
+    text = text.split(`{${name}}`).join(varText(value));
   }
   return text;
+}
+
+/**
+ * A var's text. {t: key} (or {t: [keys]}) is itself translated when the text is rendered, so a
+ * bound text ("危機のサイン「{category}」") follows a language switch in its vars too.
+ */
+function varText(value) {
+  if (value && typeof value === "object" && "t" in value) {
+    const keys = Array.isArray(value.t) ? value.t : [value.t];
+    return keys.map((k) => plain(t(k))).join(lang === "ja" ? "・" : ", ");
+  }
+  return String(value);
 }
 
 /** Plain text of a rich string: "{今|いま}" -> "今". */
@@ -33,10 +63,10 @@ export function plain(text) {
   return text.replace(/\{([^|{}]+)\|([^{}]+)\}/g, "$1");
 }
 
-/** A bilingual {ja, en} object from the API, in the current language. */
+/** A localized {ja, en, zh?, ko?} object from the API, in the current language. */
 export function pick(obj) {
   if (!obj) return "";
-  return obj[lang] ?? obj.ja ?? "";
+  return inLang(obj) ?? "";
 }
 
 /** Put a rich text into an element: ruby for {漢字|かな}, text nodes for the rest. */
@@ -85,19 +115,59 @@ export function applyTexts(root = document) {
 }
 
 export function setLang(next) {
-  lang = next === "en" ? "en" : "ja";
+  lang = known(next) || "ja";
   try {
     localStorage.setItem(STORE, lang);
   } catch {
     /* private mode: the choice lasts for this page only */
   }
-  document.documentElement.lang = lang;
-  applyTexts();
+  paintLang();
   document.dispatchEvent(new CustomEvent("langchange", { detail: { lang } }));
 }
 
-/** Wire the language button: it shows the other language, in that language. */
+function paintLang() {
+  document.documentElement.lang = HTML_LANG[lang];
+  applyTexts();
+}
+
+/**
+ * Wire the language menu of a client face: a <select> whose options are the languages'
+ * own names (each marked with its lang, so a screen reader reads 한국어 in Korean).
+ */
+export function setupLangMenu(select) {
+  select.textContent = "";
+  for (const code of LANGS) {
+    const option = document.createElement("option");
+    option.value = code;
+    option.lang = HTML_LANG[code];
+    option.textContent = LANG_NAMES[code];
+    select.append(option);
+  }
+  const label = () => {
+    // The menu's name in the current language and in English, so anyone can find it.
+    const name = lang === "en" ? MENU_LABEL.en : `${MENU_LABEL[lang]} / ${MENU_LABEL.en}`;
+    select.setAttribute("aria-label", name);
+    select.title = name;
+  };
+  select.value = lang;
+  select.addEventListener("change", () => {
+    setLang(select.value);
+    label();
+  });
+  document.addEventListener("langchange", () => {
+    if (select.value !== lang) select.value = lang;
+  });
+  label();
+  paintLang();
+}
+
+/**
+ * Wire the staff consoles' language button (Japanese and English only): it shows the other
+ * language, in that language. A device left on Chinese or Korean by a client face shows
+ * the console in English without changing the stored choice.
+ */
 export function setupLangToggle(button) {
+  if (lang !== "ja") lang = "en";
   const paint = () => {
     button.textContent = lang === "ja" ? "English" : "日本語";
     button.lang = lang === "ja" ? "en" : "ja";
@@ -110,7 +180,6 @@ export function setupLangToggle(button) {
     setLang(lang === "ja" ? "en" : "ja");
     paint();
   });
-  document.documentElement.lang = lang;
   paint();
-  applyTexts();
+  paintLang();
 }

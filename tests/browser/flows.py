@@ -25,6 +25,12 @@ def sign_up(page: Any, name: str, secret: str = "himitsu-123") -> None:
     expect(page.locator("#greeting")).to_contain_text(name)
 
 
+def choose_language(page: Any, code: str) -> None:
+    """On /child/ or /: pick a language (ja, en, zh, ko) from the header's menu."""
+    page.locator("#lang-menu").select_option(code)
+    expect(page.locator("html")).to_have_attribute("lang", {"zh": "zh-Hans"}.get(code, code))
+
+
 def staff_sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
     page.locator("#username").fill(username)
     page.locator("#password").fill(password)

@@ -9,7 +9,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, TABLET, browser_env, shot
-from tests.browser.flows import mentor_card, nickname, sign_up
+from tests.browser.flows import choose_language, mentor_card, nickname, sign_up
 from tests.servers import running_server
 
 CHILD_MENTORS = ["さくら", "ひかり", "みどり", "はると", "まどか", "たかし", "りな", "そうた"]
@@ -136,16 +136,17 @@ def test_parent_page_lists_parent_mentors_in_adult_language(server: str, open_pa
     shot(page, "parent-home")
 
 
-def test_english_with_one_tap_and_remembered(server: str, open_page: Any) -> None:
+def test_english_from_the_menu_and_remembered(server: str, open_page: Any) -> None:
     page = open_page(server + "/child/", TABLET)
-    page.locator("#lang-toggle").click()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
+    choose_language(page, "en")
     expect(page.locator("#help-open")).to_have_text("Need help?")
     expect(page.locator('[data-view="welcome"] h2')).to_have_text(
         "Here you can talk with a kind grown-up"
     )
-    expect(page.locator("#lang-toggle")).to_have_text("日本語")
-    expect(page.locator("#lang-toggle")).to_have_attribute("lang", "ja")
+    # Each language is named in its own language.
+    expect(page.locator("#lang-menu option")).to_have_text(
+        ["日本語", "English", "简体中文", "한국어"]
+    )
     page.reload()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     sign_up(page, nickname("kai"))
@@ -154,8 +155,7 @@ def test_english_with_one_tap_and_remembered(server: str, open_page: Any) -> Non
     expect(mentor_card(page, "さくら")).to_contain_text("I listen, slowly, to anything.")
     expect(mentor_card(page, "さくら").get_by_test_id("status")).to_have_text("Can talk now")
     shot(page, "child-home-en")
-    page.locator("#lang-toggle").click()
-    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    choose_language(page, "ja")
     expect(page.locator("#mentors-h")).to_have_text("はなしを きいてくれる 人")
 
 

@@ -8,7 +8,14 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, TABLET, shot
-from tests.browser.flows import chat_now, message, nickname, sign_up, staff_sign_in
+from tests.browser.flows import (
+    chat_now,
+    choose_language,
+    message,
+    nickname,
+    sign_up,
+    staff_sign_in,
+)
 
 
 def entry(page: Any, name: str) -> Any:
@@ -71,8 +78,8 @@ def test_child_browses_and_searches_the_help_directory(server: str, open_page: A
     page.locator("#dir-open-home").click()
     expect(view).to_be_visible()
     expect(listing).to_have_count(total)
-    # One tap to English, the entries follow.
-    page.locator("#lang-toggle").click()
+    # English from the menu, the entries follow.
+    choose_language(page, "en")
     expect(view.locator("h2")).to_have_text("Places that can help")
     expect(entry(page, "Childline Japan")).to_have_count(1)
     view.locator(".back").click()
