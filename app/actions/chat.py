@@ -21,6 +21,7 @@ from app.actions.events import (
     publish_activity,
     publish_lifecycle,
     publish_message,
+    publish_read,
     publish_supervisor_called,
 )
 from app.actions.inputs import MAX_ID, check_id
@@ -354,6 +355,68 @@ async def do_send(
         except Exception as exc:  # the message is stored and delivered whatever happens here
             log.error("crisis check failed for consultation %s (%s)", c.id, type(exc).__name__)
     return message, False
+
+
+def check_read_seq(seq: object) -> int:
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_ID:
+        raise Refusal("invalid_input", field="seq")
+    return seq
+
+
+def own_read_seq(access: Access) -> int:
+    """The read mark of this side of the consultation as it was read (0 for a supervisor)."""
+    c = access.consultation
+    if access.role == "client":
+        return c.client_read_seq
+    return c.mentor_read_seq if access.role == "mentor" else 0
+
+
+async def do_read(ctx: Context, principal: Principal, access: Access, seq: object) -> int | None:
+    """This side (the client or the consultation's mentor) has seen everything up to seq.
+
+    The mark only moves forward: a seq at or below it changes nothing, writes nothing and
+    publishes nothing (None). A seq past last_seq was never sent to anyone, so it is a broken
+    client: refused invalid_input rather than clamped, so the bug shows. A supervisor in a
+    group talk reads without marking (not_allowed): "read" on the faces means the person the
+    words were written to. Returns the new mark once it is committed and published."""
+    if access.role not in ("client", "mentor"):
+        raise Refusal("not_allowed")
+    upto = check_read_seq(seq)
+    c = access.consultation
+    assert c.id is not None
+    column = col(
+        Consultation.client_read_seq if access.role == "client" else Consultation.mentor_read_seq
+    )
+    async with ctx.db.read() as s:
+        row = (
+            await s.execute(
+                select(col(Consultation.last_seq), col(Consultation.mentor_id), column).where(
+                    col(Consultation.id) == c.id
+                )
+            )
+        ).first()
+    if row is None:
+        raise Refusal("not_found")
+    last_seq, mentor_id, current = row
+    if upto > last_seq:
+        raise Refusal("invalid_input", field="seq")
+    if access.role == "mentor" and mentor_id != principal.mentor_id:
+        raise Refusal("not_joined")  # handed to another mentor meanwhile (check_still_mentor)
+    if upto <= current:
+        return None
+    async with ctx.db.write() as s:
+        changed = (
+            await s.execute(
+                update(Consultation)
+                .where(col(Consultation.id) == c.id, column < upto)
+                .values({column: upto})
+                .returning(col(Consultation.id))
+            )
+        ).scalar_one_or_none()
+    if changed is None:
+        return None  # another tab of the same side got further first
+    await publish_read(ctx, c.id, access.role, upto)
+    return upto
 
 
 async def do_share(

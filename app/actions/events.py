@@ -229,6 +229,8 @@ def joined_event(ctx: Context, access: Access) -> dict[str, Any]:
             "mentor": {"id": access.mentor.id, "display_name": access.mentor.display_name},
             "client": {"nickname": access.client.nickname},
             **mentor_presence(ctx, c),
+            # the read marks as stored, so "read" survives reconnects (the `read` event after)
+            "read": {"client": c.client_read_seq, "mentor": c.mentor_read_seq},
         },
         "you": {"role": access.role},
     }
@@ -285,6 +287,16 @@ async def publish_presence(
             "_from": sender,
         },
     )
+
+
+def read_event(consultation_id: int, by: str, seq: int) -> dict[str, Any]:
+    return {"type": "read", "consultation_id": consultation_id, "by": by, "seq": seq}
+
+
+async def publish_read(ctx: Context, consultation_id: int, by: str, seq: int) -> None:
+    """One side (client or mentor) has seen the consultation up to seq: to every socket joined
+    to it, the reader's own included (their other tabs follow; the page ignores its own side)."""
+    await publish_to_consultation(ctx, consultation_id, read_event(consultation_id, by, seq))
 
 
 async def publish_supervisor_called(ctx: Context, access: Access) -> None:

@@ -156,6 +156,8 @@ CLIENT: dict[str, Schema] = {
         }
     ),
     "typing": obj({"type": const("typing"), "consultation_id": ID}),
+    # seen up to seq: at most the consultation's last_seq (past it: invalid_input, field seq)
+    "read": obj({"type": const("read"), "consultation_id": ID, "seq": ID}),
     "end": obj({"type": const("end"), "consultation_id": ID}),
     "call_supervisor": obj({"type": const("call_supervisor"), "consultation_id": ID}),
 }
@@ -222,6 +224,7 @@ SERVER: dict[str, Schema] = {
                     "mentor": MENTOR,
                     "client": obj({"nickname": STRING}),
                     **MENTOR_PRESENCE,
+                    "read": obj({"client": COUNT, "mentor": COUNT}),  # the read marks
                 }
             ),
             "you": obj({"role": SPEAKER}),
@@ -252,6 +255,14 @@ SERVER: dict[str, Schema] = {
     "typing": obj(
         {"type": const("typing"), "consultation_id": ID, "role": SPEAKER, "name": STRING}
     ),
+    "read": obj(  # events.read_event
+        {
+            "type": const("read"),
+            "consultation_id": ID,
+            "by": enum("client", "mentor"),
+            "seq": SEQ,
+        }
+    ),
     "presence": obj(
         {
             "type": const("presence"),
@@ -274,7 +285,9 @@ SERVER: dict[str, Schema] = {
         {"type": const("supervisor_called"), "consultation_id": ID, "mentor": MENTOR}
     ),
     "alert": obj({"type": const("alert"), "alert": ALERT}),
-    "alert_acknowledged": obj({"type": const("alert_acknowledged"), "alert_id": ID}),
+    "alert_acknowledged": obj(
+        {"type": const("alert_acknowledged"), "alert_id": ID, "consultation_id": ID}
+    ),
     "mentor_absent": obj(
         {
             "type": const("mentor_absent"),

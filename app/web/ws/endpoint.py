@@ -119,6 +119,7 @@ class Connection:
         self.refused = TokenBucket(ctx.now, rate=per_minute / 60, burst=per_minute)
         self._noticed_at = float("-inf")
         self.typing_at: dict[int, float] = {}
+        self.read_upto: dict[int, int] = {}  # the read mark this socket's side is known to have
         self.joins: SlidingWindow | None = None  # made on the first join
         self._sender_task: asyncio.Task[None] | None = None
         sub.on_overflow = lambda: self.kill(CLOSE_TOO_SLOW)
@@ -146,6 +147,7 @@ class Connection:
         """Stop following a consultation: no more of its events, its messages, or sends."""
         self.ctx.hub.unsubscribe(self.sub, topic_consultation(cid))
         self.joined.pop(cid, None)
+        self.read_upto.pop(cid, None)
         self.delivery.forget(cid)
 
     async def presence(

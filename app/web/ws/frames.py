@@ -13,12 +13,15 @@ from app.actions.chat import (
     changes_board,
     check_access,
     check_last_seq,
+    check_read_seq,
     do_call_supervisor,
     do_end,
     do_join,
     do_leave,
+    do_read,
     do_send,
     do_share,
+    own_read_seq,
 )
 from app.actions.events import ack_event, joined_event, pong_event, publish_typing
 from app.actions.inputs import check_id
@@ -63,6 +66,7 @@ async def on_join(conn: Connection, data: Frame) -> None:
     assert cid is not None
     first_time = cid not in conn.joined
     conn.joined[cid] = access
+    conn.read_upto[cid] = own_read_seq(access)
     conn.delivery.follow(cid, last_seq)
     # Subscribe before catching up: anything committed meanwhile is either read by the
     # catch-up or arrives live; delivery's seq tracking drops the overlap.
@@ -88,6 +92,7 @@ async def on_leave(conn: Connection, data: Frame) -> None:
     assert cid is not None
     conn.ctx.hub.unsubscribe(conn.sub, topic_consultation(cid))
     del conn.joined[cid]
+    conn.read_upto.pop(cid, None)
     conn.delivery.forget(cid)
     board = await do_leave(conn.ctx, conn.principal, access, last_tab=not conn.elsewhere(cid))
     await conn.presence(cid, "left", access, board=board)
@@ -128,6 +133,19 @@ async def on_typing(conn: Connection, data: Frame) -> None:
     await publish_typing(conn.ctx, cid, conn.role, conn.name(cid), conn.sub.key)
 
 
+async def on_read(conn: Connection, data: Frame) -> None:
+    access = joined(conn, data)
+    cid = access.consultation.id
+    assert cid is not None
+    seq = check_read_seq(data.get("seq"))
+    # Coalesced per socket: a page repeating a mark it already sent (or that was stored when it
+    # joined) costs no query; only a mark that moves forward reaches the database.
+    if seq <= conn.read_upto.get(cid, 0):
+        return
+    await do_read(conn.ctx, conn.principal, access, seq)
+    conn.read_upto[cid] = max(seq, conn.read_upto.get(cid, 0))
+
+
 async def on_end(conn: Connection, data: Frame) -> None:
     access = joined(conn, data)
     fresh = await check_access(conn.ctx, conn.principal, access.consultation.id)
@@ -145,6 +163,7 @@ FRAMES: dict[str, Handler] = {
     "send": on_send,
     "share": on_share,
     "typing": on_typing,
+    "read": on_read,
     "end": on_end,
     "call_supervisor": on_call_supervisor,
 }
