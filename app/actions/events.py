@@ -160,8 +160,15 @@ def alert_body(ctx: Context, alert: CrisisAlert, mentor: Mentor | None) -> dict[
     }
 
 
-async def publish_alert_acknowledged(ctx: Context, alert_id: int) -> None:
-    await ctx.hub.publish([SUPERVISORS], {"type": "alert_acknowledged", "alert_id": alert_id})
+async def publish_alert_acknowledged(
+    ctx: Context, alert_id: int, consultation_id: int, mentor_id: int | None
+) -> None:
+    """To supervisors, and to the consultation's mentor when it was a crisis alert."""
+    audience = [SUPERVISORS] + ([topic_mentor(mentor_id)] if mentor_id is not None else [])
+    await ctx.hub.publish(
+        audience,
+        {"type": "alert_acknowledged", "alert_id": alert_id, "consultation_id": consultation_id},
+    )
 
 
 async def publish_to_consultation(ctx: Context, consultation_id: int, body: dict[str, Any]) -> None:

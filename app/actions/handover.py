@@ -199,7 +199,7 @@ async def _reassign(
         if done is None:
             continue  # someone else handed it over first: decide again on what is there now
         for alert_id in acked:
-            await publish_alert_acknowledged(ctx, alert_id)
+            await publish_alert_acknowledged(ctx, alert_id, consultation_id, None)
         await publish_reassigned(
             ctx, done.consultation, done.mentor, done.previous_mentor_id, done.reason
         )

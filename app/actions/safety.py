@@ -113,9 +113,9 @@ async def do_acknowledge(ctx: Context, principal: Principal | None, alert_id: in
                 update(CrisisAlert)
                 .where(col(CrisisAlert.id) == alert_id, col(CrisisAlert.acknowledged_at).is_(None))
                 .values(acknowledged_at=ctx.now(), acknowledged_by=staff.id)
-                .returning(col(CrisisAlert.consultation_id))
+                .returning(col(CrisisAlert.consultation_id), col(CrisisAlert.kind))
             )
-        ).scalar_one_or_none()
+        ).one_or_none()
         if changed is None:
             exists = await s.get(CrisisAlert, alert_id)
             if exists is None:
@@ -127,8 +127,11 @@ async def do_acknowledge(ctx: Context, principal: Principal | None, alert_id: in
                 actor_role=staff.role,
                 actor_id=staff.id,
                 action="alert_acknowledged",
-                consultation_id=changed,
+                consultation_id=changed[0],
                 reason=None,
             )
         )
-    await publish_alert_acknowledged(ctx, alert_id)
+        consultation = await s.get(Consultation, changed[0])
+    # The mentor's crisis banner in that chat says headquarters has seen it.
+    mentor_id = consultation.mentor_id if consultation and changed[1] == "crisis" else None
+    await publish_alert_acknowledged(ctx, alert_id, changed[0], mentor_id)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +14,7 @@ from sqlmodel import col
 from app.actions.context import Context, Principal
 from app.actions.inputs import check_day
 from app.actions.occupancy import load_occupancy
-from app.db.tables import Client, Consultation, Handover, Mentor
+from app.db.tables import Client, Consultation, CrisisAlert, Handover, Mentor
 from app.errors import Refusal
 from app.rules import at_local, local_day, slot_starts, ticks_between
 from app.rules.capacity import current_tick
@@ -47,9 +49,14 @@ class HandoverView:
     from_mentor: Mentor | None
 
 
+# A consultation as staff list it: its mentor and client, its latest handover, and the
+# categories of its crisis alerts not acknowledged yet.
+StaffRow = tuple[Consultation, Mentor, Client, HandoverView | None, list[str]]
+
+
 async def consultations_for_day(
     ctx: Context, principal: Principal | None, *, day: object = None
-) -> tuple[date, list[tuple[Consultation, Mentor, Client, HandoverView | None]]]:
+) -> tuple[date, list[StaffRow]]:
     """A mentor sees their own consultations of a day; a supervisor sees everyone's. Each
     comes with its latest handover, if it changed hands (the new mentor reads the note)."""
     staff = require_staff(principal)
@@ -69,8 +76,27 @@ async def consultations_for_day(
         query = query.where(col(Consultation.mentor_id) == staff.mentor_id)
     async with ctx.db.read() as s:
         rows = (await s.execute(query)).all()
-        latest = await latest_handovers(s, [c.id for c, _m, _cl in rows if c.id is not None])
-    return the_day, [(c, m, cl, latest.get(c.id or 0)) for c, m, cl in rows]
+        return the_day, await _staff_rows(s, rows)
+
+
+async def _staff_rows(s: AsyncSession, rows: Sequence[Any]) -> list[StaffRow]:
+    """Each consultation with its latest handover and the categories of its crisis alerts
+    that headquarters has not acknowledged yet (the mentor's banner stays until then)."""
+    ids = [c.id for c, _m, _cl in rows if c.id is not None]
+    latest = await latest_handovers(s, ids)
+    risks: dict[int, list[str]] = {}
+    if ids:
+        for cid, category in await s.execute(
+            select(col(CrisisAlert.consultation_id), col(CrisisAlert.category))
+            .where(
+                col(CrisisAlert.consultation_id).in_(ids),
+                col(CrisisAlert.kind) == "crisis",
+                col(CrisisAlert.acknowledged_at).is_(None),
+            )
+            .order_by(col(CrisisAlert.id))
+        ):
+            risks.setdefault(cid, []).append(category)
+    return [(c, m, cl, latest.get(c.id or 0), risks.get(c.id or 0, [])) for c, m, cl in rows]
 
 
 async def latest_handovers(s: AsyncSession, ids: list[int]) -> dict[int, HandoverView]:
@@ -125,7 +151,7 @@ async def line_use(
 
 async def upcoming_of_mentor(
     ctx: Context, principal: Principal | None, mentor_id: int
-) -> list[tuple[Consultation, Mentor, Client, HandoverView | None]]:
+) -> list[StaffRow]:
     """A mentor's open consultations and bookings still ahead: what headquarters moves to
     someone else before stopping them (roster refusal mentor_has_bookings)."""
     require_staff(principal, supervisor=True)
@@ -142,5 +168,4 @@ async def upcoming_of_mentor(
                 .order_by(col(Consultation.starts_at), col(Consultation.id))
             )
         ).all()
-        latest = await latest_handovers(s, [c.id for c, _m, _cl in rows if c.id is not None])
-    return [(c, m, cl, latest.get(c.id or 0)) for c, m, cl in rows]
+        return await _staff_rows(s, rows)

@@ -187,6 +187,7 @@ STAFF_CONSULTATION = {
                 "handover": nullable(HANDOVER),
             }
         ),
+                "open_risks": array(STR),
     ]
 }
 CLIENT_ACCOUNT = obj({"kind": enum(["client"]), "id": ID, "nickname": STR, "role": enum(AUDIENCES)})

@@ -353,7 +353,7 @@ async def staff_consultations(request: Request) -> JSONResponse:
         {
             "date": day.isoformat(),
             "consultations": [
-                shapes.staff_consultation(c, m, cl, ctx.rules, h) for c, m, cl, h in rows
+                shapes.staff_consultation(c, m, cl, ctx.rules, h, r) for c, m, cl, h, r in rows
             ],
         }
     )

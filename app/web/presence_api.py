@@ -103,7 +103,7 @@ async def mentor_upcoming(request: Request) -> JSONResponse:
         {
             "mentor_id": mentor_id,
             "consultations": [
-                shapes.staff_consultation(c, m, cl, ctx.rules, h) for c, m, cl, h in rows
+                shapes.staff_consultation(c, m, cl, ctx.rules, h, r) for c, m, cl, h, r in rows
             ],
         }
     )

@@ -111,6 +111,7 @@ def staff_consultation(
         # since when the client who had joined is away (socket closed, went home); None: here
         "client_left_at": iso(c.client_left_at if c.status == "open" else None, rules),
         "close_reason": c.close_reason,
+    open_risks: list[str] | None = None,
         "at_risk": c.at_risk,
         # since when the current mentor is expected (the opening, or the handover to them)
         "waiting_since": iso(c.mentor_assigned_at or c.opened_at, rules),
@@ -120,6 +121,8 @@ def staff_consultation(
     }
 
 
+        # crisis categories headquarters has not acknowledged yet
+        "open_risks": open_risks or [],
 def board_state(c: Consultation) -> str:
     """Headquarters' board: waiting_for_mentor | client_away | in_progress for an open
     consultation (the mentor's absence first: it is the one someone must act on); the

@@ -285,7 +285,7 @@ function addCrisisAlert(alert) {
     { class: `row alert ${alert.kind === "mentor_absent" ? "absent" : "crisis"}`, "data-alert": alert.id, "data-kind": alert.kind || "crisis" },
     bindText(h("p", { class: "alert-text" }), alert.kind === "mentor_absent" ? "admin.absent_alert" : "admin.crisis", {
       time: hhmm(alert.created_at),
-      category: plain(t(`risk.${alert.category}`)),
+      category: { t: `risk.${alert.category}` },
       mentor: alert.mentor?.display_name || "",
       id: alert.consultation_id,
     }),

@@ -30,6 +30,7 @@ export function setupRoster(service, { onCapacity } = {}) {
   $("#cap-form").addEventListener("submit", saveCapacity);
   document.addEventListener("langchange", () => {
     paintKindOptions();
+    paintMentorOptions();
     paintShiftDays();
     paintRoster();
     paintShifts();

@@ -13,7 +13,7 @@ import { startRepaints } from "./repaint.js";
 import { POLL_SECONDS, awayMinutes, startStaffFace, stateOf } from "./staff.js";
 
 const UPCOMING_DAYS = 7;
-const st = { socket: null, service: null, today: [], chat: null, current: null, consultation: null, savedNote: "" };
+const st = { socket: null, service: null, today: [], chat: null, current: null, consultation: null, savedNote: "", risks: [] };
 
 startStaffFace({
   role: "mentor",
@@ -30,6 +30,7 @@ startStaffFace({
     });
     socket.addEventListener("joined", () => refresh()); // opened here: now "in progress"
     socket.addEventListener("at_risk", () => refresh());
+    socket.addEventListener("alert_acknowledged", () => refresh()); // the crisis banner follows
     wirePush();
     socket.addEventListener("state", (e) => {
       if (e.detail.state === "open") refresh();
@@ -62,6 +63,8 @@ async function refresh() {
     st.today = results[0].consultations;
     upcoming = results.slice(1).flatMap((r) => r.consultations).filter((c) => c.status === "booked");
     paintLists();
+    const current = st.today.find((c) => c.id === st.current);
+    if (current) paintRisk(current);
     announcePending();
     showError($("#page-error"), null);
   } catch (err) {
@@ -89,13 +92,17 @@ function item(c, { showDay = false } = {}) {
     awayLine(c),
     c.at_risk ? bindText(h("span", { class: "badge risk-badge", "data-testid": "risk" }), "mentor.at_risk") : null,
     pushBadges(c.id),
-    ["booked", "waiting", "in_progress"].includes(stateOf(c)) || st.current !== c.id ? open : null,
+    c.status !== "cancelled" && (["booked", "waiting", "in_progress"].includes(stateOf(c)) || st.current !== c.id) ? open : null,
   );
 }
 
 function paintLists() {
   const order = { in_progress: 0, waiting: 1, booked: 2 };
-  const today = [...st.today].sort((a, b) => (order[stateOf(a)] ?? 3) - (order[stateOf(b)] ?? 3) || a.starts_at.localeCompare(b.starts_at));
+  // A cancelled booking is folded away: the same slot booked again must not look twice.
+  const today = st.today
+    .filter((c) => c.status !== "cancelled")
+    .sort((a, b) => (order[stateOf(a)] ?? 3) - (order[stateOf(b)] ?? 3) || a.starts_at.localeCompare(b.starts_at));
+  const cancelled = st.today.filter((c) => c.status === "cancelled");
   const sig = (c) => [c, st.current === c.id, push.badges.get(c.id) || null, waitedMinutes(c), awayMinutes(c)];
   paintTitle();
   paintRows($("#today-list"), today, {
@@ -104,12 +111,27 @@ function paintLists() {
     render: (c) => item(c),
     empty: () => bindText(h("li", { class: "empty" }), "mentor.none_today"),
   });
+  $("#cancelled-fold").hidden = !cancelled.length;
+  bindText($("#cancelled-summary"), "mentor.cancelled_fold", { n: cancelled.length });
+  paintRows($("#cancelled-list"), cancelled, { key: (c) => c.id, sig, render: (c) => item(c) });
   paintRows($("#upcoming-list"), upcoming, {
     key: (c) => c.id,
     sig,
     render: (c) => item(c, { showDay: true }),
     empty: () => bindText(h("li", { class: "empty" }), "mentor.none_upcoming"),
   });
+}
+
+/**
+ * The chat's crisis banner stays while headquarters has not acknowledged the consultation's
+ * crisis alerts (open_risks, also after a reload); once they have, it says so.
+ */
+function paintRisk(c) {
+  if (!st.chat || st.current !== c.id) return;
+  const open = c.open_risks || [];
+  for (const category of open) if (!st.risks.includes(category)) st.risks.push(category);
+  if (open.length) st.chat.onAtRisk({ categories: open });
+  else if (st.risks.length) st.chat.onAtRisk({ categories: st.risks, acknowledged: true });
 }
 
 function closeWorkspace() {
@@ -162,6 +184,8 @@ function openConsultation(c) {
   $("#chat-host").append(st.chat.root);
   applyTexts(st.chat.root);
   st.chat.start();
+  st.risks = [];
+  paintRisk(c);
   const back = st.chat.root.querySelector(".chat-actions button:last-child");
   if (back) bindText(back, "mentor.close_chat");
   paintLists();
@@ -197,13 +221,47 @@ async function loadSide(c) {
       history.append(
         h("li", {},
           h("p", { class: "when" }, `${dayLabel(past.starts_at.slice(0, 10))} ${hhmm(past.starts_at)}`),
-          noteText ? h("p", { class: "note" }, noteText) : bindText(h("p", { class: "hint" }), "mentor.history_no_note")),
+          noteText ? h("p", { class: "note" }, noteText) : bindText(h("p", { class: "hint" }), "mentor.history_no_note"),
+          pastTranscript(past, c)),
       );
     }
   } catch (err) {
     if (err.status === 404) unavailable(history, true);
     else history.append(h("li", { class: "error" }, errorText(err)));
   }
+}
+
+/**
+ * "Read that chat": an earlier consultation's words, fetched when first opened. Every staff
+ * read of a transcript is audited with a reason; here the reason says which consultation the
+ * mentor was preparing.
+ */
+function pastTranscript(past, current) {
+  const body = h("div", { class: "past-transcript" });
+  const fold = h("details", { class: "fold", "data-testid": "past-transcript" },
+    bindText(h("summary", {}), "mentor.history_read"), body);
+  fold.addEventListener("toggle", async () => {
+    if (!fold.open || fold.dataset.loaded) return;
+    fold.dataset.loaded = "1";
+    try {
+      const data = await api.post(`/api/staff/consultations/${past.id}/transcript`, {
+        reason: `continuity: earlier consultation, read while in #${current.id}`,
+      });
+      const list = h("ol", { class: "transcript" });
+      for (const m of data.messages) {
+        const speaker = m.sender.role === "client" ? current.client.nickname : m.sender.name;
+        list.append(h("li", { class: `from-${m.sender.role}` },
+          h("span", { class: "who" }, `${hhmm(m.sent_at)} ${speaker}`), " ",
+          m.card ? h("span", { class: "tag" }, pick(m.card.name)) : m.text));
+      }
+      if (!data.messages.length) list.append(bindText(h("li", { class: "hint" }), "mentor.history_empty"));
+      body.append(list);
+    } catch (err) {
+      delete fold.dataset.loaded;
+      body.append(h("p", { class: "error", role: "alert" }, errorText(err)));
+    }
+  });
+  return fold;
 }
 
 function unavailable(box, asItem = false) {

@@ -6,6 +6,7 @@ export const CHAT = {
   "reverify.submit": { ja: "読み返す", en: "Read it again" },
   "chat.help_card": { ja: "つらいときは、電話でも相談できます（無料・24時間のところもあります）。", en: "If things are hard, you can also call (free; some lines are open 24 hours)." },
   "chat.at_risk": { ja: "危機のサインがあります: {categories}（本部に通知しました）", en: "Crisis signal: {categories} (headquarters has been alerted)" },
+  "chat.at_risk_seen": { ja: "危機のサインがありました: {categories}（本部が確認しました）", en: "Crisis signal: {categories} (headquarters has seen it)", zh: "危机信号：{categories}（总部已确认）", ko: "위기 신호: {categories} (본부가 확인했습니다)" },
   "risk.suicide": { ja: "自殺", en: "suicide" },
   "risk.self_harm": { ja: "自傷", en: "self-harm" },
   "risk.abuse": { ja: "虐待", en: "abuse" },
