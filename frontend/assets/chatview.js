@@ -473,7 +473,7 @@ export class ChatView {
   onAtRisk(frame) {
     const names = (frame.categories || []).map((c) => plain(t(`risk.${c}`))).join("・");
     const box = this.root.querySelector(".risk") || h("p", { class: "risk error", role: "alert", "data-testid": "at-risk" });
-    bindText(box, "chat.at_risk", { categories: names });
+    bindText(box, frame.acknowledged ? "chat.at_risk_seen" : "chat.at_risk", { categories: names });
     this.root.insertBefore(box, this.warning);
   }
 
