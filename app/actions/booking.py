@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -28,6 +29,7 @@ from app.rules import booking_window, first_free, ticks_between, walk_in_window
 from app.rules.capacity import MAX_LINES, current_tick
 
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
+OWN = ("booked", "open")  # a client's consultations that hold (or will hold) them
 
 
 def require_client(principal: Principal | None) -> Principal:
@@ -65,7 +67,7 @@ async def _check(
     if not occ.on_shift(mentor_id, start, end):
         raise Refusal("mentor_off_shift")
     if occ.client_taken(client.id, ticks):
-        raise Refusal("client_busy")
+        raise await _client_busy(s, ctx, client.id, start, end)
     if mode == "walk_in":
         still_open = await s.execute(
             select(col(Consultation.id)).where(
@@ -73,7 +75,7 @@ async def _check(
             )
         )
         if still_open.first() is not None:  # over, but the scheduler has not closed it yet
-            raise Refusal("client_busy")
+            raise await _client_busy(s, ctx, client.id, start, end, open_too=True)
     booking_no = None
     if mode == "booked":
         used = (
@@ -85,7 +87,14 @@ async def _check(
         ).scalars()
         booking_no = first_free([n for n in used if n is not None], ctx.rules.max_bookings)
         if booking_no is None:
-            raise Refusal("limit_reached", max_bookings=ctx.rules.max_bookings)
+            booked = [
+                (c, m) for c, m in await own_consultations(s, client.id) if c.status == "booked"
+            ]
+            raise Refusal(
+                "limit_reached",
+                max_bookings=ctx.rules.max_bookings,
+                bookings=booking_details(booked, ctx),
+            )
     if occ.mentor_taken(mentor_id, ticks):
         raise Refusal("slot_taken" if mode == "booked" else "mentor_busy")
     lines: list[int] = []
@@ -95,6 +104,58 @@ async def _check(
             raise Refusal("no_free_line")
         lines.append(line)
     return ticks, lines, booking_no
+
+
+async def own_consultations(s: AsyncSession, client_id: int) -> list[tuple[Consultation, Mentor]]:
+    """The client's booked and open consultations, soonest first: what their own limits
+    (client_busy, limit_reached) are about."""
+    rows = await s.execute(
+        select(Consultation, Mentor)
+        .join(Mentor, col(Mentor.id) == Consultation.mentor_id)
+        .where(col(Consultation.client_id) == client_id, col(Consultation.status).in_(OWN))
+        .order_by(col(Consultation.starts_at))
+    )
+    return [(c, m) for c, m in rows.all()]
+
+
+def overlaps(c: Consultation, start: datetime, end: datetime) -> bool:
+    """Whether c holds the client at any tick of [start, end), as its line_hold rows do."""
+    return not set(ticks_between(c.starts_at, c.ends_at)).isdisjoint(ticks_between(start, end))
+
+
+def booking_details(
+    own: Sequence[tuple[Consultation, Mentor]], ctx: Context
+) -> list[dict[str, Any]]:
+    """A refusal's `details.bookings`: the client's own consultations it is about, so the
+    page can name them ("12/2 16:00 with さくら") and lead to them."""
+    tz = ctx.rules.tz
+    return [
+        {
+            "id": c.id,
+            "mentor_id": c.mentor_id,
+            "mentor_name": m.display_name,
+            "starts_at": c.starts_at.astimezone(tz).isoformat(),
+            "ends_at": c.ends_at.astimezone(tz).isoformat(),
+            "status": c.status,
+        }
+        for c, m in own
+    ]
+
+
+async def _client_busy(
+    s: AsyncSession,
+    ctx: Context,
+    client_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    open_too: bool = False,
+) -> Refusal:
+    """client_busy, naming the client's consultations in the way (an open one always counts
+    for a walk-in: its time may be over while the scheduler has not closed it yet)."""
+    own = await own_consultations(s, client_id)
+    hit = [(c, m) for c, m in own if overlaps(c, start, end) or (open_too and c.status == "open")]
+    return Refusal("client_busy", bookings=booking_details(hit, ctx))
 
 
 async def _take(

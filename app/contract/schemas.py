@@ -17,7 +17,7 @@ from app.actions.notes import MAX_NOTE, MAX_REASON
 from app.actions.queue import MAX_TEXT as MAX_FIRST_MESSAGE
 from app.actions.roster import TEXT_LIMITS
 from app.actions.staff_accounts import DISPLAY_NAME_MAX, USERNAME
-from app.db.tables import MENTOR_AUDIENCES, MENTOR_KINDS, STAFF_ROLES, STATUSES
+from app.db.tables import MENTOR_AUDIENCES, MENTOR_KINDS, MENTOR_LANGUAGES, STAFF_ROLES, STATUSES
 from app.rules.capacity import MAX_LINES
 from app.security.passwords import MAX_SECRET_CHARS, STAFF_PASSWORD_MIN
 
@@ -54,7 +54,7 @@ ID: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 TIME: Schema = {"type": "string", "format": "date-time"}  # Asia/Tokyo with offset
 DAY: Schema = {"type": "string", "format": "date"}
 HHMM: Schema = {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}
-LOCALIZED: Schema = obj({"ja": STR, "en": STR})
+LOCALIZED: Schema = obj({"ja": STR, "en": STR}, {"zh": STR, "ko": STR})
 
 # -- requests ----------------------------------------------------------------------------
 
@@ -70,6 +70,9 @@ NEW_PASSWORD: Schema = {
 USERNAME_SCHEMA: Schema = {"type": "string", "pattern": f"^{USERNAME.pattern}$"}
 OTP: Schema = {"type": "string", "maxLength": 64}
 KIND: Schema = enum(MENTOR_KINDS)
+LANGUAGE: Schema = enum(MENTOR_LANGUAGES)
+# The languages a mentor chats in: one or more codes, each once.
+LANGUAGES: Schema = {"type": "array", "items": LANGUAGE, "minItems": 1, "uniqueItems": True}
 
 
 def body(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
@@ -104,7 +107,11 @@ MENTOR_CREATE = body(
         "kind": KIND,
         "audience": enum(MENTOR_AUDIENCES),
     },
-    {"profile_ja": _MENTOR_TEXT["profile_ja"], "profile_en": _MENTOR_TEXT["profile_en"]},
+    {
+        "profile_ja": _MENTOR_TEXT["profile_ja"],
+        "profile_en": _MENTOR_TEXT["profile_en"],
+        "languages": LANGUAGES,
+    },
 )
 MENTOR_UPDATE = body(
     {},
@@ -113,6 +120,7 @@ MENTOR_UPDATE = body(
         "kind": KIND,
         "audience": enum(MENTOR_AUDIENCES),
         "active": BOOL,
+        "languages": LANGUAGES,
     },
 )
 SHIFT = body({"mentor_id": ID, "date": DAY, "start": HHMM, "end": HHMM})
@@ -138,16 +146,19 @@ MENTOR = obj(
         "kind": KIND_VIEW,
         "audience": enum(MENTOR_AUDIENCES),
         "profile": LOCALIZED,
+        "languages": LANGUAGES,
     }
 )
-CHAT_NOW_STATE = obj({"possible": BOOL, "reason": nullable(STR), "until": nullable(TIME)})
+CHAT_NOW_STATE = obj(
+    {"possible": BOOL, "reason": nullable(STR), "until": nullable(TIME)}, {"booking_id": ID}
+)
 MENTOR_VIEW = {
     "allOf": [
         MENTOR,
         obj({"chat_now": CHAT_NOW_STATE, "today": {}, "next_free_slots": array(TIME)}),
     ]
 }
-SLOT = obj({"start": TIME, "end": TIME, "free": BOOL, "reason": nullable(STR)})
+SLOT = obj({"start": TIME, "end": TIME, "free": BOOL, "reason": nullable(STR)}, {"booking_id": ID})
 CONSULTATION = obj(
     {
         "id": ID,
@@ -181,13 +192,13 @@ STAFF_CONSULTATION = {
                 "client_joined_at": nullable(TIME),
                 "close_reason": nullable(STR),
                 "at_risk": BOOL,
+                "open_risks": array(STR),
                 "waiting_since": nullable(TIME),
                 "mentor_absent_at": nullable(TIME),
                 "state": STR,
                 "handover": nullable(HANDOVER),
             }
         ),
-                "open_risks": array(STR),
     ]
 }
 CLIENT_ACCOUNT = obj({"kind": enum(["client"]), "id": ID, "nickname": STR, "role": enum(AUDIENCES)})

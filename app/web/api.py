@@ -197,12 +197,20 @@ async def me(request: Request) -> JSONResponse:
     "The mentors one audience can talk to, with today's state",
     "none",
     s.obj({"mentors": s.array(s.MENTOR_VIEW)}),
-    query=(Query("audience", s.enum(s.AUDIENCES)), Query("kind", s.KIND)),
+    query=(
+        Query("audience", s.enum(s.AUDIENCES)),
+        Query("kind", s.KIND),
+        Query("language", s.LANGUAGE, "only the mentors who chat in this language"),
+    ),
 )
 async def mentors(request: Request) -> JSONResponse:
     ctx = context(request)
     views = await catalog.list_mentors(
-        ctx, audience=request.query_params.get("audience"), kind=request.query_params.get("kind")
+        ctx,
+        audience=request.query_params.get("audience"),
+        kind=request.query_params.get("kind"),
+        language=request.query_params.get("language"),
+        principal=await current_principal(request),
     )
     return JSONResponse({"mentors": [shapes.mentor_view(v, ctx.rules) for v in views]})
 
@@ -227,7 +235,10 @@ async def availability(request: Request) -> JSONResponse:
     ctx = context(request)
     day = request.query_params.get("date") or local_day(ctx.now(), ctx.rules).isoformat()
     mentor, the_day, slots, now_state = await catalog.mentor_day(
-        ctx, mentor_id=path_id(request.path_params["mentor_id"], "mentor_id"), day=day
+        ctx,
+        mentor_id=path_id(request.path_params["mentor_id"], "mentor_id"),
+        day=day,
+        principal=await current_principal(request),
     )
     return JSONResponse(
         {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.actions.catalog import ChatNow, MentorView, SlotView
+from app.actions.catalog import ChatNow, MentorView, SlotView, spoken
 from app.actions.context import Principal
 from app.actions.staff import HandoverView
 from app.db.tables import Client, Consultation, Mentor, Staff
@@ -20,6 +20,16 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     "former_teacher": ("元教員", "Former teacher"),
     "student_mentor": ("大学生・大学院生", "Student mentor"),
 }
+# The kinds in Simplified Chinese and Korean, beside the Japanese and English above.
+KIND_LABELS_ZH_KO: dict[str, dict[str, str]] = {
+    "psychologist": {"zh": "注册心理师・临床心理师", "ko": "공인심리사・임상심리사"},
+    "nurse": {"zh": "护士・保健师・助产士", "ko": "간호사・보건사・조산사"},
+    "social_worker": {"zh": "保育员・社会福利士", "ko": "보육교사・사회복지사"},
+    "financial_planner": {"zh": "理财规划师", "ko": "재무설계사"},
+    "career_consultant": {"zh": "职业顾问", "ko": "커리어 컨설턴트"},
+    "former_teacher": {"zh": "前教师", "ko": "전직 교사"},
+    "student_mentor": {"zh": "大学生・研究生", "ko": "대학생・대학원생"},
+}
 
 
 def iso(value: datetime | None, rules: ServiceRules) -> str | None:
@@ -28,7 +38,7 @@ def iso(value: datetime | None, rules: ServiceRules) -> str | None:
 
 def kind(kind_id: str) -> dict[str, Any]:
     ja, en = KIND_LABELS.get(kind_id, (kind_id, kind_id))
-    return {"id": kind_id, "label": {"ja": ja, "en": en}}
+    return {"id": kind_id, "label": {"ja": ja, "en": en, **KIND_LABELS_ZH_KO.get(kind_id, {})}}
 
 
 def mentor(m: Mentor) -> dict[str, Any]:
@@ -38,11 +48,19 @@ def mentor(m: Mentor) -> dict[str, Any]:
         "kind": kind(m.kind),
         "audience": m.audience,
         "profile": {"ja": m.profile_ja, "en": m.profile_en},
+        "languages": spoken(m),
     }
 
 
 def chat_now(state: ChatNow, rules: ServiceRules) -> dict[str, Any]:
-    return {"possible": state.possible, "reason": state.reason, "until": iso(state.until, rules)}
+    body: dict[str, Any] = {
+        "possible": state.possible,
+        "reason": state.reason,
+        "until": iso(state.until, rules),
+    }
+    if state.booking_id is not None:  # client_busy: the asker's own consultation in the way
+        body["booking_id"] = state.booking_id
+    return body
 
 
 def mentor_view(view: MentorView, rules: ServiceRules) -> dict[str, Any]:
@@ -60,6 +78,7 @@ def slot(view: SlotView, rules: ServiceRules) -> dict[str, Any]:
         "end": iso(view.end, rules),
         "free": view.free,
         "reason": view.reason,
+        **({"booking_id": view.booking_id} if view.booking_id is not None else {}),
     }
 
 
@@ -103,6 +122,7 @@ def staff_consultation(
     cl: Client,
     rules: ServiceRules,
     last_handover: HandoverView | None = None,
+    open_risks: list[str] | None = None,
 ) -> dict[str, Any]:
     return {
         **consultation(c, m, rules),
@@ -111,8 +131,9 @@ def staff_consultation(
         # since when the client who had joined is away (socket closed, went home); None: here
         "client_left_at": iso(c.client_left_at if c.status == "open" else None, rules),
         "close_reason": c.close_reason,
-    open_risks: list[str] | None = None,
         "at_risk": c.at_risk,
+        # crisis categories headquarters has not acknowledged yet
+        "open_risks": open_risks or [],
         # since when the current mentor is expected (the opening, or the handover to them)
         "waiting_since": iso(c.mentor_assigned_at or c.opened_at, rules),
         "mentor_absent_at": iso(c.mentor_absent_at, rules),
@@ -121,8 +142,6 @@ def staff_consultation(
     }
 
 
-        # crisis categories headquarters has not acknowledged yet
-        "open_risks": open_risks or [],
 def board_state(c: Consultation) -> str:
     """Headquarters' board: waiting_for_mentor | client_away | in_progress for an open
     consultation (the mentor's absence first: it is the one someone must act on); the
