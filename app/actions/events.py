@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.actions.context import Context, Principal
 from app.db.tables import Consultation, CrisisAlert, Mentor, Message
-from app.errors import Refusal
+from app.errors import Refusal, Register
 from app.realtime.hub import (
     SUPERVISORS,
     topic_client,
@@ -203,8 +203,11 @@ def pong_event(ctx: Context) -> dict[str, Any]:
     return {"type": "pong", "server_time": iso(ctx, ctx.now())}
 
 
-def error_event(refusal: Refusal, ref: object, consultation_id: object = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": "error", **refusal.as_dict(), "ref": ref}
+def error_event(
+    refusal: Refusal, ref: object, consultation_id: object = None, register: Register = "adult"
+) -> dict[str, Any]:
+    """A refusal on the socket, in the register of the account it goes to."""
+    body: dict[str, Any] = {"type": "error", **refusal.as_dict(register), "ref": ref}
     if isinstance(consultation_id, int):
         body["consultation_id"] = consultation_id
     return body

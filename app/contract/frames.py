@@ -17,7 +17,7 @@ from typing import Any
 
 from app.actions.chat import MAX_CLIENT_MSG_ID, MAX_TEXT
 from app.actions.inputs import MAX_ID
-from app.errors import CATALOG
+from app.errors import CATALOG, LANGS
 
 Schema = dict[str, Any]
 
@@ -68,6 +68,9 @@ TEXT: Schema = {
 CLIENT_MSG_ID: Schema = {"type": "string", "minLength": 1, "maxLength": MAX_CLIENT_MSG_ID}
 JA_EN = obj({"ja": STRING, "en": STRING})
 JA_EN_EASY = obj({"ja": STRING, "en": STRING}, {"easy": STRING})
+# A refusal's words (app/errors.py) in every language, in the register of the account the
+# socket belongs to: a child account gets the child one.
+MESSAGE = obj({lang: STRING for lang in LANGS})
 
 STATUS = enum("booked", "open", "closed", "no_show", "cancelled")
 MODE = enum("booked", "walk_in")
@@ -193,7 +196,7 @@ SERVER: dict[str, Schema] = {
         {
             "type": const("error"),
             "code": enum(*CATALOG),
-            "message": JA_EN,
+            "message": MESSAGE,
             # the client_msg_id or frame type answered; null when the frame had none usable
             "ref": nullable(STRING),
         },

@@ -15,16 +15,19 @@ from typing import Any
 
 from app.contract import schemas as s
 from app.contract.spec import AUTH_TEXT, Endpoint, spec_of
-from app.errors import CATALOG
+from app.errors import CATALOG, LANGS
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 STAFF_RESTRICTIONS = ("password_change_required", "second_factor_enrolment_required")
 _PARAM = re.compile(r"{([a-z_]+)(?::[a-z]+)?}")
 
+# A refusal's words: every language, in the register of whoever asked — the child one for
+# the child face or a child account, the adult one otherwise (app/web/faces.py).
+MESSAGE = s.obj({lang: s.STR for lang in LANGS})
 ERROR = s.obj(
     {
         "code": s.STR,
-        "message": s.LOCALIZED,
+        "message": MESSAGE,
     },
     {"field": s.STR, "details": {"type": "object"}},
 )
@@ -167,7 +170,9 @@ def build_document(
             "description": (
                 "Reservation-based mentor chat for children and parents. The human reference "
                 "is docs/api.md; the realtime protocol (WebSocket /ws) is docs/protocol.md. "
-                'Every error is {"error": {"code", "message": {ja, en}, "field"?}}.'
+                'Every error is {"error": {"code", "message": {ja, en, zh, ko}, "field"?, '
+                '"details"?}}; the message is in a child\'s words when the child face '
+                "(X-Yorisoi-Face: child) or a child account asks."
             ),
         },
         "paths": dict(sorted(paths.items())),

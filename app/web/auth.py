@@ -1,8 +1,7 @@
 """Who is asking (session cookie or bearer token), and the cross-site request guard.
 
-Faces: the child page, the parent page and the staff consoles say which they are in the
-`X-Yorisoi-Face` header (the socket and a beacon, which cannot set headers, in `?face=`).
-Sessions live in two cookies: the child face's and the grown-ups' (parents and staff), so
+Faces (app/web/faces.py): the child page, the parent page and the staff consoles say which
+they are in the `X-Yorisoi-Face` header (`?face=` for the socket and a beacon). Sessions live in two cookies: the child face's and the grown-ups' (parents and staff), so
 signing in on one page never signs anyone in on the other, and an account is only ever
 seen on the face of its audience. Outside dev mode both are Secure and `__Host-` prefixed.
 """
@@ -20,11 +19,10 @@ from app.actions.accounts import fits_face, principal_for_token
 from app.actions.inputs import parse_json
 from app.errors import Refusal
 from app.web.errors import refusal_response
+from app.web.faces import face_of, mark_child_account
 
 COOKIE = "yorisoi_session"  # grown-ups: the parent page and the staff consoles
 CHILD_COOKIE = "yorisoi_child"  # the child page
-FACE_HEADER = "x-yorisoi-face"
-FACES = ("child", "parent", "staff")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_JSON_BYTES = 16 * 1024
 
@@ -32,12 +30,6 @@ MAX_JSON_BYTES = 16 * 1024
 def context(conn: HTTPConnection) -> Context:
     ctx: Context = conn.app.state.ctx
     return ctx
-
-
-def face_of(conn: HTTPConnection) -> str | None:
-    """The page asking: "child", "parent", "staff", or None (a script, an app)."""
-    raw = conn.headers.get(FACE_HEADER) or conn.query_params.get("face")
-    return raw if raw in FACES else None
 
 
 def cookie_name(ctx: Context, face: str | None) -> str:
@@ -71,6 +63,8 @@ async def current_principal(conn: HTTPConnection) -> Principal | None:
         return None  # e.g. a parent's session asked for by the child page
     if bearer_token(conn) is None and not fits_cookie(principal, face):
         return None
+    if principal.is_client and principal.role == "child":
+        mark_child_account(conn)  # its refusals are in a child's words, whatever the face
     return principal
 
 
@@ -183,6 +177,6 @@ class CrossSiteGuard:
                 origin is None and fetch_site == "cross-site"
             )
             if refused:
-                await refusal_response(Refusal("cross_site"))(scope, receive, send)
+                await refusal_response(Refusal("cross_site"), scope)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

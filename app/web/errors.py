@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import Refusal
+from app.web.faces import register_of
 from app.web.logs import escape_for_log
 
 log = logging.getLogger("yorisoi.web")
@@ -17,19 +18,20 @@ log = logging.getLogger("yorisoi.web")
 _HTTP_CODES = {404: "not_found", 405: "not_allowed", 401: "not_signed_in", 403: "not_allowed"}
 
 
-def refusal_response(refusal: Refusal) -> JSONResponse:
-    return JSONResponse({"error": refusal.as_dict()}, status_code=refusal.status)
+def refusal_response(refusal: Refusal, scope: Scope) -> JSONResponse:
+    """The refusal as JSON, its message in the register of whoever asked (child or adult)."""
+    return JSONResponse({"error": refusal.as_dict(register_of(scope))}, status_code=refusal.status)
 
 
-async def on_refusal(_request: Request, exc: Exception) -> Response:
+async def on_refusal(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Refusal)
-    return refusal_response(exc)
+    return refusal_response(exc, request.scope)
 
 
-async def on_http_error(_request: Request, exc: Exception) -> Response:
+async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = _HTTP_CODES.get(exc.status_code, "invalid_input")
-    body = {"error": Refusal(code).as_dict()}
+    body = {"error": Refusal(code).as_dict(register_of(request.scope))}
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
@@ -67,4 +69,4 @@ class ErrorBoundary:
             path = escape_for_log(scope["path"])
             log.error("unexpected %s on %s %s", type(exc).__name__, scope["method"], path)
             if not started:
-                await refusal_response(Refusal("internal_error"))(scope, receive, send)
+                await refusal_response(Refusal("internal_error"), scope)(scope, receive, send)

@@ -34,7 +34,7 @@ class UrlBoundary:
         if scope["type"] == "http":
             refusal = self._check(scope)
             if refusal is not None:
-                await refusal_response(refusal)(scope, receive, send)
+                await refusal_response(refusal, scope)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

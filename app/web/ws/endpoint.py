@@ -28,7 +28,7 @@ from app.actions.chat import (
 )
 from app.actions.events import error_event, hello_event, message_event, publish_presence
 from app.actions.inputs import check_json, load_json, storable
-from app.errors import Refusal
+from app.errors import Refusal, Register
 from app.realtime.delivery import Delivery
 from app.realtime.hub import (
     SUPERVISORS,
@@ -285,7 +285,9 @@ class Connection:
         return False
 
     def error(self, refusal: Refusal, ref: object, consultation_id: object = None) -> None:
-        self.sub.offer(error_event(refusal, ref, consultation_id))
+        child = self.principal.is_client and self.principal.role == "child"
+        register: Register = "child" if child else "adult"  # a child reads a child's words
+        self.sub.offer(error_event(refusal, ref, consultation_id, register))
 
     async def _handle(self, text: str) -> None:
         if len(text.encode()) > self.ctx.settings.ws_max_frame_bytes:
