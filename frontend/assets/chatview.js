@@ -39,7 +39,10 @@ export class ChatView {
     this.conn = h("p", { class: "conn", role: "status", "data-testid": "connection" });
     this.timeInfo = h("p", { class: "chat-time" });
     this.warning = h("p", { class: "notice notice-warn", role: "alert", hidden: true, "data-testid": "warning" });
-    this.list = h("ol", { class: "messages", "aria-live": "polite", "data-testid": "messages" });
+    this.list = h("ol", { class: "messages", "data-testid": "messages" });
+    // Screen readers hear each new incoming message once, "<speaker>: <text>", from this polite
+    // region; the log itself is not live, or a replay or repaint would be read out again.
+    this.announcer = h("div", { class: "visually-hidden", "aria-live": "polite", "data-testid": "announce" });
     this.atEnd = true;
     this.list.addEventListener("scroll", () => {
       this.atEnd = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 48;
@@ -97,6 +100,7 @@ export class ChatView {
       this.actions,
       this.endConfirm,
     );
+    this.root.append(this.announcer);
   }
 
   /** Attach to the socket and join. */
@@ -376,9 +380,25 @@ export class ChatView {
       li = this.bubble({ mine, role: frame.sender?.role, name: frame.sender?.name, text: frame.text, at: frame.sent_at, card: frame.card });
     }
     if (mine) this.setMsgState(li, "sent");
+    else this.announce(frame);
     this.place(li, frame.seq);
     if (!mine) this.typingLine.textContent = "";
     this.scroll(mine);
+  }
+
+  /** One new incoming message for screen readers. Messages older than a couple of minutes
+   * (the transcript replayed when a chat is opened again) are in the log, not read out. */
+  announce(frame) {
+    if (minutesSince(frame.sent_at) > 2) return;
+    const who = frame.sender?.name || plain(t(`chat.role.${frame.sender?.role}`));
+    const what = frame.card ? pick(frame.card.name) : frame.text;
+    this.say(`${who}: ${what}`);
+  }
+
+  /** Each line is its own node, so that two messages in a row are both read; old ones go. */
+  say(text) {
+    this.announcer.append(h("p", {}, text));
+    while (this.announcer.children.length > 3) this.announcer.firstElementChild.remove();
   }
 
   /** A shared help-directory entry: its name always shown; opened, the whole entry. */
@@ -465,9 +485,10 @@ export class ChatView {
       list.append(h("li", {}, tel ? h("a", { href: `tel:${tel.replace(/[^0-9+]/g, "")}` }, ...label) : h("span", {}, ...label)));
     }
     // Open at first; the person can fold it away and keep talking.
-    const card = h("details", { class: "help-card notice", open: true, role: "status", "data-testid": "help-card" },
+    const card = h("details", { class: "help-card notice", open: true, "data-testid": "help-card" },
       bindText(h("summary", { class: "closed-title" }), "chat.help_card"), list);
     this.root.insertBefore(card, this.form);
+    this.say(plain(t("chat.help_card")));
   }
 
   onAtRisk(frame) {

@@ -485,7 +485,6 @@ function paintDays() {
           type: "button",
           class: `day wd-${s.weekday}`,
           "aria-pressed": String(day === state.day),
-          "aria-label": dayLabel(day),
           "data-day": day,
           onclick: () => {
             state.day = day;
@@ -496,6 +495,9 @@ function paintDays() {
         },
         h("span", { class: "wk" }, day === today ? plain(t("calendar.today")) : s.week),
         h("span", { class: "dt" }, s.date),
+        // The whole date for screen readers, after the words on the chip (an aria-label would
+        // replace them, and a speech user says what they see).
+        h("span", { class: "visually-hidden" }, ` ${dayLabel(day)}`),
       );
     },
   });

@@ -2,7 +2,7 @@
 // /child/ and /, in a card shared into the chat, and in the mentor's picker.
 
 import { h } from "./dom.js";
-import { bindText, getLang, pick, plain, renderRich, t } from "./i18n.js";
+import { bindText, getLang, pick, renderRich, t } from "./i18n.js";
 
 /** "0120-0-78310" -> "tel:0120078310" */
 export function telHref(tel) {
@@ -23,9 +23,11 @@ export function contactBlock(contact, name) {
   if (!contact) return box;
   box.append(bindText(h("p", { class: "reach-title" }), "help.entry.reach"));
   if (contact.tel) {
+    // Whom the call goes to is said after the visible words, not instead of them (no
+    // aria-label), so that what a speech user reads on the button is its name.
     const call = h("a", { class: "tel", href: telHref(contact.tel) },
-      bindText(h("span", { class: "tel-label" }), "help.entry.call"), h("strong", {}, contact.tel));
-    call.setAttribute("aria-label", `${plain(t("help.entry.call"))}: ${name} ${contact.tel}`);
+      bindText(h("span", { class: "tel-label" }), "help.entry.call"), " ", h("strong", {}, contact.tel),
+      h("span", { class: "visually-hidden" }, ` (${name})`));
     box.append(call);
   }
   if (contact.text) box.append(h("p", { class: "reach-text" }, pick(contact.text)));
