@@ -16,7 +16,9 @@ from app.actions import Context
 from app.db.tables import Mentor, Shift, Staff
 from app.rules import at_local, local_day
 
-# (name, kind, audience, shift start, shift end, profile ja, profile en)
+# (name, kind, audience, shift start, shift end, profile ja, profile en). A profile the
+# child face shows writes each kanji with its reading, {漢字|かんじ}: furigana there, plain
+# text on the grown-ups' faces.
 MENTORS = [
     (
         "さくら",
@@ -33,7 +35,7 @@ MENTORS = [
         "both",
         time(15),
         time(19),
-        "学校や家族のこと、気持ちの整理をお手伝いします。",
+        "{学校|がっこう}や {家族|かぞく}の こと、{気持|きも}ちの {整理|せいり}を お{手伝|てつだ}いします。",
         "School, family, feelings: I help you sort them out.",
     ),
     (
@@ -60,7 +62,7 @@ MENTORS = [
         "child",
         time(15),
         time(22),
-        "保育士です。こまったこと、いっしょに かんがえよう。",
+        "{保育士|ほいくし}です。こまった こと、いっしょに かんがえよう。",
         "A childcare worker. Let's think it through together.",
     ),
     (
@@ -87,7 +89,7 @@ MENTORS = [
         "both",
         time(17),
         time(22),
-        "進路やしごとのこと、いっしょに考えます。",
+        "{進路|しんろ}や しごとの こと、いっしょに {考|かんが}えます。",
         "Career consultant: future paths and work.",
     ),
     (
@@ -128,6 +130,16 @@ MENTORS = [
     ),
 ]
 
+# The languages some demo mentors chat in besides Japanese (the others: Japanese only).
+LANGUAGES = {
+    "ひかり": "ja,en",
+    "みどり": "ja,zh",
+    "まどか": "ja,en,ko",
+    "りな": "ja,en,zh",
+    "ゆうこ": "ja,ko",
+    "けんじ": "ja,en",
+}
+
 DEMO_PASSWORD = "yorisoi-demo"  # noqa: S105 - printed demo credential, dev mode only
 SUPERVISOR = ("honbu", "本部 スーパーバイザー")
 
@@ -147,6 +159,7 @@ async def seed_demo(ctx: Context) -> list[tuple[str, str, str]]:
                     audience=audience,
                     profile_ja=ja,
                     profile_en=en,
+                    languages=LANGUAGES.get(name, "ja"),
                     created_at=now,
                 )
                 s.add(mentor)

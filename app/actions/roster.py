@@ -16,6 +16,7 @@ from app.actions.staff import require_staff
 from app.db.tables import (
     MENTOR_AUDIENCES,
     MENTOR_KINDS,
+    MENTOR_LANGUAGES,
     Consultation,
     LineHold,
     Mentor,
@@ -53,7 +54,22 @@ def _check_mentor_fields(body: dict[str, Any], *, partial: bool) -> dict[str, An
         if not isinstance(body["active"], bool):
             raise Refusal("invalid_input", field="active")
         values["active"] = body["active"]
+    if "languages" in body:
+        values["languages"] = _check_languages(body["languages"])
     return values
+
+
+def _check_languages(value: object) -> str:
+    """One or more of ja/en/zh/ko, each once; stored comma-separated in the usual order."""
+    if (
+        not isinstance(value, list)
+        or not value
+        or len(value) > len(MENTOR_LANGUAGES)
+        or any(code not in MENTOR_LANGUAGES for code in value)
+        or len(set(value)) != len(value)
+    ):
+        raise Refusal("invalid_input", field="languages")
+    return ",".join(code for code in MENTOR_LANGUAGES if code in value)
 
 
 async def all_mentors(ctx: Context, principal: Principal | None) -> list[Mentor]:

@@ -37,6 +37,8 @@ MENTOR_KINDS = (
 )
 AUDIENCES = ("child", "parent")
 MENTOR_AUDIENCES = ("child", "parent", "both")
+# The languages a mentor can chat in (mentor.languages), in the order they are shown.
+MENTOR_LANGUAGES = ("ja", "en", "zh", "ko")
 STAFF_ROLES = ("mentor", "supervisor")
 STATUSES = ("booked", "open", "closed", "cancelled", "no_show")
 
