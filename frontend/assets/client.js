@@ -4,11 +4,12 @@
 import { api, currentAccount } from "./api.js";
 import { ChatSocket } from "./chat.js";
 import { ChatView } from "./chatview.js";
-import { $, busy, h, paintOptions, paintRows, rowError, setRowError, showError, showView, twoStep } from "./dom.js";
-import { setupHelp } from "./help.js";
+import { $, busy, h, paintOptions, paintRows, rowError, rowErrorOf, setRowError, showError, showRich, showView, twoStep } from "./dom.js";
+import { openHelp, setupHelp } from "./help.js";
 import { setupDirectory } from "./helpdir.js";
+import { kindAbout, kindLabel } from "./kinds.js";
 import { noteRefusal, offerOpened, paintWaitOffer, queueActive, queueFrame, queueSig, readQueue, resetQueue, setupQueue, waitOffer } from "./queue.js";
-import { addTexts, applyTexts, bindText, pick, plain, renderRich, setupLangMenu, t } from "./i18n.js";
+import { LANGS, LANG_NAMES, addTexts, applyTexts, bindText, htmlLang, pick, plain, renderRich, setupLangMenu, t } from "./i18n.js";
 import { startRepaints } from "./repaint.js";
 import { addDays, dayLabel, dayOf, dayShort, hhmm, minutesUntil, syncClock, when } from "./time.js";
 
@@ -30,6 +31,8 @@ const state = {
   chat: null,
   refreshTimer: null,
   homeSeq: 0, // only the latest refresh paints (a slow answer must not paint over a newer one)
+  bookings: [], // the client's booked and open consultations (GET /api/bookings), soonest first
+  pointed: null, // the booking a "show this booking" button led to: marked in the list
 };
 
 export async function startClientFace({ audience, texts }) {
@@ -44,7 +47,7 @@ export async function startClientFace({ audience, texts }) {
   setupTopics();
   setupQueue({
     getSocket: ensureSocket,
-    kindLabel: (id) => pick(state.service?.kinds?.find((k) => k.id === id)?.label) || id,
+    kindLabel: (id) => kindLabel(state.service?.kinds?.find((k) => k.id === id)) || id,
     onChange: () => {
       paintMentors();
       if (state.mentor) paintWaitOffer($("#now-queue"), state.mentor);
@@ -121,6 +124,10 @@ function wireWelcome() {
   };
   tabs[0].addEventListener("click", () => choose(true));
   tabs[1].addEventListener("click", () => choose(false));
+  // A forgotten secret cannot be recovered (an account is a nickname and a secret, nothing
+  // else): the disclosure says what can be done, and these two buttons do it.
+  $("#forgot-new").addEventListener("click", () => choose(true));
+  $("#forgot-help").addEventListener("click", openHelp);
   for (const box of document.querySelectorAll(".show-secret")) {
     box.addEventListener("change", () => {
       document.getElementById(box.dataset.for).type = box.checked ? "text" : "password";
@@ -154,7 +161,7 @@ function wireWelcome() {
 }
 
 function fail(box, input, text) {
-  showError(box, plain(text));
+  showError(box, text); // ruby on the child face, plain words elsewhere
   input.setAttribute("aria-invalid", "true");
   input.focus();
   input.addEventListener("input", () => input.removeAttribute("aria-invalid"), { once: true });
@@ -183,6 +190,7 @@ function wireHome() {
     showView("welcome");
   });
   $("#kind-filter").addEventListener("change", paintMentors);
+  $("#lang-filter").addEventListener("change", paintMentors);
 }
 
 function ensureSocket() {
@@ -235,8 +243,11 @@ async function refreshHome({ quiet = false } = {}) {
     open = bookings.consultations.find((c) => c.status === "open") || null;
     if (seq !== state.homeSeq) return open;
     state.mentors = mentors.mentors;
+    state.bookings = bookings.consultations;
     paintKindFilter();
+    paintLangFilter();
     paintMentors();
+    paintNowWhy();
     paintTopics();
     paintBookings(bookings.consultations);
     paintAgain(again.mentors);
@@ -257,7 +268,24 @@ async function refreshHome({ quiet = false } = {}) {
 function paintKindFilter() {
   const kinds = state.service?.kinds || [];
   const present = new Set(state.mentors.map((m) => m.kind.id));
-  paintOptions($("#kind-filter"), [["", plain(t("mentors.all"))], ...kinds.filter((k) => present.has(k.id)).map((k) => [k.id, pick(k.label)])]);
+  paintOptions($("#kind-filter"), [["", plain(t("mentors.all"))], ...kinds.filter((k) => present.has(k.id)).map((k) => [k.id, kindLabel(k)])]);
+}
+
+/** The languages some listed mentor speaks, each named in its own language; all by default. */
+function paintLangFilter() {
+  const spoken = new Set(state.mentors.flatMap((m) => m.languages || []));
+  paintOptions($("#lang-filter"), [
+    ["", plain(t("mentors.lang_all"))],
+    ...LANGS.filter((code) => spoken.has(code)).map((code) => [code, LANG_NAMES[code], { lang: htmlLang(code) }]),
+  ]);
+}
+
+function languageChips(m) {
+  const codes = m.languages || [];
+  if (!codes.length) return null;
+  return h("p", { class: "langs", "data-testid": "languages" },
+    h("span", { class: "langs-label" }, `${plain(t("mentor.languages"))}: `),
+    ...codes.map((code) => h("span", { class: "lang-chip", lang: htmlLang(code) }, LANG_NAMES[code] || code)));
 }
 
 function statusBadge(today) {
@@ -275,7 +303,11 @@ function nextSlotsText(slots) {
 
 function paintMentors() {
   const kind = $("#kind-filter").value;
-  paintRows($("#mentor-list"), state.mentors.filter((m) => (!kind || m.kind.id === kind) && fitsTopic(m)), {
+  const language = $("#lang-filter").value;
+  const shown = state.mentors.filter(
+    (m) => (!kind || m.kind.id === kind) && (!language || (m.languages || []).includes(language)) && fitsTopic(m),
+  );
+  paintRows($("#mentor-list"), shown, {
     key: (m) => m.id,
     sig: (m) => [m, queueSig(m)],
     render: mentorCard,
@@ -285,6 +317,7 @@ function paintMentors() {
 
 function mentorCard(m) {
   const error = rowError(`mentor:${m.id}`);
+  explainRefusal(error, rowErrorOf(`mentor:${m.id}`));
   const nowButton = h("button", { type: "button", class: "primary", onclick: (e) => chatNow(m, e.currentTarget, error) });
   bindText(nowButton, "action.chat_now");
   const pickButton = h("button", { type: "button", class: m.today === "now" ? "secondary" : "primary", onclick: () => openMentor(m) });
@@ -297,9 +330,11 @@ function mentorCard(m) {
     h("img", { src: picture(m.kind.id), alt: "", width: 80, height: 80, class: "avatar" }),
     h("div", { class: "card-body" },
       h("h4", { class: "name" }, m.display_name),
-      h("p", { class: "kind" }, pick(m.kind.label)),
+      h("p", { class: "kind" }, kindLabel(m.kind)),
+      kindAbout(m.kind) ? h("p", { class: "kind-about hint" }, kindAbout(m.kind)) : null,
       statusBadge(m.today),
-      h("p", { class: "profile" }, pick(m.profile)),
+      languageChips(m),
+      showRich(h("p", { class: "profile" }), pick(m.profile)),
       h("p", { class: "next hint" }, nextSlotsText(m.next_free_slots))),
     h("div", { class: "card-actions" }, m.chat_now.possible ? nowButton : null, pickButton),
     error,
@@ -311,7 +346,7 @@ function paintBookings(items) {
   paintRows($("#bookings-list"), items, {
     key: (c) => c.id,
     // Whether "enter" is offered depends on the time as well as on the booking.
-    sig: (c) => [c, enterable(c)],
+    sig: (c) => [c, enterable(c), state.pointed === c.id],
     render: bookingRow,
     empty: () => bindText(h("li", { class: "empty" }), "bookings.none"),
   });
@@ -345,7 +380,7 @@ function bookingRow(c) {
   }
   return h(
     "li",
-    { class: `row booking status-${c.status}`, "data-booking": c.id },
+    { class: `row booking status-${c.status}${state.pointed === c.id ? " pointed" : ""}`, "data-booking": c.id },
     h("img", { src: picture(c.mentor?.kind?.id), alt: "", width: 48, height: 48, class: "avatar small" }),
     h("div", { class: "row-body" },
       h("p", { class: "when" }, `${when(c.starts_at)}〜${hhmm(c.ends_at)}`),
@@ -373,7 +408,7 @@ function againRow(m) {
     { class: "row", "data-mentor": m.id },
     h("img", { src: picture(m.kind.id), alt: "", width: 48, height: 48, class: "avatar small" }),
     h("div", { class: "row-body" },
-      h("p", { class: "name" }, m.display_name, " ", h("span", { class: "kind" }, pick(m.kind.label))),
+      h("p", { class: "name" }, m.display_name, " ", h("span", { class: "kind" }, kindLabel(m.kind))),
       h("p", { class: "hint" }, t("again.last", { when: when(m.last_consultation_at) }))),
     h("div", { class: "row-actions" }, button),
   );
@@ -388,6 +423,8 @@ async function chatNow(mentor, button, errorBox) {
     openChat(consultation.id, mentor.display_name);
   } catch (err) {
     setRowError(`mentor:${mentor.id}`, errorBox, err);
+    const boxes = new Set([errorBox, ...document.querySelectorAll(`[data-row-error="mentor:${mentor.id}"]`)]);
+    for (const box of boxes) explainRefusal(box, err);
     noteRefusal(mentor, err);
     refreshHome({ quiet: true });
   }
@@ -418,6 +455,7 @@ function wireMentorView() {
       reminder.append(" ", plain(t("book.reminder")));
     } catch (err) {
       showError($("#book-error"), err);
+      explainRefusal($("#book-error"), err);
       loadSlots(state.day);
     }
   });
@@ -426,6 +464,7 @@ function wireMentorView() {
 function openMentor(mentor) {
   state.mentor = mentor;
   state.slot = null;
+  state.pointed = null;
   notice(null);
   showError($("#now-error"), null);
   showError($("#book-error"), null);
@@ -445,10 +484,11 @@ function openMentor(mentor) {
 async function refreshMentorView({ slots = true } = {}) {
   const id = state.mentor?.id;
   try {
-    const { mentors } = await api.mentors(state.audience);
+    const [{ mentors }, mine] = await Promise.all([api.mentors(state.audience), api.bookings()]);
     const fresh = mentors.find((m) => m.id === id);
     if (!fresh || state.mentor?.id !== id) return;
     state.mentors = mentors;
+    state.bookings = mine.consultations;
     state.mentor = fresh;
     paintMentorHead();
   } catch (err) {
@@ -462,12 +502,12 @@ function paintMentorHead() {
   const m = state.mentor;
   $("#mentor-picture").src = picture(m.kind.id);
   $("#mentor-name").textContent = m.display_name;
-  $("#mentor-kind").textContent = pick(m.kind.label);
-  $("#mentor-profile").textContent = pick(m.profile);
+  $("#mentor-kind").textContent = [kindLabel(m.kind), kindAbout(m.kind)].filter(Boolean).join(" — ");
+  showRich($("#mentor-profile"), pick(m.profile));
   const possible = m.chat_now?.possible;
   $("#now-button").hidden = !possible;
-  if (possible) bindText($("#now-text"), "chatnow.possible", { time: hhmm(m.chat_now.until) });
-  else bindText($("#now-text"), `reason.${m.chat_now?.reason || "mentor_off_shift"}`);
+  // Kept by paintRows: a "show this booking" button in it keeps its focus through repaints.
+  paintRows($("#now-text"), [nowWhy(m)], { key: (x) => x.id, render: whyLine });
   paintWaitOffer($("#now-queue"), m);
 }
 
@@ -517,10 +557,13 @@ async function loadSlots(day, { quiet = false } = {}) {
   }
   box.setAttribute("aria-busy", "true");
   try {
-    const data = await api.availability(state.mentor.id, day);
+    const [data, mine] = await Promise.all([api.availability(state.mentor.id, day), quiet ? null : api.bookings()]);
     if (state.day !== day) return;
+    if (mine) state.bookings = mine.consultations;
+    const limited = paintLimit(data.slots);
     const anyFree = data.slots.some((s) => s.free);
-    const rows = anyFree ? data.slots : [...data.slots, null];
+    // At the limit the box above says why and what to do; "no free time" would mislead.
+    const rows = anyFree || limited ? data.slots : [...data.slots, null];
     paintRows(box, rows, {
       key: (slot) => slot?.start ?? "none",
       render: (slot) => (slot ? slotButton(slot) : bindText(h("p", { class: "hint full" }), "calendar.none")),
@@ -539,12 +582,12 @@ async function loadSlots(day, { quiet = false } = {}) {
 }
 
 function slotButton(slot) {
-  const why = plain(t(`reason.${slot.reason}`));
+  const why = plain(t(`reason.${slot.reason}`, { max: state.service?.max_bookings ?? "" }));
   return h(
     "button",
     {
       type: "button",
-      class: `slot ${slot.free ? "free" : "taken"}`,
+      class: `slot ${slot.free ? "free" : "taken"}${slot.reason === "client_busy" ? " mine" : ""}`,
       disabled: !slot.free,
       "data-start": slot.start,
       onclick: () => chooseSlot(slot.start),
@@ -561,6 +604,122 @@ function chooseSlot(start) {
   bindText($("#book-question"), "book.confirm", { when: when(start), name: state.mentor.display_name });
   confirm.hidden = false;
   $("#book-yes").focus();
+}
+
+// --- what the client cannot take, and why ---------------------------------------------
+//
+// The server marks, for the signed-in client, the slots at the time of their own bookings
+// (client_busy, with booking_id), every slot once max_bookings is reached (limit_reached) and
+// chat-now blocked by their own booking or open chat (client_busy); a refusal for those
+// reasons names the bookings in details.bookings. Here they become words that name the
+// booking ("12/2 16:00 の さくらさんとの よやく") and a button that leads to it.
+
+/** "12/2 16:00": short and the same in every language (no kanji on the child face). */
+function shortWhen(iso) {
+  return `${dayShort(dayOf(iso)).date} ${hhmm(iso)}`;
+}
+
+/** A consultation of GET /api/bookings in the shape of a refusal's details.bookings. */
+function named(c) {
+  return { id: c.id, mentor_name: c.mentor?.display_name || "", starts_at: c.starts_at, status: c.status };
+}
+
+/** Words naming one of the client's bookings, and a button to it (to its chat when open). */
+function pointLine(b, key) {
+  const go = b.status === "open"
+    ? bindText(h("button", { type: "button", class: "link", onclick: () => openChat(b.id, b.mentor_name) }), "bookings.enter")
+    : bindText(h("button", { type: "button", class: "link", onclick: () => showBooking(b.id) }), "conflict.show");
+  return h("span", { class: "conflict", "data-conflict": b.id },
+    bindText(h("span"), key, { when: shortWhen(b.starts_at), name: b.mentor_name }), " ", go);
+}
+
+/** After a refusal shown in box: name the client's own bookings it is about. */
+function explainRefusal(box, err) {
+  const list = err?.details?.bookings;
+  if (!box || !Array.isArray(list) || !list.length) return;
+  const key = err.code === "limit_reached" ? "conflict.booked" : "conflict.with";
+  box.append(...list.map((b) => pointLine(b, b.status === "open" ? "conflict.open" : key)));
+}
+
+/** Lead to one of the client's bookings in the home list: marked, in view, its button focused. */
+async function showBooking(id) {
+  state.pointed = id;
+  if (document.body.dataset.current !== "home") {
+    showView("home", { focus: false });
+    await refreshHome({ quiet: true });
+  } else paintBookings(state.bookings);
+  const row = $(`#bookings-list [data-booking="${id}"]`);
+  if (!row) return;
+  row.scrollIntoView({ block: "center" });
+  (row.querySelector("button:not([hidden])") || row).focus({ preventScroll: true });
+}
+
+/** Why "talk now" is not offered with a mentor (or when it would end), as one keyed item. */
+function nowWhy(m) {
+  if (m.chat_now?.possible) return { id: "possible", key: "chatnow.possible", vars: { time: hhmm(m.chat_now.until) } };
+  const reason = m.chat_now?.reason || "mentor_off_shift";
+  const mine = reason === "client_busy" ? state.bookings.find((c) => c.id === m.chat_now.booking_id) : null;
+  if (mine) return { id: `mine:${mine.id}`, booking: named(mine) };
+  return { id: reason, key: `reason.${reason}` };
+}
+
+function whyLine(x) {
+  if (x.booking) return pointLine(x.booking, x.booking.status === "open" ? "conflict.open" : "conflict.now");
+  return bindText(h("span"), x.key, x.vars);
+}
+
+/**
+ * Above the mentor cards: when "talk now" is closed for this client with every mentor (their
+ * own booking about to start or chat open, or outside the hours), say so once, and why.
+ */
+function paintNowWhy() {
+  const mine = state.mentors.find((m) => m.chat_now?.reason === "client_busy");
+  const outside = state.mentors.length > 0 && state.mentors.every((m) => m.chat_now?.reason === "outside_hours");
+  const why = mine ? nowWhy(mine) : outside ? { id: "outside_hours", key: "reason.outside_hours" } : null;
+  paintRows($("#now-why"), why ? [why] : [], {
+    key: (x) => x.id,
+    render: (x) => h("p", { class: "notice", "data-why": x.id }, whyLine(x)),
+  });
+}
+
+/**
+ * In the calendar: at max_bookings, say so and list the bookings, each with its cancel step
+ * (the same two-step as in the home list). True when the limit is reached.
+ */
+function paintLimit(slots) {
+  const max = state.service?.max_bookings ?? 0;
+  const booked = state.bookings.filter((c) => c.status === "booked");
+  const limited = slots.some((s) => s.reason === "limit_reached") || (max > 0 && booked.length >= max);
+  $("#limit-box").hidden = !limited;
+  if (limited) bindText($("#limit-text"), "limit.explain", { max });
+  paintRows($("#limit-list"), limited ? booked : [], {
+    key: (c) => c.id,
+    render: limitRow,
+  });
+  return limited;
+}
+
+function limitRow(c) {
+  const error = rowError(`limit:${c.id}`);
+  const b = named(c);
+  return h(
+    "li",
+    { class: "row", "data-limit-booking": c.id },
+    h("p", { class: "row-body" }, bindText(h("span"), "conflict.booked", { when: shortWhen(b.starts_at), name: b.mentor_name })),
+    h("div", { class: "row-actions" }, ...twoStep(`cancel:${c.id}`, {
+      ask: "bookings.cancel",
+      yes: "bookings.cancel_confirm",
+      no: "bookings.keep",
+      onYes: async () => {
+        setRowError(`limit:${c.id}`, error, null);
+        await api.cancel(c.id);
+        notice("bookings.cancelled");
+        await loadSlots(state.day);
+      },
+      onError: (err) => setRowError(`limit:${c.id}`, error, err),
+    })),
+    error,
+  );
 }
 
 // --- chat -----------------------------------------------------------------------------
@@ -668,7 +827,7 @@ function paintTopics() {
     render: (k) => h("li", { class: "topic-fit", "data-kind": k.id },
       h("img", { src: picture(k.id), alt: "", width: 40, height: 40, class: "avatar small" }),
       h("div", {},
-        h("p", { class: "kind" }, pick(k.label)),
+        h("p", { class: "kind" }, kindLabel(k)),
         h("p", { class: "why", rich: pick(k.why) }),
         present.has(k.id) ? null : bindText(h("p", { class: "hint" }), "topics.none_now"))),
   });

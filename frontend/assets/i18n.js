@@ -10,6 +10,11 @@ export const LANGS = ["ja", "en", "zh", "ko"];
 export const LANG_NAMES = { ja: "日本語", en: "English", zh: "简体中文", ko: "한국어" };
 /** The <html lang> of each: zh is Simplified Chinese (screen readers and CJK fonts need it). */
 const HTML_LANG = { ja: "ja", en: "en", zh: "zh-Hans", ko: "ko" };
+/** The lang attribute for a language code (zh is Simplified Chinese). */
+export function htmlLang(code) {
+  return HTML_LANG[code] || code;
+}
+
 const MENU_LABEL = { ja: "言語", en: "Language", zh: "语言", ko: "언어" };
 
 const table = {};
