@@ -31,8 +31,9 @@ CLOCK_START = "2026-12-01T16:00:00+09:00"
 # that no flow can depend on not being repainted. BROWSER_REPAINT_MS=0 turns it off.
 REPAINT_MS = os.environ.get("BROWSER_REPAINT_MS", "200")
 SHOTS = ROOT / "test-output" / "screenshots"
-TABLET = {"width": 1024, "height": 768}
+TABLET = {"width": 1024, "height": 768}  # iPad
 PHONE = {"width": 390, "height": 844}
+CHROMEBOOK = {"width": 1366, "height": 768}
 PASSWORD = "yorisoi-demo"
 
 
