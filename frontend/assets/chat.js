@@ -3,7 +3,7 @@
 // and reconnects by itself with backoff.
 //
 // Events (EventTarget, detail = the frame): "state" {state}, "hello", "joined", "message",
-// "ack", "typing", "presence", "consultation", "supervisor_called", "error".
+// "ack", "typing", "presence", "read", "consultation", "supervisor_called", "error".
 
 import { face } from "./api.js";
 
@@ -288,6 +288,11 @@ export class ChatSocket extends EventTarget {
 
   typing(id) {
     this.sendFrame({ type: "typing", consultation_id: id });
+  }
+
+  /** Seen on screen up to seq (docs/protocol.md, Read marks); false when not connected. */
+  read(id, seq) {
+    return this.sendFrame({ type: "read", consultation_id: id, seq });
   }
 
   end(id) {

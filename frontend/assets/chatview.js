@@ -2,15 +2,27 @@
 // connection state, typing, presence, the 5-minute notice and the closed state.
 
 import { bindText, pick, plain, t } from "./i18n.js";
-import { api } from "./api.js";
-import { h, showError } from "./dom.js";
-import { entryDetails } from "./helpentry.js";
+import { api, face } from "./api.js";
+import { h, showError, showRich } from "./dom.js";
+import { easyOr, entryDetails } from "./helpentry.js";
+import { kindLabel } from "./kinds.js";
 import { openHelp } from "./help.js";
 import { secretPrompt } from "./reverify.js";
 import { hhmm, minutesSince, minutesUntil } from "./time.js";
 
 const CLOSED = new Set(["closed", "no_show", "cancelled"]);
+/** A physical keyboard (and a pointer to go with it): only there are key hints shown. */
+const hasKeyboard = () => Boolean(window.matchMedia?.("(hover: hover) and (pointer: fine)").matches);
+// Below this visible height (px) the chat takes the whole screen down to its text box.
+const SHORT_SCREEN = 560;
 const FINAL_ERRORS = new Set(["message_too_long", "consultation_closed", "not_open_yet", "not_found", "not_allowed", "invalid_input"]);
+
+/** The name a speaker is shown under. On the child face a supervisor is "おてつだいの ひと"
+ * (chat.role.supervisor), not a staff title such as "本部 スーパーバイザー": "" lets the
+ * caller fall back to the role's words. */
+function speakerName(role, name) {
+  return face() === "child" && role === "supervisor" ? "" : name || "";
+}
 
 export class ChatView {
   /**
@@ -46,7 +58,10 @@ export class ChatView {
     this.atEnd = true;
     this.list.addEventListener("scroll", () => {
       this.atEnd = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 48;
+      if (this.atEnd) this.newPill.hidden = true;
     }, { passive: true });
+    // Someone reading older messages is never pulled down: new ones wait behind this pill.
+    this.newPill = bindText(h("button", { type: "button", class: "new-pill", hidden: true, "data-testid": "new-messages", onclick: () => this.scroll(true) }), "chat.new_messages");
     this.typingLine = h("p", { class: "typing", "aria-live": "polite" });
     this.errorBox = h("p", { class: "error", role: "alert", hidden: true });
     this.closedBox = h("div", { class: "closed", role: "status", hidden: true, "data-testid": "closed" });
@@ -57,8 +72,10 @@ export class ChatView {
     this.sendButton = h("button", { type: "submit", class: "primary" });
     bindText(this.sendButton, "chat.send");
     const label = bindText(h("label", { for: inputId, class: "visually-hidden" }), "chat.input_label");
-    this.input.dataset.tAttr = "placeholder:chat.placeholder";
-    this.input.setAttribute("placeholder", plain(t("chat.placeholder")));
+    // "Ctrl+Enter to send" only where there is a keyboard to press it on.
+    const placeholder = hasKeyboard() ? "chat.placeholder" : "chat.placeholder_touch";
+    this.input.dataset.tAttr = `placeholder:${placeholder}`;
+    this.input.setAttribute("placeholder", plain(t(placeholder)));
     this.form = h("form", { class: "composer", onsubmit: (e) => this.submit(e) }, label, this.input, this.sendButton);
     this.input.addEventListener("input", () => this.typed());
     this.input.addEventListener("keydown", (e) => {
@@ -93,6 +110,7 @@ export class ChatView {
       this.waitBox,
       this.mentorWait,
       this.list,
+      this.newPill,
       this.typingLine,
       this.closedBox,
       this.errorBox,
@@ -120,6 +138,9 @@ export class ChatView {
     on("error", (f) => this.onError(f));
     on("help_card", (f) => f.consultation_id === this.id && this.onHelpCard(f));
     on("at_risk", (f) => f.consultation_id === this.id && this.onAtRisk(f));
+    on("read", (f) => f.consultation_id === this.id && this.onRead(f));
+    this.watchReading();
+    if (this.role === "client") this.fitToScreen();
     for (const item of this.socket.pending(this.id)) this.addPending(item);
     this.paintConn(this.socket.state);
     this.socket.join(this.id, this.joinExtra);
@@ -131,6 +152,7 @@ export class ChatView {
     for (const [type, handler] of this.listeners) this.socket.removeEventListener(type, handler);
     this.listeners = [];
     clearInterval(this.tick);
+    this.unwatch();
     if (leave) this.socket.leave(this.id);
     this.root.remove();
   }
@@ -193,6 +215,7 @@ export class ChatView {
     this.mentor.name = c.mentor?.display_name || "";
     this.takePresence(c);
     this.setStatus(c.status, { reason: c.close_reason, startsAt: c.starts_at, endsAt: c.ends_at });
+    this.takeReadMarks(c.read);
   }
 
   /** mentor_joined_at / waiting_since / mentor_absent / grace_minutes from a frame. */
@@ -271,7 +294,7 @@ export class ChatView {
             showError(error, err);
           }
         });
-        list.append(h("li", { "data-mentor": m.id }, h("span", {}, m.display_name, " ", h("span", { class: "kind" }, pick(m.kind.label))), take));
+        list.append(h("li", { "data-mentor": m.id }, h("span", {}, m.display_name, " ", h("span", { class: "kind" }, kindLabel(m.kind))), take));
       }
       box.append(list);
     } catch (err) {
@@ -316,13 +339,15 @@ export class ChatView {
   /** Insert an <li> among the messages in seq order (pending ones stay last). */
   place(li, seq) {
     li.dataset.seq = String(seq);
+    if (li.classList.contains("msg")) this.seenObserver?.observe(li);
     const after = [...this.list.children].find(
       (el) => el !== li && (el.classList.contains("pending") || (el.dataset.seq && Number(el.dataset.seq) > seq)),
     );
     this.list.insertBefore(li, after || null);
   }
 
-  bubble({ mine, role, name, text, at, card = null }) {
+  bubble({ mine, role, name: sender, text, at, card = null }) {
+    const name = speakerName(role, sender);
     const who = h("span", { class: "who" });
     if (mine) bindText(who, "chat.me");
     else if (name) who.textContent = name;
@@ -343,7 +368,7 @@ export class ChatView {
   }
 
   setMsgState(li, state) {
-    li.classList.remove("pending", "sent", "failed");
+    li.classList.remove("pending", "sent", "failed", "read");
     li.classList.add(state);
     bindText(li.querySelector(".state"), `chat.state.${state}`);
   }
@@ -380,17 +405,19 @@ export class ChatView {
       li = this.bubble({ mine, role: frame.sender?.role, name: frame.sender?.name, text: frame.text, at: frame.sent_at, card: frame.card });
     }
     if (mine) this.setMsgState(li, "sent");
+    else if (!this.atEnd) this.newPill.hidden = false;
     else this.announce(frame);
     this.place(li, frame.seq);
     if (!mine) this.typingLine.textContent = "";
     this.scroll(mine);
+    this.paintRead();
   }
 
   /** One new incoming message for screen readers. Messages older than a couple of minutes
    * (the transcript replayed when a chat is opened again) are in the log, not read out. */
   announce(frame) {
     if (minutesSince(frame.sent_at) > 2) return;
-    const who = frame.sender?.name || plain(t(`chat.role.${frame.sender?.role}`));
+    const who = speakerName(frame.sender?.role, frame.sender?.name) || plain(t(`chat.role.${frame.sender?.role}`));
     const what = frame.card ? pick(frame.card.name) : frame.text;
     this.say(`${who}: ${what}`);
   }
@@ -407,7 +434,7 @@ export class ChatView {
     const tag = h("span", { class: `tag cat cat-${card.category}` });
     if (t(key) !== key) bindText(tag, key);
     const summary = h("summary", {},
-      h("span", { class: "card-top" }, tag, h("strong", { class: "card-name" }, pick(card.name))),
+      h("span", { class: "card-top" }, tag, easyOr(card.name, h("strong", { class: "card-name" }))),
       bindText(h("span", { class: "card-open" }), "chat.card.open"));
     return h("details", { class: "card-share", "data-testid": "shared-card", "data-entry": card.id }, summary,
       h("div", { class: "card-body" }, ...entryDetails(card)));
@@ -419,11 +446,12 @@ export class ChatView {
     li.querySelector("time").textContent = hhmm(frame.sent_at);
     this.setMsgState(li, "sent");
     this.place(li, frame.seq);
+    this.paintRead();
   }
 
   onTyping(frame) {
     if (frame.role === this.role && this.role !== "supervisor") return;
-    bindText(this.typingLine, "chat.typing", { name: frame.name || t(`chat.role.${frame.role}`) });
+    bindText(this.typingLine, "chat.typing", { name: speakerName(frame.role, frame.name) || plain(t(`chat.role.${frame.role}`)) });
     clearTimeout(this.typingTimer);
     this.typingTimer = setTimeout(() => {
       this.typingLine.textContent = "";
@@ -432,7 +460,7 @@ export class ChatView {
 
   onPresence(frame) {
     if (frame.role === this.role && this.role !== "supervisor") return;
-    const name = frame.name || t(`chat.role.${frame.role}`);
+    const name = speakerName(frame.role, frame.name) || plain(t(`chat.role.${frame.role}`));
     const key = frame.role === "supervisor" ? `chat.presence.supervisor_${frame.state}` : `chat.presence.${frame.state}`;
     const li = h("li", { class: "presence" });
     bindText(li, key, { name });
@@ -444,6 +472,7 @@ export class ChatView {
 
   onError(frame) {
     if (frame.consultation_id && frame.consultation_id !== this.id) return;
+    if (frame.ref === "read") return; // a read mark that did not take: nothing for the reader to do
     const li = frame.ref ? this.findPending(frame.ref) : null;
     if (li) {
       this.setMsgState(li, "failed");
@@ -458,7 +487,7 @@ export class ChatView {
         } }), "chat.retry");
         li.append(retry);
       }
-      li.append(h("span", { class: "err-why" }, pick(frame.message)));
+      li.append(showRich(h("span", { class: "err-why" }), pick(frame.message)));
       return;
     }
     if (frame.code === "secret_needed" && frame.consultation_id === this.id && this.role === "client") {
@@ -469,7 +498,7 @@ export class ChatView {
       return;
     }
     if (frame.consultation_id === this.id || ["join", "end", "call_supervisor", "leave"].includes(frame.ref)) {
-      this.errorBox.textContent = pick(frame.message);
+      showRich(this.errorBox, pick(frame.message));
       this.errorBox.hidden = false;
       if (frame.code === "consultation_closed") this.setStatus("closed");
     }
@@ -481,7 +510,7 @@ export class ChatView {
     const list = h("ul", { class: "contacts" });
     for (const c of frame.contacts || []) {
       const tel = c.contact?.tel;
-      const label = [h("span", {}, pick(c.name)), tel ? h("strong", {}, tel) : null];
+      const label = [easyOr(c.name, h("span", {})), tel ? h("strong", {}, tel) : null];
       list.append(h("li", {}, tel ? h("a", { href: `tel:${tel.replace(/[^0-9+]/g, "")}` }, ...label) : h("span", {}, ...label)));
     }
     // Open at first; the person can fold it away and keep talking.
@@ -492,7 +521,7 @@ export class ChatView {
   }
 
   onAtRisk(frame) {
-    const names = (frame.categories || []).map((c) => plain(t(`risk.${c}`))).join("・");
+    const names = { t: (frame.categories || []).map((c) => `risk.${c}`) };
     const box = this.root.querySelector(".risk") || h("p", { class: "risk error", role: "alert", "data-testid": "at-risk" });
     bindText(box, frame.acknowledged ? "chat.at_risk_seen" : "chat.at_risk", { categories: names });
     this.root.insertBefore(box, this.warning);
@@ -543,6 +572,132 @@ export class ChatView {
 
   /** Follow new messages only while the reader is at the end: never pull someone re-reading. */
   scroll(force = false) {
-    if (force || this.atEnd) this.list.scrollTop = this.list.scrollHeight;
+    if (!force && !this.atEnd) return;
+    this.list.scrollTop = this.list.scrollHeight;
+    this.atEnd = true;
+    this.newPill.hidden = true;
   }
+
+  // --- read marks (docs/protocol.md, Read marks) -----------------------------------------
+
+  /** The side this reader marks for: the client or the mentor; a supervisor does not mark. */
+  get side() {
+    return this.role === "client" || this.role === "mentor" ? this.role : null;
+  }
+
+  /** Which stored messages are on screen now, so "read" is sent only for what was seen. */
+  watchReading() {
+    this.onScreen = new Set();
+    this.readSent = 0; // the highest seq this side is known to have read
+    this.otherRead = 0; // the other side's mark: "read" under my messages up to it
+    this.onVisible = () => this.markRead();
+    document.addEventListener("visibilitychange", this.onVisible);
+    if (!this.side || typeof IntersectionObserver === "undefined") return;
+    this.seenObserver = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        const seq = Number(e.target.dataset.seq);
+        if (e.isIntersecting && seq) this.onScreen.add(seq);
+        else this.onScreen.delete(seq);
+      }
+      this.markRead();
+    });
+  }
+
+  unwatch() {
+    this.seenObserver?.disconnect();
+    clearTimeout(this.readTimer);
+    document.removeEventListener("visibilitychange", this.onVisible);
+    if (!this.onViewport) return;
+    window.visualViewport?.removeEventListener("resize", this.onViewport);
+    window.visualViewport?.removeEventListener("scroll", this.onViewport);
+    window.removeEventListener("resize", this.onViewport);
+    document.documentElement.classList.remove("chat-short");
+  }
+
+  takeReadMarks(marks) {
+    if (!this.side || !marks) return;
+    const other = this.side === "client" ? "mentor" : "client";
+    this.readSent = Math.max(this.readSent, marks[this.side] || 0);
+    this.otherRead = Math.max(this.otherRead, marks[other] || 0);
+    this.paintRead();
+    this.markRead();
+  }
+
+  onRead(frame) {
+    if (!this.side) return;
+    if (frame.by === this.side) {
+      this.readSent = Math.max(this.readSent, frame.seq); // another tab of mine read it
+      return;
+    }
+    this.otherRead = Math.max(this.otherRead, frame.seq);
+    this.paintRead();
+  }
+
+  /** "Read" under my sent messages the other side has seen. */
+  paintRead() {
+    if (!this.otherRead) return;
+    for (const li of this.list.querySelectorAll("li.msg.mine.sent")) {
+      if (Number(li.dataset.seq) <= this.otherRead) this.setMsgState(li, "read");
+    }
+  }
+
+  /** Tell the server how far this reader has seen: only forward, only while the page is in
+   * front, and coalesced (what came into view together goes as one frame). */
+  markRead() {
+    if (!this.side || this.readTimer || document.visibilityState !== "visible") return;
+    if (Math.max(0, ...this.onScreen) <= this.readSent) return;
+    this.readTimer = setTimeout(() => {
+      this.readTimer = null;
+      const seq = Math.max(0, ...this.onScreen);
+      if (document.visibilityState !== "visible" || seq <= this.readSent) return;
+      if (this.socket.read(this.id, seq)) this.readSent = seq;
+    }, 300);
+  }
+
+  // --- phones and tablets ------------------------------------------------------------------
+
+  /** Size the chat to what is visible (the visual viewport: above an on-screen keyboard), so
+   * the text box is never pushed below it; the message list takes what is left. */
+  fitToScreen() {
+    this.onViewport = () => {
+      this.fit();
+      if (document.activeElement === this.input) this.form.scrollIntoView({ block: "nearest" });
+    };
+    window.visualViewport?.addEventListener("resize", this.onViewport);
+    window.visualViewport?.addEventListener("scroll", this.onViewport);
+    window.addEventListener("resize", this.onViewport);
+    this.fit();
+    requestAnimationFrame(() => this.fit()); // again once the chat view is shown
+  }
+
+  fit() {
+    const vv = window.visualViewport;
+    const top = vv ? vv.offsetTop : 0;
+    const height = vv ? vv.height : window.innerHeight;
+    // A short screen (a phone with its keyboard up): the top bar scrolls away with the page and
+    // the chat takes the whole height down to the text box; its buttons follow below it.
+    const short = height < SHORT_SCREEN;
+    document.documentElement.classList.toggle("chat-short", short);
+    let room;
+    if (short) {
+      room = height - 8 + (this.actions.offsetHeight ? this.actions.offsetHeight + 8 : 0);
+    } else {
+      // Below the sticky top bar, and below whatever is above the chat when it is in view.
+      const bar = document.querySelector(".topbar")?.getBoundingClientRect();
+      let from = bar ? Math.max(top, Math.min(bar.bottom, top + height)) : top;
+      const box = this.root.getBoundingClientRect();
+      if (box.height && box.top > from && box.top < top + height) from = box.top;
+      room = top + height - from - 12;
+    }
+    this.root.style.setProperty("--chat-room", `${Math.max(240, Math.floor(room))}px`);
+    this.root.classList.add("fitted");
+    if (this.atEnd) this.list.scrollTop = this.list.scrollHeight;
+    // Once each time the screen becomes short (the keyboard came up): the chat to the top.
+    if (!short) this.aligned = false;
+    else if (!this.aligned && this.root.offsetParent !== null) {
+      this.aligned = true;
+      this.root.scrollIntoView({ block: "start" });
+    }
+  }
+
 }
