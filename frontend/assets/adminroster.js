@@ -159,6 +159,8 @@ function openMentorForm(m) {
   form.elements.audience.value = m ? m.audience : "child";
   form.elements.profile_ja.value = m ? m.profile?.ja || "" : "";
   form.elements.profile_en.value = m ? m.profile?.en || "" : "";
+  const spoken = m ? m.languages || ["ja"] : ["ja"];
+  for (const box of form.querySelectorAll('input[name="languages"]')) box.checked = spoken.includes(box.value);
   $("#mentor-add").setAttribute("aria-expanded", "true");
   form.elements.display_name.focus();
 }
@@ -181,10 +183,16 @@ async function saveMentor(event) {
     audience: form.elements.audience.value,
     profile_ja: form.elements.profile_ja.value.trim(),
     profile_en: form.elements.profile_en.value.trim(),
+    languages: [...form.querySelectorAll('input[name="languages"]:checked')].map((box) => box.value),
   };
   if (!body.display_name) {
     showError(error, plain(t("roster.check_name")));
     form.elements.display_name.focus();
+    return;
+  }
+  if (!body.languages.length) {
+    showError(error, plain(t("roster.check_languages")));
+    form.querySelector('input[name="languages"]').focus();
     return;
   }
   const editing = rs.editing;
@@ -199,8 +207,10 @@ async function saveMentor(event) {
     if (!editing) $("#sf-mentor").value = String(result.mentor.id);
   } catch (err) {
     showError(error, err);
+    // languages is a group of boxes: focus its first one
     const field = err.field && form.elements[err.field];
-    if (field) field.focus();
+    if (field?.focus) field.focus();
+    else if (field?.[0]) field[0].focus();
   }
 }
 

@@ -7,7 +7,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import TABLET
-from tests.browser.flows import choose_language, mentor_card, nickname, sign_up
+from tests.browser.flows import choose_language, mentor_card, nickname, sign_up, staff_sign_in
 
 CHILD_MENTORS = ["さくら", "ひかり", "みどり", "はると", "まどか", "たかし", "りな", "そうた"]
 
@@ -48,3 +48,29 @@ def test_chinese_from_the_menu_is_remembered_and_mentors_filter_by_language(
     expect(page.locator("#mentors-h")).to_have_text("이야기를 들어 주는 사람")
     choose_language(page, "ja")
     expect(page.locator("#mentors-h")).to_contain_text("はなしを きいてくれる")
+
+
+def test_headquarters_sets_a_mentors_languages_and_children_find_her_by_them(
+    server: str, open_page: Any
+) -> None:
+    admin = open_page(server + "/admin/", TABLET)
+    staff_sign_in(admin, "honbu")
+    admin.get_by_role("button", name="編集: さくら").click()
+    form = admin.get_by_test_id("mentor-form")
+    boxes = form.get_by_test_id("mentor-languages")
+    expect(boxes.get_by_label("日本語")).to_be_checked()
+    expect(boxes.get_by_label("한국어")).not_to_be_checked()
+    # None at all is refused before it is sent.
+    boxes.get_by_label("日本語").uncheck()
+    form.get_by_role("button", name="保存").click()
+    expect(form.locator(".error")).to_have_text("話せることばを1つ以上選んでください。")
+    boxes.get_by_label("日本語").check()
+    boxes.get_by_label("한국어").check()
+    form.get_by_role("button", name="保存").click()
+    expect(admin.locator("#roster-notice")).to_contain_text("さくらさんを保存しました。")
+
+    child = open_page(server + "/child/", TABLET)
+    sign_up(child, nickname("mina"))
+    child.locator("#lang-filter").select_option("ko")
+    expect(child.locator("#mentor-list .mentor-card .name")).to_have_text(["さくら", "まどか"])
+    expect(mentor_card(child, "さくら").locator(".lang-chip")).to_have_text(["日本語", "한국어"])
