@@ -51,7 +51,8 @@ export class ChatView {
     this.conn = h("p", { class: "conn", role: "status", "data-testid": "connection" });
     this.timeInfo = h("p", { class: "chat-time" });
     this.warning = h("p", { class: "notice notice-warn", role: "alert", hidden: true, "data-testid": "warning" });
-    this.list = h("ol", { class: "messages", "data-testid": "messages" });
+    // Focusable, so that the keyboard can scroll it when it is taller than its room.
+    this.list = h("ol", { class: "messages", tabindex: "0", "aria-labelledby": `chat-title-${this.id}`, "data-testid": "messages" });
     // Screen readers hear each new incoming message once, "<speaker>: <text>", from this polite
     // region; the log itself is not live, or a replay or repaint would be read out again.
     this.announcer = h("div", { class: "visually-hidden", "aria-live": "polite", "data-testid": "announce" });
