@@ -6,6 +6,7 @@ message naming the topic instead of showing a child a broken picker:
 - every topic has a unique id, is shown to child, parent or both, and names at least one
   kind, each a known mentor kind, at most once;
 - every label and every reason exists for both audiences and in Japanese and English;
+  Simplified Chinese and Korean are optional (the pages fall back to English), checked alike;
 - the child's Japanese is readable by a child: every kanji sits in a furigana group
   `{漢字|かんじ}` whose reading is kana.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 DEFAULT_TOPICS = Path(__file__).resolve().parents[1] / "data" / "topics.json"
 AUDIENCES = ("child", "parent")
 LANGS = ("ja", "en")
+OPTIONAL_LANGS = ("zh", "ko")
 MAX_TEXT = 200
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _RUBY = re.compile(r"\{([^{}|]+)\|([^{}|]+)\}")
@@ -111,8 +113,8 @@ def _topic(raw: object, index: int, known: set[str]) -> Topic:
 
 
 def _wording(raw: object, where: str) -> dict[str, dict[str, str]]:
-    """{child: {ja, en}, parent: {ja, en}}, every text present; the child's Japanese with
-    furigana over every kanji."""
+    """{child: {ja, en, zh?, ko?}, parent: {...}}, every text present (zh and ko may be
+    left out); the child's Japanese with furigana over every kanji."""
     if not isinstance(raw, dict):
         raise TopicsError(f"{where}: needs child and parent wording")
     out: dict[str, dict[str, str]] = {}
@@ -121,8 +123,10 @@ def _wording(raw: object, where: str) -> dict[str, dict[str, str]]:
         if not isinstance(texts, dict):
             raise TopicsError(f"{where}: missing {audience} wording")
         out[audience] = {}
-        for lang in LANGS:
+        for lang in LANGS + OPTIONAL_LANGS:
             text = texts.get(lang)
+            if lang in OPTIONAL_LANGS and text is None:
+                continue
             if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
                 raise TopicsError(f"{where}: {audience} {lang} must be 1-{MAX_TEXT} characters")
             out[audience][lang] = text

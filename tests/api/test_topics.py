@@ -11,9 +11,19 @@ async def test_topics_in_the_childs_words(env: Env) -> None:
     body = r.json()
     assert body["audience"] == "child"
     school = next(t for t in body["topics"] if t["id"] == "school_friends")
-    assert school["label"] == {"ja": "{学校|がっこう}・ともだち", "en": "School and friends"}
+    assert school["label"] == {
+        "ja": "{学校|がっこう}・ともだち",
+        "en": "School and friends",
+        "zh": "学校和朋友",
+        "ko": "학교와 친구",
+    }
     teacher = next(k for k in school["kinds"] if k["id"] == "former_teacher")
-    assert teacher["label"] == {"ja": "元教員", "en": "Former teacher"}
+    assert teacher["label"] == {
+        "ja": "元教員",
+        "en": "Former teacher",
+        "zh": "前教师",
+        "ko": "전직 교사",
+    }
     assert teacher["why"]["ja"].startswith("{学校|がっこう}の ことを")
     assert teacher["why"]["en"]
 
