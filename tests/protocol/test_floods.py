@@ -128,6 +128,7 @@ async def small_budget(db_url: str, clock: ManualClock) -> AsyncIterator[Live]:
 FRAMES: list[str | bytes] = [
     json.dumps({"type": "ping"}),
     json.dumps({"type": "typing", "consultation_id": 1}),
+    json.dumps({"type": "read", "consultation_id": 1, "seq": 1}),
     json.dumps({"type": "join", "consultation_id": 999}),
     json.dumps({"type": "leave", "consultation_id": 1}),
     json.dumps({"type": "send", "consultation_id": 1, "client_msg_id": "a", "text": "x"}),
