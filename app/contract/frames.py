@@ -67,6 +67,7 @@ TEXT: Schema = {
 }  # not blank
 CLIENT_MSG_ID: Schema = {"type": "string", "minLength": 1, "maxLength": MAX_CLIENT_MSG_ID}
 JA_EN = obj({"ja": STRING, "en": STRING})
+# easy: the Japanese the child face shows (kana, every kanji as {漢字|かな} ruby markup)
 JA_EN_EASY = obj({"ja": STRING, "en": STRING}, {"easy": STRING})
 # A refusal's words (app/errors.py) in every language, in the register of the account the
 # socket belongs to: a child account gets the child one.
@@ -121,13 +122,13 @@ HELP_ENTRY = obj(  # a help-directory entry (app/data/help_directory.json), on s
         "id": STRING,
         "category": STRING,
         "audience": enum("child", "parent", "both"),
-        "name": JA_EN,
+        "name": JA_EN_EASY,
         "description": JA_EN_EASY,
         "for_whom": JA_EN_EASY,
         "contact": {"$ref": "#/$defs/contact"},
     }
 )
-CONTACT = obj({}, {"tel": STRING, "text": JA_EN, "note": JA_EN})
+CONTACT = obj({}, {"tel": STRING, "text": JA_EN_EASY, "note": JA_EN_EASY})
 
 # --- client → server (app/web/ws/frames.py FRAMES) ----------------------------------------
 
@@ -320,7 +321,7 @@ SERVER: dict[str, Schema] = {
             "consultation_id": ID,
             "contacts": {
                 "type": "array",
-                "items": obj({"id": STRING, "name": JA_EN, "contact": ref("contact")}),
+                "items": obj({"id": STRING, "name": JA_EN_EASY, "contact": ref("contact")}),
             },
         }
     ),

@@ -138,7 +138,11 @@ CONFIRM_OTP = body({"otp": OTP})
 
 # -- responses ---------------------------------------------------------------------------
 
-KIND_VIEW = obj({"id": STR, "label": LOCALIZED})
+# "child": the kind in a child's words, for the child face (a label, and what it is good for)
+KIND_VIEW = obj(
+    {"id": STR, "label": LOCALIZED},
+    {"child": obj({"label": LOCALIZED, "about": LOCALIZED})},
+)
 MENTOR = obj(
     {
         "id": ID,

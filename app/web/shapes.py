@@ -31,6 +31,95 @@ KIND_LABELS_ZH_KO: dict[str, dict[str, str]] = {
     "student_mentor": {"zh": "大学生・研究生", "ko": "대학생・대학원생"},
 }
 
+# The kinds in a child's words, for the child face: a label and what such a person is good
+# for, in one line. Kana only (no ruby), so that they read the same in a <select>, an
+# aria-label and a sentence ("{kind}の ひと") as in a card.
+KIND_FOR_CHILDREN: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "psychologist": (
+        {
+            "ja": "こころの せんもんか",
+            "en": "Feelings expert",
+            "zh": "心理专家",
+            "ko": "마음 전문가",
+        },
+        {
+            "ja": "きもちや なやみを、じっくり きいてくれる ひとだよ。",
+            "en": "Listens carefully to your feelings and worries.",
+            "zh": "会认真听你说心情和烦恼的人。",
+            "ko": "기분이나 고민을 차분히 들어 주는 사람이에요.",
+        },
+    ),
+    "nurse": (
+        {"ja": "かんごしさん", "en": "Nurse", "zh": "护士", "ko": "간호사 선생님"},
+        {
+            "ja": "からだの ちょうしや けんこう、あかちゃんの ことに くわしいよ。",
+            "en": "Knows about your body, your health and babies.",
+            "zh": "很懂身体、健康和小宝宝的事。",
+            "ko": "몸 상태나 건강, 아기에 대해 잘 알아요.",
+        },
+    ),
+    "social_worker": (
+        {
+            "ja": "くらしを たすける ひと",
+            "en": "Helper for home and family",
+            "zh": "帮助生活的人",
+            "ko": "생활을 도와주는 사람",
+        },
+        {
+            "ja": "いえや かぞく、くらしの こまりごとを いっしょに かんがえてくれるよ。",
+            "en": "Thinks with you about troubles at home, with family and in daily life.",
+            "zh": "会和你一起想家里、家人和生活上的烦恼。",
+            "ko": "집이나 가족, 생활의 어려움을 함께 생각해 줘요.",
+        },
+    ),
+    "financial_planner": (
+        {"ja": "おかねの せんもんか", "en": "Money expert", "zh": "金钱专家", "ko": "돈 전문가"},
+        {
+            "ja": "おかねの つかいかたや、がっこうに かかる おかねの ことを おしえてくれるよ。",
+            "en": "Explains how money works, like paying for school.",
+            "zh": "会告诉你怎么用钱、上学要花多少钱等。",
+            "ko": "돈 쓰는 법이나 학교에 드는 돈에 대해 알려 줘요.",
+        },
+    ),
+    "career_consultant": (
+        {"ja": "しごとの せんもんか", "en": "Work expert", "zh": "工作专家", "ko": "일 전문가"},
+        {
+            "ja": "しょうらいの ゆめや、はたらく ことの はなしを きいてくれるよ。",
+            "en": "Talks with you about your dreams and about working.",
+            "zh": "会听你说将来的梦想和工作的事。",
+            "ko": "꿈이나 일하는 것에 대한 이야기를 들어 줘요.",
+        },
+    ),
+    "former_teacher": (
+        {
+            "ja": "まえに せんせいだった ひと",
+            "en": "Former teacher",
+            "zh": "以前当过老师的人",
+            "ko": "예전에 선생님이었던 사람",
+        },
+        {
+            "ja": "がっこうや べんきょう、ともだちの ことを よく しっているよ。",
+            "en": "Knows a lot about school, studying and friends.",
+            "zh": "很了解学校、学习和朋友的事。",
+            "ko": "학교, 공부, 친구에 대해 잘 알아요.",
+        },
+    ),
+    "student_mentor": (
+        {
+            "ja": "だいがくせいの おにいさん・おねえさん",
+            "en": "University student",
+            "zh": "大学生哥哥姐姐",
+            "ko": "대학생 선배",
+        },
+        {
+            "ja": "としが ちかいから、きがるに はなせるよ。",
+            "en": "Close to your age, so easy to talk to.",
+            "zh": "年纪和你比较接近，可以轻松地聊。",
+            "ko": "나이가 비슷해서 편하게 이야기할 수 있어요.",
+        },
+    ),
+}
+
 
 def iso(value: datetime | None, rules: ServiceRules) -> str | None:
     return value.astimezone(rules.tz).isoformat() if value is not None else None
@@ -38,7 +127,14 @@ def iso(value: datetime | None, rules: ServiceRules) -> str | None:
 
 def kind(kind_id: str) -> dict[str, Any]:
     ja, en = KIND_LABELS.get(kind_id, (kind_id, kind_id))
-    return {"id": kind_id, "label": {"ja": ja, "en": en, **KIND_LABELS_ZH_KO.get(kind_id, {})}}
+    body: dict[str, Any] = {
+        "id": kind_id,
+        "label": {"ja": ja, "en": en, **KIND_LABELS_ZH_KO.get(kind_id, {})},
+    }
+    if kind_id in KIND_FOR_CHILDREN:  # the child face shows these instead
+        label, about = KIND_FOR_CHILDREN[kind_id]
+        body["child"] = {"label": label, "about": about}
+    return body
 
 
 def mentor(m: Mentor) -> dict[str, Any]:

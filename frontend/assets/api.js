@@ -1,24 +1,52 @@
-// The HTTP JSON API. Every failure becomes an ApiError carrying a {ja, en} message that
-// can be shown to a person; codes stay inside the program.
+// The HTTP JSON API. Every failure becomes an ApiError carrying a {ja, en, zh, ko} message
+// that can be shown to a person; codes stay inside the program. The server answers the child
+// face in a child's words (docs/api.md, "Errors"); the fallbacks here do the same.
 
 const FALLBACK = {
-  network: {
-    ja: "つながりませんでした。インターネットを確かめて、もう一度ためしてください。",
-    en: "Could not connect. Please check the internet connection and try again.",
+  adult: {
+    // Say what happened, blame nobody's connection, and say what to do.
+    network: {
+      ja: "よりそいチャットに届きませんでした。少し待ってから、もう一度お試しください。続くときは、ページを開き直してください。",
+      en: "Yorisoi could not be reached. Please wait a moment and try again; if it keeps happening, reload the page.",
+      zh: "暂时无法连接到Yorisoi。请稍等片刻再试；如果一直这样，请重新打开页面。",
+      ko: "Yorisoi에 연결되지 않았습니다. 잠시 기다린 뒤 다시 시도해 주세요. 계속되면 페이지를 다시 열어 주세요.",
+    },
+    internal_error: {
+      ja: "ごめんなさい、うまくいきませんでした。もう一度ためしてください。",
+      en: "Sorry, something went wrong. Please try again.",
+      zh: "抱歉，出了点问题。请再试一次。",
+      ko: "죄송합니다. 문제가 생겼습니다. 다시 시도해 주세요.",
+    },
   },
-  internal_error: {
-    ja: "ごめんなさい、うまくいきませんでした。もう一度ためしてください。",
-    en: "Sorry, something went wrong. Please try again.",
+  child: {
+    network: {
+      ja: "いま よりそいチャットに とどかなかったよ。すこし まってから、もういちど おしてね。なんども つづく ときは、ページを ひらきなおしてね。",
+      en: "It did not reach Yorisoi just now. Wait a little and press again. If it keeps happening, open the page again.",
+      zh: "刚才没能连上Yorisoi。等一下再按一次吧。如果一直这样，请重新打开页面。",
+      ko: "방금 Yorisoi에 닿지 않았어요. 조금 기다렸다가 다시 눌러 보세요. 계속 그러면 페이지를 다시 열어 주세요.",
+    },
+    internal_error: {
+      ja: "ごめんね、こちらで うまく いかなかったよ。もういちど ためしてね。",
+      en: "Sorry, something went wrong on our side. Please try again.",
+      zh: "对不起，我们这边出了点问题。请再试一次吧。",
+      ko: "미안해요, 우리 쪽에서 잘 안 됐어요. 다시 해 보세요.",
+    },
   },
 };
 
+/** A client-side fallback message, in the child's words on the child page. */
+export function fallback(code) {
+  return FALLBACK[face() === "child" ? "child" : "adult"][code];
+}
+
 export class ApiError extends Error {
-  constructor(code, message, status, field) {
+  constructor(code, message, status, field, details) {
     super(message?.en || code);
     this.code = code;
-    this.messages = message || FALLBACK.internal_error;
+    this.messages = message || fallback("internal_error");
     this.status = status;
     this.field = field;
+    this.details = details || {}; // e.g. details.bookings: the client's bookings in the way
   }
 }
 
@@ -44,7 +72,7 @@ async function request(method, path, body) {
   try {
     response = await fetch(path, init);
   } catch {
-    throw new ApiError("network", FALLBACK.network, 0);
+    throw new ApiError("network", fallback("network"), 0);
   }
   let data = null;
   try {
@@ -54,8 +82,8 @@ async function request(method, path, body) {
   }
   if (!response.ok) {
     const err = data && data.error;
-    if (err && err.message) throw new ApiError(err.code, err.message, response.status, err.field);
-    throw new ApiError("internal_error", FALLBACK.internal_error, response.status);
+    if (err && err.message) throw new ApiError(err.code, err.message, response.status, err.field, err.details);
+    throw new ApiError("internal_error", fallback("internal_error"), response.status);
   }
   return data;
 }

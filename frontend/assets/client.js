@@ -33,6 +33,7 @@ const state = {
   homeSeq: 0, // only the latest refresh paints (a slow answer must not paint over a newer one)
   bookings: [], // the client's booked and open consultations (GET /api/bookings), soonest first
   pointed: null, // the booking a "show this booking" button led to: marked in the list
+  focusPointed: false, // move focus to it when the list next shows it
 };
 
 export async function startClientFace({ audience, texts }) {
@@ -350,6 +351,7 @@ function paintBookings(items) {
     render: bookingRow,
     empty: () => bindText(h("li", { class: "empty" }), "bookings.none"),
   });
+  focusPointed();
 }
 
 function enterable(c) {
@@ -641,15 +643,23 @@ function explainRefusal(box, err) {
   box.append(...list.map((b) => pointLine(b, b.status === "open" ? "conflict.open" : key)));
 }
 
-/** Lead to one of the client's bookings in the home list: marked, in view, its button focused. */
+/**
+ * Lead to one of the client's bookings in the home list: marked, in view, its button focused
+ * by the paint that first shows it (a refresh already on its way may be the one that does).
+ */
 async function showBooking(id) {
   state.pointed = id;
+  state.focusPointed = true;
   if (document.body.dataset.current !== "home") {
     showView("home", { focus: false });
     await refreshHome({ quiet: true });
   } else paintBookings(state.bookings);
-  const row = $(`#bookings-list [data-booking="${id}"]`);
+}
+
+function focusPointed() {
+  const row = state.focusPointed && $(`#bookings-list [data-booking="${state.pointed}"]`);
   if (!row) return;
+  state.focusPointed = false;
   row.scrollIntoView({ block: "center" });
   (row.querySelector("button:not([hidden])") || row).focus({ preventScroll: true });
 }

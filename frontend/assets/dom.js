@@ -1,7 +1,7 @@
 // Tiny DOM helpers: build elements without innerHTML, switch views, show errors in words.
 
-import { ApiError } from "./api.js";
-import { bindText, getLang, pick, renderRich, t } from "./i18n.js";
+import { ApiError, face } from "./api.js";
+import { bindText, getLang, pick, plain, renderRich, t } from "./i18n.js";
 
 /** h("button", {class: "x", onclick: fn, dataset: {id: 1}}, "text", child) */
 export function h(tag, attrs = {}, ...children) {
@@ -41,10 +41,24 @@ export function showView(name, { focus = true } = {}) {
   }
 }
 
-/** The words to show for an error: the API's own message, or a kind fallback. */
-export function errorText(err) {
+/** The words of an error as written, with any ruby markup {漢字|かな}: the API's own message
+ * (in the child's words on the child face), or a kind fallback. */
+export function errorRich(err) {
   if (err instanceof ApiError) return pick(err.messages);
   return t("error.generic");
+}
+
+/** The plain words of an error, for a text node or an attribute: never braces. */
+export function errorText(err) {
+  return plain(errorRich(err));
+}
+
+/** Put a text with ruby markup into an element: furigana on the child face, where every
+ * kanji carries it; plain text on the grown-ups' faces, which never show braces. */
+export function showRich(el, text) {
+  if (face() === "child") renderRich(el, text);
+  else el.textContent = plain(text);
+  return el;
 }
 
 /** Put an error (or nothing) into a role=alert box. */
@@ -55,7 +69,7 @@ export function showError(box, err) {
     box.textContent = "";
     return;
   }
-  box.textContent = typeof err === "string" ? err : errorText(err);
+  showRich(box, typeof err === "string" ? err : errorRich(err));
   box.hidden = false;
 }
 

@@ -5,7 +5,7 @@
 import { api } from "./api.js";
 import { $, h, paintRows, showError, showView } from "./dom.js";
 import { bindText, pick, t } from "./i18n.js";
-import { categoryName, entryDetails } from "./helpentry.js";
+import { categoryName, easyOr, entryDetails } from "./helpentry.js";
 
 const CATEGORY_ORDER = ["emergency", "learn", "work", "live", "family"];
 
@@ -120,7 +120,7 @@ function paintEntries() {
       if (t(key) !== key) bindText(tag, key);
       else tag.textContent = categoryName(entry.category, dir.categories);
       return h("li", { class: `dir-entry cat-${entry.category}`, "data-entry": entry.id, "aria-labelledby": headingId },
-        h("div", { class: "dir-head" }, tag, h("h3", { id: headingId, class: "dir-name" }, pick(entry.name))),
+        h("div", { class: "dir-head" }, tag, easyOr(entry.name, h("h3", { id: headingId, class: "dir-name" }))),
         ...entryDetails(entry));
     },
   });

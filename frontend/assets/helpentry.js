@@ -30,22 +30,29 @@ export function contactBlock(contact, name) {
       h("span", { class: "visually-hidden" }, ` (${name})`));
     box.append(call);
   }
-  if (contact.text) box.append(h("p", { class: "reach-text" }, pick(contact.text)));
-  if (contact.note) box.append(h("p", { class: "hint" }, pick(contact.note)));
+  if (contact.text) box.append(easyOr(contact.text, h("p", { class: "reach-text" })));
+  if (contact.note) box.append(easyOr(contact.note, h("p", { class: "hint" })));
   return box;
 }
 
-/** On /child/ in Japanese, the entry's easy wording (mostly kana, {漢字|かな} furigana). */
-function easyOr(text, el) {
-  const child = document.body.classList.contains("face-child") && getLang() === "ja";
-  if (child && text?.easy) renderRich(el, text.easy);
+/** On /child/ in Japanese, the entry's easy wording (kana, {漢字|かな} as furigana); the
+ * entry's own words elsewhere. Names, descriptions, "for whom" and contact lines all have one. */
+export function easyOr(text, el) {
+  if (easy(text)) renderRich(el, text.easy);
   else el.append(pick(text));
   return el;
 }
 
+const easy = (text) => Boolean(text?.easy) && document.body.classList.contains("face-child") && getLang() === "ja";
+
+/** Words for a screen reader alone: on /child/ the easy wording read as kana. */
+function spoken(text) {
+  return easy(text) ? text.easy.replace(/\{([^|{}]+)\|([^{}]+)\}/g, "$2") : pick(text);
+}
+
 /** The body of an entry: what it is, who it is for, how to reach it. */
 export function entryDetails(entry) {
-  const name = pick(entry.name);
+  const name = spoken(entry.name);
   return [
     easyOr(entry.description, h("p", { class: "desc" })),
     h("p", { class: "for" }, bindText(h("span", { class: "for-label" }), "help.entry.for"), " ",

@@ -1,6 +1,7 @@
 // Service time. The server speaks Asia/Tokyo ISO 8601 with an offset ("2026-12-01T16:30:00+09:00");
 // its clock may differ from this device's (tests move it), so "now" is the server's now.
 
+import { face } from "./api.js";
 import { getLang } from "./i18n.js";
 
 let offsetMs = 0;
@@ -36,6 +37,9 @@ const WEEK = {
   ja: ["日", "月", "火", "水", "木", "金", "土"],
   en: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
 };
+// The child face writes dates in kana: a kanji there carries furigana or is not used.
+const WEEK_CHILD = ["にち", "げつ", "か", "すい", "もく", "きん", "ど"];
+const childKana = () => face() === "child" && getLang() === "ja";
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 function parts(day) {
@@ -46,12 +50,14 @@ function parts(day) {
 /** "12月1日（火）" / "Tue 1 Dec" */
 export function dayLabel(day) {
   const { m, d, w } = parts(day);
+  if (childKana()) return `${m}がつ${d}にち（${WEEK_CHILD[w]}ようび）`; // 12がつ2にち（すいようび）
   return getLang() === "en" ? `${WEEK.en[w]} ${d} ${MONTHS[m - 1]}` : `${m}月${d}日（${WEEK.ja[w]}）`;
 }
 
 /** Short form for calendar buttons: { top: "火", main: "12/1" } */
 export function dayShort(day) {
   const { m, d, w } = parts(day);
+  if (childKana()) return { week: WEEK_CHILD[w], date: `${m}/${d}`, weekday: w };
   return { week: WEEK[getLang() === "en" ? "en" : "ja"][w], date: `${m}/${d}`, weekday: w };
 }
 

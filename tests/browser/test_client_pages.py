@@ -53,7 +53,7 @@ def test_child_signs_up_books_a_slot_and_cancels_it(server: str, open_page: Any)
     days = page.locator("#day-list button")
     expect(days).to_have_count(15)
     days.nth(1).click()
-    expect(page.locator("#slots-h")).to_contain_text("12月2日（水）")
+    expect(page.locator("#slots-h")).to_contain_text("12がつ2にち（すいようび）")
     slots = page.locator("#slot-list button.slot")
     expect(slots).to_have_count(14)
     page.locator('#slot-list button[data-start="2026-12-02T17:30:00+09:00"]').click()
@@ -64,7 +64,7 @@ def test_child_signs_up_books_a_slot_and_cancels_it(server: str, open_page: Any)
     expect(page.locator("#page-notice")).to_contain_text("よやく できたよ")
     booking = page.get_by_test_id("bookings").locator("li.booking")
     expect(booking).to_have_count(1)
-    expect(booking).to_contain_text("12月2日（水） 17:30〜18:00")
+    expect(booking).to_contain_text("12がつ2にち（すいようび） 17:30〜18:00")
     expect(booking).to_contain_text("さくら")
 
     # The slot is no longer free in the calendar.
@@ -88,8 +88,9 @@ def test_child_signs_up_books_a_slot_and_cancels_it(server: str, open_page: Any)
     page.locator("#si-nickname").fill(name)
     page.locator("#si-secret").fill("wrong-secret")
     page.locator("#signin-form button[type=submit]").click()
+    # A refusal from the server, in the child's words on /child/ (issue 11).
     expect(page.locator("#signin-form .error")).to_have_text(
-        "ニックネームかあいことばがちがいます。"
+        "ニックネームか あいことばが ちがうみたい。もういちど いれてみてね。"
     )
     page.locator("#si-secret").fill("himitsu-123")
     page.locator("#signin-form button[type=submit]").click()
@@ -156,7 +157,7 @@ def test_english_from_the_menu_and_remembered(server: str, open_page: Any) -> No
     expect(mentor_card(page, "さくら").get_by_test_id("status")).to_have_text("Can talk now")
     shot(page, "child-home-en")
     choose_language(page, "ja")
-    expect(page.locator("#mentors-h")).to_have_text("はなしを きいてくれる 人")
+    expect(page.locator("#mentors-h")).to_have_text("はなしを きいてくれる ひと")
 
 
 def test_after_the_2130_cutoff_chat_now_is_explained_and_booking_still_works(
@@ -174,6 +175,6 @@ def test_after_the_2130_cutoff_chat_now_is_explained_and_booking_still_works(
         expect(page.locator("#now-text")).to_contain_text("15:00〜21:30")
         expect(page.locator("#now-button")).to_be_hidden()
         # Tomorrow is offered first, and its slots can be booked.
-        expect(page.locator("#slots-h")).to_contain_text("12月2日（水）")
+        expect(page.locator("#slots-h")).to_contain_text("12がつ2にち（すいようび）")
         expect(page.locator("#slot-list button.slot.free").first).to_be_enabled()
         shot(page, "child-after-cutoff")

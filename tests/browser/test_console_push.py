@@ -114,7 +114,7 @@ def test_the_topic_picker_shows_who_fits_and_why(server: str, open_page: Any) ->
     expect(fits.first).to_contain_text("ファイナンシャルプランナー")
     expect(fits.first).to_contain_text("おかねの ことを わかりやすく おしえて くれるよ。")
     # no financial planner serves children in the demo: said so, and the list keeps to who fits
-    expect(fits.first).to_contain_text("いまは この しごとの 人は いないよ。")
+    expect(fits.first).to_contain_text("いまは この しごとの ひとは いないよ。")
     expect(fits.nth(1)).to_contain_text("保育士・社会福祉士")
     cards = child.get_by_test_id("mentors").locator(".mentor-card")
     expect(cards).to_have_count(1)

@@ -67,7 +67,7 @@ def test_headquarters_reassigns_an_open_consultation(server: str, open_page: Any
 
     # The child is told who came and why, in a child's words; the line stays open.
     expect(chat).to_contain_text(
-        "おてつだいの 人が きめて、ひかりさんに かわったよ。かいた ことばは そのまま のこっているよ。"
+        "おてつだいの ひとが きめて、ひかりさんに かわったよ。かいた ことばは そのまま のこっているよ。"
     )
     expect(chat.locator("textarea")).to_be_enabled()
     expect(chat.locator("h2.chat-title")).to_have_text("ひかりさんと はなす")

@@ -39,7 +39,7 @@ def test_child_browses_and_searches_the_help_directory(server: str, open_page: A
     total = listing.count()
     expect(page.get_by_test_id("dir-count")).to_have_text(f"{total}こ あるよ")
     # Every phone number is a tel: link that can be tapped.
-    expect(entry(page, "24時間子供SOSダイヤル").locator('a[href="tel:0120078310"]')).to_be_visible()
+    expect(entry(page, "こどもSOSダイヤル").locator('a[href="tel:0120078310"]')).to_be_visible()
     # Descriptions in easy words on /child/, kanji with furigana.
     expect(entry(page, "チャイルドライン").locator(".desc")).to_contain_text(
         "なまえは いわなくて いいよ"
@@ -63,7 +63,7 @@ def test_child_browses_and_searches_the_help_directory(server: str, open_page: A
     page.locator('#dir-groups button[data-category=""]').click()
     page.locator("#dir-q").fill("いじめ")
     page.locator("#dir-form button[type=submit]").click()
-    expect(entry(page, "24時間子供SOSダイヤル")).to_have_count(1)
+    expect(entry(page, "こどもSOSダイヤル")).to_have_count(1)
     expect(entry(page, "サポステ")).to_have_count(0)
     page.locator("#dir-q").fill("ぜったいにない言葉")
     page.locator("#dir-q").press("Enter")

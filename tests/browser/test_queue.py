@@ -62,14 +62,14 @@ def test_waiting_line_position_first_message_leave_and_offer(server: str, open_p
     expect(offer.locator(".wait-choose")).to_be_visible()
     card.scroll_into_view_if_needed()
     shot(b, "child-queue-choose")
-    offer.get_by_role("button", name="はなせる 人なら だれでも").click()
+    offer.get_by_role("button", name="はなせる ひとなら だれでも").click()
 
     b_panel = b.get_by_test_id("queue")
     expect(b_panel).to_be_visible()
     expect(b_panel.get_by_test_id("queue-position")).to_have_text("あなたは 1ばんめ")
     expect(b_panel.get_by_test_id("queue-estimate")).to_have_text(re.compile(r"あと やく \d+ぷん"))
     expect(b_panel.get_by_test_id("queue-for")).to_have_text(
-        "はなせる 人を まっているよ（だれでも）"
+        "はなせる ひとを まっているよ（だれでも）"
     )
     # Offers are gone while waiting.
     expect(b.get_by_test_id("wait-offer")).to_have_count(0)
@@ -171,7 +171,7 @@ def test_the_line_closes_at_the_cutoff_with_the_next_opening(
     # At 21:30:01 the line closes, and the child is told when it opens again.
     end = panel.get_by_test_id("queue-end")
     expect(end).to_have_text(
-        "きょうの うけつけは おわったよ。つぎは 12月2日（水） 15:00 から はなせるよ。"
+        "きょうの うけつけは おわったよ。つぎは 12がつ2にち（すいようび） 15:00 から はなせるよ。"
         "よやくも できるよ。",
         timeout=45_000,
     )

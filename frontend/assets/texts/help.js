@@ -67,7 +67,7 @@ export const HELP_CHILD = {
   "dir.none": { ja: "みつからなかったよ。ちがう ことばで さがすか、「ぜんぶ」を えらんでね。", en: "Nothing found. Try other words or pick “All”.", zh: "没有找到。换个词找找，或者选“全部”。", ko: "찾지 못했어요. 다른 말로 찾거나 '전체'를 골라요." },
   "dir.loading": { ja: "よみこんでいるよ…", en: "Loading…", zh: "正在加载…", ko: "불러오는 중…" },
   "dir.clear": { ja: "さがすのを やめる", en: "Clear search", zh: "取消搜索", ko: "검색 그만하기" },
-  "dir.note": { ja: "じかんが かわる ことも あるよ。わからない ときは おとなの 人に きいてね。", en: "Times can change. Ask a grown-up if you are not sure.", zh: "时间可能会变。不清楚的时候，问问大人吧。", ko: "시간이 바뀔 수도 있어요. 잘 모를 때는 어른에게 물어봐요." },
+  "dir.note": { ja: "じかんが かわる ことも あるよ。わからない ときは おとなの ひとに きいてね。", en: "Times can change. Ask a grown-up if you are not sure.", zh: "时间可能会变。不清楚的时候，问问大人吧。", ko: "시간이 바뀔 수도 있어요. 잘 모를 때는 어른에게 물어봐요." },
 
   "chat.card.shared": { ja: "{name}さんが そうだん できる ところを おしえて くれたよ。", en: "{name} told you about a place that can help.", zh: "{name} 告诉你一个可以帮你的地方。", ko: "{name}님이 도와줄 수 있는 곳을 알려 줬어요." },
   "chat.card.open": { ja: "ひらいて みる", en: "Open", zh: "打开查看", ko: "열어 보기" },
