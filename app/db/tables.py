@@ -60,6 +60,13 @@ class Mentor(SQLModel, table=True):
     # filter the mentor list by them.
     languages: str = Field(default="ja", max_length=40)
     created_at: datetime = Field(sa_column=_ts())
+    # Well-being: headquarters' limits on consultations per shift and per (JST) day (None:
+    # the service default from settings, if any), and a cool-down after a hard consultation
+    # (no walk-ins, no waiting-line offers until resting_until; bookings already made stay).
+    max_per_day: int | None = Field(default=None)
+    max_per_shift: int | None = Field(default=None)
+    resting_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    resting_reason: str | None = Field(default=None, max_length=24)
 
 
 class Staff(SQLModel, table=True):
@@ -190,6 +197,16 @@ class Consultation(SQLModel, table=True):
     at_risk: bool = Field(default=False)
     # Kept when retention deletes the transcript, so statistics stay whole.
     message_count: int | None = Field(default=None)
+    # A linked parent who booked this for the child (client_id is the child); the parent
+    # sees only that it was booked and when, never its status or content.
+    booked_by_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer,
+            ForeignKey("client.id", name="fk_consultation_booked_by"),
+            nullable=True,
+        ),
+    )
 
 
 class LineHold(SQLModel, table=True):
@@ -319,6 +336,65 @@ class Handover(SQLModel, table=True):
     actor_id: int
 
 
+HANDOVER_REQUEST_MODES = ("now", "booking")
+HANDOVER_REQUEST_STATES = ("pending", "accepted", "declined", "expired")
+
+
+class HandoverRequest(SQLModel, table=True):
+    """A mentor's proposal, from the chat, to hand the client to another mentor: now (the
+    consultation is reassigned) or as a follow-up booking with them at starts_at. Nothing
+    changes until the client says yes; at most one pending per consultation; it expires
+    when the consultation ends. The note is for staff only."""
+
+    __tablename__ = "handover_request"
+    __table_args__ = (
+        Index("ix_handover_request_consultation", "consultation_id"),
+        Index(
+            "uq_handover_request_one_pending",
+            "consultation_id",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("consultation.id"), nullable=False)
+    )
+    client_id: int = Field(sa_column=Column(Integer, ForeignKey("client.id"), nullable=False))
+    from_mentor_id: int = Field(sa_column=Column(Integer, ForeignKey("mentor.id"), nullable=False))
+    to_mentor_id: int = Field(sa_column=Column(Integer, ForeignKey("mentor.id"), nullable=False))
+    mode: str = Field(max_length=8)  # now | booking
+    starts_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    note: str = Field(default="", max_length=1000)
+    state: str = Field(max_length=10)  # pending | accepted | declined | expired
+    created_at: datetime = Field(sa_column=_ts())
+    answered_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # The follow-up booking made on acceptance (mode booking).
+    booking_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("consultation.id"), nullable=True)
+    )
+    staff_id: int  # who asked
+
+
+CANNED_CATEGORIES = ("greeting", "closing", "wait", "referral", "other")
+
+
+class CannedReply(SQLModel, table=True):
+    """A reply headquarters keeps for mentors to insert into the composer (定型文)."""
+
+    __tablename__ = "canned_reply"
+    __table_args__ = (Index("ix_canned_reply_language", "language", "audience"),)
+    id: int | None = Field(default=None, primary_key=True)
+    audience: str = Field(max_length=8)  # child | parent | both
+    language: str = Field(max_length=2)  # ja | en | zh | ko
+    category: str = Field(max_length=12)
+    title: str = Field(max_length=60)
+    text: str = Field(max_length=1000)
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+
+
 class RefusalEvent(SQLModel, table=True):
     """One turned-away request (no content, no client): the figure that sizes the lines."""
 
@@ -383,3 +459,118 @@ class QueueEntry(SQLModel, table=True):
     # What the client was last told (queue event), so only a change is published again.
     shown_position: int | None = Field(default=None)
     shown_wait: int | None = Field(default=None)
+
+
+class LinkCode(SQLModel, table=True):
+    """A child's one-time code for a parent to link (stored as a keyed hash; single use)."""
+
+    __tablename__ = "link_code"
+    __table_args__ = (
+        UniqueConstraint("code_hash", name="uq_link_code_hash"),
+        Index("ix_link_code_child", "child_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(sa_column=Column(Integer, ForeignKey("client.id"), nullable=False))
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts())
+    used_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class ClientLink(SQLModel, table=True):
+    """A parent linked to a child: the parent may book for the child and see those bookings'
+    times, nothing more. Either side deletes the row to unlink."""
+
+    __tablename__ = "client_link"
+    __table_args__ = (
+        UniqueConstraint("child_id", "parent_id", name="uq_client_link"),
+        Index("ix_client_link_parent", "parent_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(sa_column=Column(Integer, ForeignKey("client.id"), nullable=False))
+    parent_id: int = Field(sa_column=Column(Integer, ForeignKey("client.id"), nullable=False))
+    created_at: datetime = Field(sa_column=_ts())
+
+
+RISK_LEVELS = ("none", "low", "high", "urgent")
+# Where a consultation was referred or escalated to; "help_directory" names an entry of
+# app/data/help_directory.json in consultation_record.help_entry_id.
+REFERRALS = ("child_guidance", "police", "school", "medical", "189", "help_directory", "none")
+ESCALATION_DESTINATIONS = ("child_guidance", "police", "school", "medical", "189", "other")
+ESCALATION_STATES = ("pending", "confirmed", "declined")
+
+
+class RecordTopic(SQLModel, table=True):
+    """A topic of the consultation record's taxonomy; headquarters adds, renames and retires
+    them (a retired topic stays on the records that name it, and is not offered any more)."""
+
+    __tablename__ = "record_topic"
+    __table_args__ = (UniqueConstraint("key", name="uq_record_topic_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=32)
+    label_ja: str = Field(max_length=40)
+    label_en: str = Field(max_length=60)
+    position: int
+    created_at: datetime = Field(sa_column=_ts())
+    retired_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class ConsultationRecord(SQLModel, table=True):
+    """The mentor's short record of an answered consultation. Staff only, never a client's.
+
+    referrals: comma-separated REFERRALS codes ("none" alone, or any of the others)."""
+
+    __tablename__ = "consultation_record"
+    __table_args__ = (UniqueConstraint("consultation_id", name="uq_record_consultation"),)
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("consultation.id"), nullable=False)
+    )
+    mentor_id: int = Field(sa_column=Column(Integer, ForeignKey("mentor.id"), nullable=False))
+    risk: str = Field(max_length=8)
+    referrals: str = Field(max_length=120)
+    help_entry_id: str | None = Field(default=None, max_length=64)
+    follow_up: bool
+    created_at: datetime = Field(sa_column=_ts())
+    created_by: int  # staff id
+    updated_at: datetime = Field(sa_column=_ts())
+    updated_by: int  # staff id
+
+
+class ConsultationRecordTopic(SQLModel, table=True):
+    __tablename__ = "consultation_record_topic"
+    record_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("consultation_record.id"), primary_key=True, nullable=False
+        )
+    )
+    topic_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("record_topic.id"), primary_key=True, nullable=False)
+    )
+
+
+class Escalation(SQLModel, table=True):
+    """An emergency escalation a mentor raised from a chat; a supervisor confirms or declines
+    it (two staff, as MHLW's SNS counselling guideline asks)."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (
+        Index("ix_escalation_consultation", "consultation_id"),
+        Index("ix_escalation_status", "status", "raised_at"),
+        Index("ix_escalation_raised", "raised_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("consultation.id"), nullable=False)
+    )
+    mentor_id: int = Field(sa_column=Column(Integer, ForeignKey("mentor.id"), nullable=False))
+    destination: str = Field(max_length=16)
+    reason: str = Field(max_length=1000)
+    shared: str = Field(max_length=1000)
+    status: str = Field(max_length=12)
+    raised_at: datetime = Field(sa_column=_ts())
+    decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    decided_by: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("staff.id"), nullable=True)
+    )
+    decision_note: str | None = Field(default=None, max_length=1000)
