@@ -111,6 +111,9 @@ async def test_two_processes_one_conversation_one_scheduler(
         assert (await child.expect("ack"))["seq"] == 1
         got = await mentor.expect("message", seq=1)
         assert got["text"] == "きこえる?"
+        # the mentor has seen it: the child on the other process is told (a read mark is whole)
+        await mentor.send(type="read", consultation_id=cid, seq=1)
+        assert (await child.expect("read"))["by"] == "mentor"
         await mentor.send(type="send", consultation_id=cid, client_msg_id="m1", text="きこえるよ")
         assert (await child.expect("message", seq=2))["text"] == "きこえるよ"
 
@@ -123,7 +126,7 @@ async def test_two_processes_one_conversation_one_scheduler(
         assert (await child.expect("ack"))["seq"] == 3
         mentor2 = await open_ws(follower, mentor_token)
         await mentor2.send(type="join", consultation_id=cid, last_seq=2)
-        await mentor2.expect("joined")
+        assert (await mentor2.expect("joined"))["consultation"]["read"]["mentor"] == 1
         assert (await mentor2.expect("message"))["seq"] == 3
         for sock in (child, mentor2):
             await sock.conn.close()
