@@ -66,9 +66,10 @@ TEXT: Schema = {
     "pattern": r"\S",
 }  # not blank
 CLIENT_MSG_ID: Schema = {"type": "string", "minLength": 1, "maxLength": MAX_CLIENT_MSG_ID}
-JA_EN = obj({"ja": STRING, "en": STRING})
+# zh (Simplified Chinese) and ko (Korean) where the data has them; pages fall back to en
+JA_EN = obj({"ja": STRING, "en": STRING}, {"zh": STRING, "ko": STRING})
 # easy: the Japanese the child face shows (kana, every kanji as {漢字|かな} ruby markup)
-JA_EN_EASY = obj({"ja": STRING, "en": STRING}, {"easy": STRING})
+JA_EN_EASY = obj({"ja": STRING, "en": STRING}, {"zh": STRING, "ko": STRING, "easy": STRING})
 # A refusal's words (app/errors.py) in every language, in the register of the account the
 # socket belongs to: a child account gets the child one.
 MESSAGE = obj({lang: STRING for lang in LANGS})
