@@ -45,6 +45,8 @@ class Findings:
         self.blocking: list[str] = []
 
     def check(self, page: Any, state: str) -> None:
+        # One <h1> per page, in every state (axe only asks for at least one).
+        expect(page.locator("h1")).to_have_count(1)
         results = _axe.run(page, options=OPTIONS)
         for v in results.response["violations"]:
             targets = "; ".join(" ".join(map(str, n["target"])) for n in v["nodes"][:5])
