@@ -449,10 +449,10 @@ CATALOG: dict[str, Entry] = {
             "지금은 바꿀 수 없습니다. 멘토가 와 있거나 아직 기다리는 중입니다.",
         ),
         Texts(
-            "いまは ほかの {人|ひと}に かわれないよ。メンターが きているか、まだ まっている ところだよ。",
-            "You cannot switch right now: your mentor is here, or the wait is not over yet.",
-            "现在还不能换人：你的导师已经来了，或者还在等。",
-            "지금은 다른 사람으로 바꿀 수 없어요. 멘토가 와 있거나 아직 기다리는 중이에요.",
+            "いまは ほかの {人|ひと}に かわれないよ。はなしを きいてくれる {人|ひと}が もう きているか、まだ まっている ところだよ。",
+            "You cannot switch right now: the person who listens to you is here, or the wait is not over yet.",
+            "现在还不能换人：听你说话的人已经来了，或者还在等。",
+            "지금은 다른 사람으로 바꿀 수 없어요. 이야기를 들어 주는 사람이 이미 와 있거나 아직 기다리는 중이에요.",
         ),
     ),
     "shift_overlap": Entry(

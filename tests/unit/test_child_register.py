@@ -187,3 +187,15 @@ def test_demo_profiles_a_child_sees_carry_furigana() -> None:
     for name, _kind, audience, _start, _end, profile_ja, _en in MENTORS:
         if audience != "parent":
             assert bare_kanji(profile_ja) == [], (name, profile_ja)
+
+
+# Staff words a child does not know: the child face says who someone is in plain words
+# ("はなしを きいてくれる ひと", "おてつだいの ひと").
+STAFF_WORDS = ("メンター", "本部", "スーパーバイザー", "相談者")
+
+
+def test_child_texts_use_no_staff_words() -> None:
+    texts = {k: v for k, v in child_face_texts().items() if k not in NOT_ON_THE_CHILD_FACE}
+    texts.update({f"refusal {c}": e.child.ja for c, e in CATALOG.items()})
+    found = {key: text for key, text in texts.items() if any(w in text for w in STAFF_WORDS)}
+    assert found == {}
