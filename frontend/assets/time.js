@@ -36,6 +36,8 @@ export function addDays(day, n) {
 const WEEK = {
   ja: ["日", "月", "火", "水", "木", "金", "土"],
   en: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
+  zh: ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+  ko: ["일", "월", "화", "수", "목", "금", "토"],
 };
 // The child face writes dates in kana: a kanji there carries furigana or is not used.
 const WEEK_CHILD = ["にち", "げつ", "か", "すい", "もく", "きん", "ど"];
@@ -47,18 +49,22 @@ function parts(day) {
   return { y, m, d, w: new Date(Date.UTC(y, m - 1, d)).getUTCDay() };
 }
 
-/** "12月1日（火）" / "Tue 1 Dec" */
+/** "12月1日（火）" / "Tue 1 Dec" / "12月1日（周二）" / "12월 1일 (화)" */
 export function dayLabel(day) {
   const { m, d, w } = parts(day);
   if (childKana()) return `${m}がつ${d}にち（${WEEK_CHILD[w]}ようび）`; // 12がつ2にち（すいようび）
-  return getLang() === "en" ? `${WEEK.en[w]} ${d} ${MONTHS[m - 1]}` : `${m}月${d}日（${WEEK.ja[w]}）`;
+  const lang = getLang();
+  if (lang === "en") return `${WEEK.en[w]} ${d} ${MONTHS[m - 1]}`;
+  if (lang === "zh") return `${m}月${d}日（${WEEK.zh[w]}）`;
+  if (lang === "ko") return `${m}월 ${d}일 (${WEEK.ko[w]})`;
+  return `${m}月${d}日（${WEEK.ja[w]}）`;
 }
 
 /** Short form for calendar buttons: { top: "火", main: "12/1" } */
 export function dayShort(day) {
   const { m, d, w } = parts(day);
   if (childKana()) return { week: WEEK_CHILD[w], date: `${m}/${d}`, weekday: w };
-  return { week: WEEK[getLang() === "en" ? "en" : "ja"][w], date: `${m}/${d}`, weekday: w };
+  return { week: (WEEK[getLang()] || WEEK.ja)[w], date: `${m}/${d}`, weekday: w };
 }
 
 /** "12月1日（火）16:30" */
