@@ -1,0 +1,117 @@
+"""What a child sees on /child/ carries furigana: no kanji outside <ruby>, state by state.
+
+The unit test tests/unit/test_child_register.py reads the sources of the words; this one reads
+the rendered page — text nodes and the labels a screen reader speaks — so words that arrive
+from the server (kinds, profiles, the help directory, the crisis card, refusals) or are put
+together in the page (dates, speaker labels) are held to the same rule.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import TABLET
+from tests.browser.flows import chat_now, mentor_card, message, nickname, send, sign_up
+
+# Where a kanji on /child/ is right, each with why.
+ALLOWED = {
+    "#lang-menu": "each language's own name (日本語, 中文), as language menus write them",
+    ".lang-chip": "the languages a mentor speaks, each in its own name, as in the menu",
+}
+
+# Every rendered text node and every spoken label (aria-label, title, placeholder, alt) that
+# holds a kanji outside <ruby>, with where it is. Elements not rendered (a hidden view) are
+# skipped; visually hidden text is read out, so it counts.
+WALK = """
+(allowed) => {
+  const kanji = /[\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff\\u3005\\u3006]/;
+  const skip = ["ruby", "script", "style", "template", ...allowed].join(",");
+  const where = (el) => {
+    const parts = [];
+    for (let e = el; e && e !== document.body && parts.length < 4; e = e.parentElement) {
+      parts.unshift(e.id ? `#${e.id}` : e.className ? `${e.tagName.toLowerCase()}.${String(e.className).split(" ")[0]}` : e.tagName.toLowerCase());
+    }
+    return parts.join(" > ");
+  };
+  const shown = (el) => el.checkVisibility ? el.checkVisibility() : el.offsetParent !== null;
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || el.closest(skip) || !shown(el)) continue;
+    if (kanji.test(node.data)) found.push(`${where(el)}: ${node.data.trim()}`);
+  }
+  for (const el of document.body.querySelectorAll("[aria-label], [title], [placeholder], [alt]")) {
+    if (el.closest(skip) || !shown(el)) continue;
+    for (const attr of ["aria-label", "title", "placeholder", "alt"]) {
+      const value = el.getAttribute(attr);
+      if (value && kanji.test(value)) found.push(`${where(el)} [${attr}]: ${value}`);
+    }
+  }
+  return found;
+}
+"""
+
+
+def bare_kanji(page: Any) -> list[str]:
+    found: list[str] = page.evaluate(WALK, list(ALLOWED))
+    return found
+
+
+def test_child_face_has_no_kanji_without_furigana(server: str, open_page: Any) -> None:
+    page = open_page(server + "/child/", TABLET)
+    expect(page.locator('[data-view="welcome"] h2')).not_to_be_empty()
+    expect(page.locator('[data-view="welcome"] .hours-text')).not_to_be_empty()
+    assert bare_kanji(page) == [], "welcome"
+
+    page.locator("#help-open").click()
+    expect(page.locator("#help-dialog")).to_be_visible()
+    assert bare_kanji(page) == [], "help dialog"
+    page.keyboard.press("Escape")
+    expect(page.locator("#help-dialog")).not_to_be_visible()
+
+    page.locator("#dir-open-welcome").click()
+    expect(page.get_by_test_id("help-directory").locator("li.dir-entry").first).to_be_visible()
+    assert bare_kanji(page) == [], "help directory"
+    page.locator('[data-view="helpdir"] button.back').click()
+    expect(page.locator('[data-view="welcome"]')).to_be_visible()
+
+    # A refusal from the server, in a child's words (it used to be the adult text).
+    page.locator("#tab-back").click()
+    page.locator("#si-nickname").fill("だれでもない")
+    page.locator("#si-secret").fill("himitsu-123")
+    page.locator("#signin-form button[type=submit]").click()
+    expect(page.locator("#signin-form .error")).to_contain_text("ちがうみたい")
+    assert bare_kanji(page) == [], "a refusal"
+    page.locator("#tab-new").click()
+
+    sign_up(page, nickname("kana"))
+    card = mentor_card(page, "ひかり")  # a profile with kanji: furigana on /child/
+    expect(card.locator(".profile ruby").first).to_be_visible()
+    expect(mentor_card(page, "さくら").locator(".kind")).to_have_text("こころの せんもんか")
+    expect(mentor_card(page, "さくら").locator(".kind-about")).to_contain_text("きいてくれる")
+    assert bare_kanji(page) == [], "home: mentor list"
+
+    page.locator("#topic-list button").nth(1).click()  # the first is "ぜんぶ"
+    expect(page.locator("#topic-fits li").first).to_be_visible()
+    assert bare_kanji(page) == [], "home: a topic chosen"
+
+    mentor_card(page, "さくら").get_by_role("button", name=re.compile("じかんを えらぶ")).click()
+    expect(page.locator("#mentor-name")).to_have_text("さくら")
+    page.locator("#day-list button").nth(1).click()
+    expect(page.locator("#slots-h")).to_contain_text("12がつ2にち（すいようび）")
+    expect(page.locator("#slot-list button.slot").first).to_be_visible()
+    assert bare_kanji(page) == [], "calendar"
+    page.locator('[data-view="mentor"] button.back').click()
+    expect(page.locator('[data-view="home"]')).to_be_visible()
+
+    chat = chat_now(page, "さくら")
+    send(chat, "もう しにたい")
+    expect(message(chat, "もう しにたい")).to_be_visible()
+    card = chat.get_by_test_id("help-card")
+    expect(card).to_be_visible()
+    expect(card.locator("ruby").first).to_be_visible()  # 児童相談所 with its reading
+    assert bare_kanji(page) == [], "chat with the crisis card"
