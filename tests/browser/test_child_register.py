@@ -115,3 +115,30 @@ def test_child_face_has_no_kanji_without_furigana(server: str, open_page: Any) -
     expect(card).to_be_visible()
     expect(card.locator("ruby").first).to_be_visible()  # 児童相談所 with its reading
     assert bare_kanji(page) == [], "chat with the crisis card"
+
+
+BRACES = """
+() => {
+  const markup = /\\{[^{}|]+\\|[^{}]+\\}/;
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (markup.test(node.data)) found.push(node.data.trim());
+  }
+  return found;
+}
+"""
+
+
+def test_grown_ups_never_see_ruby_markup(server: str, open_page: Any) -> None:
+    """The same words reach the parent page as plain text: 学校, never {学校|がっこう}."""
+    page = open_page(server + "/", TABLET)
+    sign_up(page, nickname("oya"))
+    card = mentor_card(page, "ひかり")  # her profile carries furigana markup for /child/
+    expect(card.locator(".profile")).to_contain_text("学校や 家族の こと")
+    expect(card.locator(".profile ruby")).to_have_count(0)
+    expect(card.locator(".kind")).to_have_text("公認心理師・臨床心理士")
+    page.locator("#dir-open-home").click()
+    expect(page.get_by_test_id("help-directory").locator("li.dir-entry").first).to_be_visible()
+    expect(page.get_by_test_id("help-directory")).to_contain_text("児童相談所")
+    assert page.evaluate(BRACES) == []
