@@ -49,6 +49,15 @@ def test_chinese_from_the_menu_is_remembered_and_mentors_filter_by_language(
     choose_language(page, "ja")
     expect(page.locator("#mentors-h")).to_contain_text("はなしを きいてくれる")
 
+    # The staff consoles offer Japanese and English: a device left on Korean shows them in
+    # English, and keeps Korean for the client faces.
+    choose_language(page, "ko")
+    page.goto(server + "/mentor/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#lang-toggle")).to_have_text("日本語")
+    page.goto(server + "/child/")
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+
 
 def test_headquarters_sets_a_mentors_languages_and_children_find_her_by_them(
     server: str, open_page: Any
