@@ -10,11 +10,12 @@ The invariants that must survive any concurrency are unique constraints, not Pyt
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -337,7 +338,9 @@ class Handover(SQLModel, table=True):
 
 
 HANDOVER_REQUEST_MODES = ("now", "booking")
-HANDOVER_REQUEST_STATES = ("pending", "accepted", "declined", "expired")
+# booking: the client said yes and the follow-up booking is being made (back to pending if
+# it is refused)
+HANDOVER_REQUEST_STATES = ("pending", "booking", "accepted", "declined", "expired")
 
 
 class HandoverRequest(SQLModel, table=True):
@@ -574,3 +577,33 @@ class Escalation(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("staff.id"), nullable=True)
     )
     decision_note: str | None = Field(default=None, max_length=1000)
+
+
+SURVEY_STATES = ("before", "answered", "skipped")
+SURVEY_AGAIN = ("yes", "maybe", "no")
+SURVEY_FACES = (1, 2, 3, 4, 5)  # 1 = very bad ... 5 = very good
+
+
+class Survey(SQLModel, table=True):
+    """The client's optional post-chat survey, anonymous by construction: no client id and no
+    instant, only the consultation (once per consultation) and what the municipal report
+    groups by. state: before (only feel_before, asked while open) | answered | skipped.
+    No staff endpoint returns a single survey; the report shows aggregates only."""
+
+    __tablename__ = "survey"
+    __table_args__ = (
+        UniqueConstraint("consultation_id", name="uq_survey_consultation"),
+        Index("ix_survey_day", "day"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("consultation.id"), nullable=False)
+    )
+    audience: str = Field(max_length=8)
+    mentor_kind: str = Field(max_length=32)
+    day: date = Field(sa_column=Column(Date(), nullable=False))
+    state: str = Field(max_length=10)
+    feel_before: int | None = Field(default=None)
+    feel_after: int | None = Field(default=None)
+    again: str | None = Field(default=None, max_length=8)
+    comment: str | None = Field(default=None, max_length=200)
