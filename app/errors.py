@@ -440,6 +440,36 @@ CATALOG: dict[str, Entry] = {
             "이 이야기는 벌써 끝나서 다른 사람으로 바꿀 수 없어요.",
         ),
     ),
+    "record_not_needed": Entry(
+        409,
+        Texts(
+            "この相談には記録は要りません（まだ終わっていないか、メンターが入らなかった相談です）。",
+            "This consultation needs no record: it has not ended, or its mentor never joined it.",
+            "这次咨询不需要记录：它还没有结束，或者导师没有加入。",
+            "이 상담에는 기록이 필요 없습니다. 아직 끝나지 않았거나 멘토가 들어오지 않은 상담입니다.",
+        ),
+        Texts(
+            "ここでは それは できないよ。",
+            "That cannot be done here.",
+            "这里不能这样做哦。",
+            "여기서는 그렇게 할 수 없어요.",
+        ),
+    ),
+    "already_decided": Entry(
+        409,
+        Texts(
+            "このエスカレーションは、もうほかの人が確認または見送りを決めています。",
+            "Someone has already confirmed or declined this escalation.",
+            "已经有人确认或驳回了这次上报。",
+            "이 에스컬레이션은 이미 다른 사람이 확인하거나 보류했습니다.",
+        ),
+        Texts(
+            "ここでは それは できないよ。",
+            "That cannot be done here.",
+            "这里不能这样做哦。",
+            "여기서는 그렇게 할 수 없어요.",
+        ),
+    ),
     "switch_not_offered": Entry(
         409,
         Texts(
@@ -453,6 +483,36 @@ CATALOG: dict[str, Entry] = {
             "You cannot switch right now: the person who listens to you is here, or the wait is not over yet.",
             "现在还不能换人：听你说话的人已经来了，或者还在等。",
             "지금은 다른 사람으로 바꿀 수 없어요. 이야기를 들어 주는 사람이 이미 와 있거나 아직 기다리는 중이에요.",
+        ),
+    ),
+    "handover_request_pending": Entry(
+        409,
+        Texts(
+            "この相談には、相談者の返事を待っている引き継ぎの提案がすでにあります。",
+            "This consultation already has a handover proposal waiting for the client's answer.",
+            "此咨询已有一个正在等待咨询者答复的交接提议。",
+            "이 상담에는 이미 상담자의 답을 기다리는 인계 제안이 있습니다.",
+        ),
+        Texts(
+            "もう ひとつ、おへんじを まっている おはなしが あるよ。",
+            "There is already a question waiting for your answer.",
+            "已经有一个问题在等你回答。",
+            "이미 대답을 기다리는 질문이 있어요.",
+        ),
+    ),
+    "handover_request_closed": Entry(
+        409,
+        Texts(
+            "この引き継ぎの提案は、もう答えが出ているか、相談が終わったため使えません。",
+            "This handover proposal has already been answered, or the consultation has ended.",
+            "此交接提议已经答复过，或者咨询已经结束。",
+            "이 인계 제안은 이미 답이 나왔거나 상담이 끝났습니다.",
+        ),
+        Texts(
+            "この しつもんは もう おわったよ。",
+            "This question is already over.",
+            "这个问题已经结束了。",
+            "이 질문은 이미 끝났어요.",
         ),
     ),
     "shift_overlap": Entry(
@@ -750,6 +810,81 @@ CATALOG: dict[str, Entry] = {
             "Sorry, something went wrong on our side. Please try again.",
             "对不起，我们这边出了点问题。请再试一次吧。",
             "미안해요, 우리 쪽에서 잘 안 됐어요. 다시 해 보세요.",
+        ),
+    ),
+    "mentor_resting": Entry(
+        409,
+        Texts(
+            "このメンターはいま休憩中です。少しあとでもう一度ためすか、ほかのメンターを選んでください。",
+            "This mentor is taking a short break. Please try again a little later, or choose another mentor.",
+            "这位导师正在短暂休息。请稍后再试，或者选择其他导师。",
+            "이 멘토는 지금 잠시 쉬고 있습니다. 조금 뒤에 다시 시도하거나 다른 멘토를 골라 주세요.",
+        ),
+        Texts(
+            "この {人|ひと}は いま すこし やすんでいるよ。すこし あとで また ためすか、ほかの {人|ひと}を えらんでね。",
+            "This person is having a short rest now. Try again a little later, or choose someone else.",
+            "这位现在正在休息一下。过一会儿再试试，或者选别的人吧。",
+            "이 사람은 지금 잠깐 쉬고 있어요. 조금 뒤에 다시 해 보거나 다른 사람을 골라 주세요.",
+        ),
+    ),
+    "mentor_limit_reached": Entry(
+        409,
+        Texts(
+            "このメンターはこの日（またはこのシフト）の相談がいっぱいです。ほかの時間かメンターを選んでください。",
+            "This mentor has no more room that day (or in that shift). Please choose another time or mentor.",
+            "这位导师当天（或该班次）的咨询已满。请选择其他时间或导师。",
+            "이 멘토는 그날(또는 그 근무 시간)의 상담이 가득 찼습니다. 다른 시간이나 멘토를 골라 주세요.",
+        ),
+        Texts(
+            "この {人|ひと}は この {日|ひ}は もう いっぱいだよ。ほかの じかんか、ほかの {人|ひと}を えらんでね。",
+            "This person is full for that day. Please choose another time or someone else.",
+            "这位那天已经满了。请选别的时间或者别的人吧。",
+            "이 사람은 그날은 이미 꽉 찼어요. 다른 시간이나 다른 사람을 골라 주세요.",
+        ),
+    ),
+    "link_code_invalid": Entry(
+        400,
+        Texts(
+            "このコードは使えません。お子さんに新しいコードを作ってもらってください（30分有効・1回限り）。",
+            "This code cannot be used. Please ask your child to make a new one (valid for 30 minutes, once).",
+            "此代码无法使用。请让孩子重新生成一个（30分钟内有效，仅限一次）。",
+            "이 코드는 사용할 수 없습니다. 자녀에게 새 코드를 만들어 달라고 해 주세요(30분간 유효, 1회 한정).",
+        ),
+        Texts(
+            "この コードは つかえないよ。あたらしい コードを つくってね。",
+            "This code does not work. Please make a new code.",
+            "这个代码用不了。请重新做一个代码吧。",
+            "이 코드는 쓸 수 없어요. 새 코드를 만들어 주세요.",
+        ),
+    ),
+    "already_linked": Entry(
+        409,
+        Texts(
+            "このお子さんとはすでにつながっています。",
+            "You are already linked with this child.",
+            "您已经与这个孩子关联了。",
+            "이 자녀와 이미 연결되어 있습니다.",
+        ),
+        Texts(
+            "もう つながっているよ。",
+            "You are already linked.",
+            "已经连在一起了哦。",
+            "이미 연결되어 있어요.",
+        ),
+    ),
+    "too_many_links": Entry(
+        409,
+        Texts(
+            "これ以上つなげることはできません。使っていないつながりを外してください。",
+            "No more links can be made. Please remove one you no longer use.",
+            "无法再建立更多关联。请先解除不再使用的关联。",
+            "더 이상 연결할 수 없습니다. 쓰지 않는 연결을 해제해 주세요.",
+        ),
+        Texts(
+            "これいじょう つなげられないよ。つかっていない つながりを はずしてね。",
+            "You cannot link any more. Please remove one you do not use.",
+            "不能再连更多了。请先解开不用的连接吧。",
+            "더 이상 연결할 수 없어요. 쓰지 않는 연결을 풀어 주세요.",
         ),
     ),
 }

@@ -19,6 +19,15 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the service refuses to start."""
 
 
+# Told to the client when an escalation of their consultation is confirmed: child words, kana
+# only, since the same text reaches children and parents.
+ESCALATION_NOTICE = (
+    "あなたを まもるために、スタッフが ほかの おとなの ひとにも そうだんする ことに したよ。"
+    "あなたは ひとりじゃ ないよ。"
+)
+ESCALATION_NOTICE_MAX = 400
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite+aiosqlite:///./yorisoi.db"
@@ -52,6 +61,15 @@ class Settings:
     # A consultation whose mentor has not joined this long after it opened (or was handed
     # over) raises a mentor_absent alert and offers the client another mentor.
     mentor_grace_minutes: int = 3
+    # Mentor well-being: a mentor's consultations per (local) day and per shift unless
+    # headquarters set the mentor's own (None: no limit), and the cool-down after a
+    # consultation that raised a crisis alert or was recorded as high/urgent risk.
+    mentor_max_per_day: int | None = None
+    mentor_max_per_shift: int | None = None
+    cooldown_minutes: int = 15
+    # What the client is told, as a notice in the chat, when a supervisor confirms an
+    # escalation of their consultation; None: nothing (YORISOI_ESCALATION_CLIENT_NOTICE=none).
+    escalation_client_notice: str | None = ESCALATION_NOTICE
     clock_start: datetime | None = None
     hash_profile: str = "strong"
     # Dev/test only: every face repaints this often (ms), so no flow may depend on not
@@ -210,9 +228,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ("YORISOI_STAFF_IDLE_MINUTES", "staff_idle_minutes", 1, 1440),
         ("YORISOI_REREAD_DAYS", "reread_days", 0, 3650),
         ("YORISOI_QUEUE_OFFER_SECONDS", "queue_offer_seconds", 10, 3600),
+        ("YORISOI_COOLDOWN_MINUTES", "cooldown_minutes", 0, 240),
     ):
         if key in env:
             kwargs[attr] = _int(key, env[key], lo, hi)
+    for key, attr in (
+        ("YORISOI_MENTOR_MAX_PER_DAY", "mentor_max_per_day"),
+        ("YORISOI_MENTOR_MAX_PER_SHIFT", "mentor_max_per_shift"),
+    ):
+        # Empty or "none": no service-wide limit (headquarters may still set a mentor's own).
+        if env.get(key, "").strip().lower() not in ("", "none"):
+            kwargs[attr] = _int(key, env[key], 1, 100)
     for key, attr in (
         ("YORISOI_OPEN_TIME", "open_time"),
         ("YORISOI_CLOSE_TIME", "close_time"),
@@ -241,6 +267,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             if not path.is_file():
                 raise SettingsError(f"{key} points at {path}, which is not a file")
             kwargs[attr] = path
+    if env.get("YORISOI_ESCALATION_CLIENT_NOTICE", "").strip():
+        notice = env["YORISOI_ESCALATION_CLIENT_NOTICE"].strip()
+        if len(notice) > ESCALATION_NOTICE_MAX:
+            raise SettingsError(
+                f"YORISOI_ESCALATION_CLIENT_NOTICE is at most {ESCALATION_NOTICE_MAX} characters"
+            )
+        kwargs["escalation_client_notice"] = None if notice.lower() == "none" else notice
     if "YORISOI_SCHEDULER" in env:
         kwargs["scheduler"] = _bool("YORISOI_SCHEDULER", env["YORISOI_SCHEDULER"])
     if env.get("YORISOI_UI_REPAINT_MS"):

@@ -17,6 +17,7 @@ from typing import Any
 
 from app.actions.chat import MAX_CLIENT_MSG_ID, MAX_TEXT
 from app.actions.inputs import MAX_ID
+from app.db.tables import ESCALATION_DESTINATIONS, ESCALATION_STATES
 from app.errors import CATALOG, LANGS
 
 Schema = dict[str, Any]
@@ -252,7 +253,7 @@ SERVER: dict[str, Schema] = {
         {
             **CONSULTATION_EVENT,
             "event": const("reassigned"),
-            "reason": enum("mentor_absent", "client_switch", "headquarters"),
+            "reason": enum("mentor_absent", "client_switch", "headquarters", "mentor_handover"),
             "mentor": MENTOR,
             "previous_mentor_id": ID,
         }
@@ -309,6 +310,16 @@ SERVER: dict[str, Schema] = {
             "waited_minutes": COUNT,
         }
     ),
+    # A mentor's cool-down began (or headquarters ended it: until null); to that mentor
+    # and to supervisors (app/actions/wellbeing.py).
+    "resting": obj(
+        {
+            "type": const("resting"),
+            "mentor_id": ID,
+            "until": TIME_OR_NULL,
+            "reason": nullable(enum("crisis", "risk_high", "risk_urgent")),
+        }
+    ),
     "at_risk": obj(
         {
             "type": const("at_risk"),
@@ -324,6 +335,22 @@ SERVER: dict[str, Schema] = {
                 "type": "array",
                 "items": obj({"id": STRING, "name": JA_EN_EASY, "contact": ref("contact")}),
             },
+        }
+    ),
+    "handover_request": obj(  # events.handover_request_event: never the staff-only note
+        {
+            "type": const("handover_request"),
+            "consultation_id": ID,
+            "request": obj(
+                {
+                    "id": ID,
+                    "mode": enum("now", "booking"),
+                    "state": enum("pending", "booking", "accepted", "declined", "expired"),
+                    "mentor": obj({"id": ID, "display_name": STRING, "kind": STRING}),
+                    "starts_at": TIME_OR_NULL,
+                    "booking_id": nullable(ID),
+                }
+            ),
         }
     ),
     "queue": obj(  # events.queue_place
@@ -353,6 +380,36 @@ SERVER: dict[str, Schema] = {
             "waiting": COUNT,
             "offered": COUNT,
             "longest_wait_minutes": COUNT,
+        }
+    ),
+    # app/actions/escalation.py: to supervisors and the mentor who raised it, never a client
+    "escalation": obj(
+        {
+            "type": const("escalation"),
+            "escalation": obj(
+                {
+                    "id": ID,
+                    "consultation_id": ID,
+                    "mentor": nullable(MENTOR),
+                    "destination": enum(*ESCALATION_DESTINATIONS),
+                    "reason": STRING,
+                    "shared": STRING,
+                    "status": enum(*ESCALATION_STATES),
+                    "raised_at": TIME,
+                    "decided_at": TIME_OR_NULL,
+                    "decided_by": nullable(MENTOR),
+                    "decision_note": nullable(STRING),
+                }
+            ),
+        }
+    ),
+    # To the client's own connections: words the service sets (YORISOI_ESCALATION_CLIENT_NOTICE)
+    "notice": obj(
+        {
+            "type": const("notice"),
+            "consultation_id": ID,
+            "kind": enum("escalation"),
+            "text": STRING,
         }
     ),
 }

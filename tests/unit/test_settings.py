@@ -129,3 +129,17 @@ def test_mentor_grace_is_whole_minutes_from_one() -> None:
     for bad in ("0", "1.5", "31", "three"):
         with pytest.raises(SettingsError, match="YORISOI_MENTOR_GRACE_MINUTES"):
             load_settings({"YORISOI_DEV": "1", "YORISOI_MENTOR_GRACE_MINUTES": bad})
+
+
+def test_escalation_client_notice_has_a_gentle_default_and_can_be_none() -> None:
+    default = load_settings({"YORISOI_DEV": "1"}).escalation_client_notice
+    assert default and "ひとりじゃ ないよ" in default
+    custom = {"YORISOI_DEV": "1", "YORISOI_ESCALATION_CLIENT_NOTICE": " だいじょうぶだよ。 "}
+    assert load_settings(custom).escalation_client_notice == "だいじょうぶだよ。"
+    for none in ("none", "NONE"):
+        env = {"YORISOI_DEV": "1", "YORISOI_ESCALATION_CLIENT_NOTICE": none}
+        assert load_settings(env).escalation_client_notice is None
+    empty = {"YORISOI_DEV": "1", "YORISOI_ESCALATION_CLIENT_NOTICE": ""}
+    assert load_settings(empty).escalation_client_notice == default
+    with pytest.raises(SettingsError, match="YORISOI_ESCALATION_CLIENT_NOTICE"):
+        load_settings({"YORISOI_DEV": "1", "YORISOI_ESCALATION_CLIENT_NOTICE": "あ" * 401})
