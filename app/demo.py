@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.actions import Context
+from app.actions.canned import seed_defaults as seed_canned_replies
 from app.db.tables import Mentor, Shift, Staff
 from app.rules import at_local, local_day
 
@@ -194,6 +195,7 @@ async def seed_demo(ctx: Context) -> list[tuple[str, str, str]]:
         await s.flush()
         mentors = {m.display_name: m for m in (await s.execute(select(Mentor))).scalars()}
         await _top_up_shifts(s, ctx, mentors, now)
+    await seed_canned_replies(ctx)  # the default 定型文 library, when it is empty
     return accounts
 
 

@@ -32,17 +32,21 @@ from app.security.ratelimit import LoginThrottle, ProgressiveDelay, SlidingWindo
 from app.settings import Settings, load_settings
 from app.web.api import ROUTES as API_ROUTES
 from app.web.auth import CrossSiteGuard
+from app.web.chattools_api import ROUTES as CHATTOOLS_ROUTES
 from app.web.contract_api import ROUTES as CONTRACT_ROUTES
 from app.web.errors import EXCEPTION_HANDLERS, ErrorBoundary
 from app.web.headers import SecurityHeaders
 from app.web.health import healthz
 from app.web.inputs import UrlBoundary
+from app.web.links_api import ROUTES as LINK_ROUTES
 from app.web.pages import page_mounts
 from app.web.presence_api import ROUTES as PRESENCE_ROUTES
 from app.web.queue_api import ROUTES as QUEUE_ROUTES
+from app.web.record_api import ROUTES as RECORD_ROUTES
 from app.web.roster_api import ROUTES as ROSTER_ROUTES
 from app.web.safety_api import ROUTES as SAFETY_ROUTES
 from app.web.staff_api import ROUTES as STAFF_ROUTES
+from app.web.wellbeing_api import ROUTES as WELLBEING_ROUTES
 from app.web.ws import ROUTES as WS_ROUTES
 from app.web.ws import ConnectionRegistry
 
@@ -149,6 +153,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             *STAFF_ROUTES,
             *PRESENCE_ROUTES,
             *QUEUE_ROUTES,
+            *WELLBEING_ROUTES,
+            *LINK_ROUTES,
+            *CHATTOOLS_ROUTES,
+            *RECORD_ROUTES,
             *CONTRACT_ROUTES,
             *WS_ROUTES,
             *page_mounts(),

@@ -13,7 +13,15 @@ from app.actions.booking import overlaps, own_consultations, require_client, ser
 from app.actions.context import Context, Principal
 from app.actions.inputs import check_day
 from app.actions.occupancy import Occupancy, current_lines, load_occupancy
-from app.db.tables import AUDIENCES, MENTOR_KINDS, MENTOR_LANGUAGES, Consultation, Mentor
+from app.actions.wellbeing import care_reason
+from app.db.tables import (
+    AUDIENCES,
+    MENTOR_KINDS,
+    MENTOR_LANGUAGES,
+    Consultation,
+    Handover,
+    Mentor,
+)
 from app.errors import Refusal
 from app.rules import ServiceRules, at_local, local_day, slot_starts, ticks_between, walk_in_window
 from app.rules.hours import bookable_days
@@ -88,6 +96,9 @@ def slot_reason(
     ticks = ticks_between(start, end)
     if occ.mentor_taken(mentor_id, ticks):
         return "slot_taken"
+    care = care_reason(occ, mentor_id, start, end, now, rules, walk_in=False)
+    if care is not None:
+        return care
     if occ.lines_full(ticks):
         return "no_free_line"
     return None
@@ -131,6 +142,9 @@ def chat_now_state(
         return ChatNow(False, "mentor_off_shift", None)
     if occ.mentor_taken(mentor_id, ticks):
         return ChatNow(False, "mentor_busy", None)
+    care = care_reason(occ, mentor_id, start, end, now, rules, walk_in=True)
+    if care is not None:
+        return ChatNow(False, care, None)
     if occ.lines_full(ticks):
         return ChatNow(False, "no_free_line", None)
     return ChatNow(True, None, end)
@@ -303,10 +317,26 @@ async def my_mentors(
             )
             .order_by(col(Consultation.starts_at).desc())
         )
+        # A mentor who talked with the client and then handed the chat to another is still
+        # someone the client talked to (handover.py moves consultation.mentor_id on).
+        handed = await s.execute(
+            select(Mentor, col(Consultation.starts_at))
+            .join(Handover, col(Handover.from_mentor_id) == Mentor.id)
+            .join(Consultation, col(Consultation.id) == Handover.consultation_id)
+            .where(
+                col(Consultation.client_id) == client.id,
+                col(Consultation.status).in_(("open", "closed")),
+                col(Consultation.opened_at).is_not(None),
+                col(Handover.from_joined).is_(True),
+            )
+        )
         latest: dict[int, tuple[Mentor, datetime]] = {}
-        for mentor, started in rows.all():
-            if mentor.id is not None and mentor.id not in latest:
+        for mentor, started in [*rows.all(), *handed.all()]:
+            if mentor.id is not None and (
+                mentor.id not in latest or started > latest[mentor.id][1]
+            ):
                 latest[mentor.id] = (mentor, started)
+        latest = dict(sorted(latest.items(), key=lambda item: item[1][1], reverse=True))
         occ = await load_occupancy(
             s,
             start=now,

@@ -27,7 +27,7 @@ from app.actions.events import (
 from app.actions.inputs import MAX_ID, check_id
 from app.actions.queue import line_freed
 from app.actions.safety import raise_alerts
-from app.db.tables import AuditLog, Client, Consultation, Mentor, Message
+from app.db.tables import AuditLog, Client, Consultation, HandoverRequest, Mentor, Message
 from app.errors import Refusal
 
 log = logging.getLogger("yorisoi.chat")
@@ -457,6 +457,15 @@ async def close_consultation(
         if changed is None:
             return None
         await release_holds_from(s, consultation_id, now)
+        # A handover the client has not answered ends with the consultation.
+        await s.execute(
+            update(HandoverRequest)
+            .where(
+                col(HandoverRequest.consultation_id) == consultation_id,
+                col(HandoverRequest.state) == "pending",
+            )
+            .values(state="expired", answered_at=now)
+        )
         consultation = await s.get(Consultation, consultation_id)
     assert consultation is not None
     await publish_lifecycle(

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from app.actions.context import Context, Principal
-from app.db.tables import Consultation, CrisisAlert, Mentor, Message
+from app.db.tables import Consultation, CrisisAlert, HandoverRequest, Mentor, Message
 from app.errors import Refusal, Register
 from app.realtime.hub import (
     SUPERVISORS,
@@ -392,3 +392,28 @@ def queue_summary_event(ctx: Context, places: list[Place], now: datetime) -> dic
 async def publish_queue_summary(ctx: Context, places: list[Place], now: datetime) -> None:
     """Headquarters' board: counts only (the list itself is GET /api/staff/queue)."""
     await ctx.hub.publish([SUPERVISORS], queue_summary_event(ctx, places, now))
+
+
+def handover_request_event(ctx: Context, r: HandoverRequest, to: Mentor) -> dict[str, Any]:
+    """A mentor's handover request and its state. Never the note: that is for staff, read
+    through GET /api/staff/consultations/{id}/handover-requests."""
+    return {
+        "type": "handover_request",
+        "consultation_id": r.consultation_id,
+        "request": {
+            "id": r.id,
+            "mode": r.mode,
+            "state": r.state,
+            "mentor": {"id": to.id, "display_name": to.display_name, "kind": to.kind},
+            "starts_at": iso(ctx, r.starts_at),
+            "booking_id": r.booking_id,
+        },
+    }
+
+
+async def publish_handover_request(ctx: Context, r: HandoverRequest, to: Mentor) -> None:
+    """To the client (who is asked) and the mentor who asked."""
+    await ctx.hub.publish(
+        [topic_client(r.client_id), topic_mentor(r.from_mentor_id)],
+        handover_request_event(ctx, r, to),
+    )

@@ -11,6 +11,7 @@ so they are untouched; the new mentor reads the whole transcript with the normal
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,8 +33,12 @@ from app.rules.capacity import current_tick
 
 MAX_NOTE = 1000
 ATTEMPTS = 4
-# Why a consultation changed hands, as told to the client and the new mentor.
-REASONS = ("mentor_absent", "client_switch", "headquarters")
+# Why a consultation changed hands, as told to the client and the new mentor. mentor_handover:
+# its mentor asked from the chat and the client said yes (app/actions/handover_requests.py).
+REASONS = ("mentor_absent", "client_switch", "headquarters", "mentor_handover")
+# Runs inside the reassignment's transaction, after the move (e.g. marks a request accepted);
+# a Refusal it raises rolls the move back.
+InTransaction = Callable[[AsyncSession, datetime], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -107,16 +112,18 @@ async def alternatives(
     ctx: Context, principal: Principal | None, consultation_id: int
 ) -> list[Alternative]:
     """Mentors who could take this consultation now: the same kind as its mentor first.
-    For its client (an open consultation) and for headquarters."""
+    For its client (an open consultation), its mentor (to hand it over) and headquarters."""
     if principal is not None and principal.is_client:
         require_client(principal)
-    else:
+    elif principal is None or not principal.is_mentor:
         require_staff(principal, supervisor=True)
     assert principal is not None
     now = ctx.now()
     async with ctx.db.read() as s:
         c, client = await _load(s, consultation_id)
         if principal.is_client and (c.client_id != principal.id or c.status != "open"):
+            raise Refusal("not_found")
+        if principal.is_mentor and c.mentor_id != principal.mentor_id:
             raise Refusal("not_found")
         check_reassignable(c, now)
         current = await s.get(Mentor, c.mentor_id)
@@ -177,6 +184,21 @@ async def do_switch(
         raise
 
 
+async def reassign_agreed(
+    ctx: Context,
+    client: Principal,
+    consultation_id: int,
+    mentor_id: int,
+    note: str,
+    also: InTransaction,
+) -> Reassigned:
+    """The client said yes to their mentor's handover request (app/actions/handover_requests.py):
+    the same move as headquarters', with `also` marking the request in the same transaction."""
+    return await _reassign(
+        ctx, client, consultation_id, mentor_id, note, reason="mentor_handover", also=also
+    )
+
+
 async def _reassign(
     ctx: Context,
     actor: Principal,
@@ -185,11 +207,14 @@ async def _reassign(
     note: str,
     *,
     reason: str | None,
+    also: InTransaction | None = None,
 ) -> Reassigned:
     for _ in range(ATTEMPTS):
         try:
             async with ctx.db.write() as s:
                 done, acked = await _move(s, ctx, actor, consultation_id, new_id, note, reason)
+                if done is not None and also is not None:
+                    await also(s, ctx.now())
         except IntegrityError:
             continue  # the new mentor took one of these ticks meanwhile: check again
         except DBAPIError as exc:
@@ -221,7 +246,10 @@ async def _move(
     if actor.is_client:
         if c.client_id != actor.id:
             raise Refusal("not_found")
-        if c.status != "open" or c.mentor_joined_at is not None or c.mentor_absent_at is None:
+        switching = reason == "client_switch"
+        if switching and (
+            c.status != "open" or c.mentor_joined_at is not None or c.mentor_absent_at is None
+        ):
             raise Refusal("switch_not_offered")
     check_reassignable(c, now)
     if new_id == c.mentor_id:
@@ -233,6 +261,8 @@ async def _move(
         raise Refusal(refusal, field="mentor_id")
     assert mentor is not None and c.id is not None
     old_id = c.mentor_id
+    # Read before the update below: it refreshes c in this session (mentor_joined_at=None).
+    from_joined = c.mentor_joined_at is not None
     if reason is None:
         absent = c.status == "open" and c.mentor_joined_at is None and c.mentor_absent_at
         reason = "mentor_absent" if absent else "headquarters"
@@ -282,7 +312,7 @@ async def _move(
             at=now,
             from_mentor_id=old_id,
             to_mentor_id=new_id,
-            from_joined=c.mentor_joined_at is not None,
+            from_joined=from_joined,
             reason=reason,
             note=note,
             actor_role=actor.role,
