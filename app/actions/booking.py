@@ -23,6 +23,7 @@ from app.actions.events import publish_lifecycle
 from app.actions.inputs import check_id
 from app.actions.occupancy import load_occupancy
 from app.actions.stats import record_refusal
+from app.actions.wellbeing import care_params, care_reason
 from app.db.tables import MENTOR_KINDS, Consultation, LineHold, Mentor
 from app.errors import Refusal
 from app.rules import booking_window, first_free, ticks_between, walk_in_window
@@ -97,6 +98,9 @@ async def _check(
             )
     if occ.mentor_taken(mentor_id, ticks):
         raise Refusal("slot_taken" if mode == "booked" else "mentor_busy")
+    care = care_reason(occ, mentor_id, start, end, ctx.now(), ctx.rules, walk_in=mode == "walk_in")
+    if care is not None:
+        raise Refusal(care, **care_params(occ, mentor_id, care, ctx.rules))
     lines: list[int] = []
     for tick in ticks:
         line = first_free(occ.line_use.get(tick, ()), occ.lines)
@@ -167,10 +171,14 @@ async def _take(
     mode: str,
     start: datetime,
     end: datetime,
+    booked_by: int | None = None,
 ) -> Consultation:
     """Inside one write transaction: check again, then insert. The unique constraints on
     line_hold decide any race the check could not see."""
     now = ctx.now()
+    # The mentor's row is locked first: takes for one mentor queue here, so her limits per
+    # day and shift hold across processes and a cool-down committed before is seen.
+    await s.get(Mentor, mentor_id, with_for_update=True)
     ticks, lines, booking_no = await _check(
         s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end
     )
@@ -184,6 +192,7 @@ async def _take(
         created_at=now,
         opened_at=now if mode == "walk_in" else None,
         booking_no=booking_no,
+        booked_by_id=booked_by,
     )
     s.add(consultation)
     await s.flush()
@@ -203,7 +212,14 @@ async def _take(
 
 
 async def _take_with_retry(
-    ctx: Context, *, client: Principal, mentor_id: int, mode: str, start: datetime, end: datetime
+    ctx: Context,
+    *,
+    client: Principal,
+    mentor_id: int,
+    mode: str,
+    start: datetime,
+    end: datetime,
+    booked_by: int | None = None,
 ) -> Consultation:
     # Each lost race means a competitor committed a hold on one of our ticks; there can be at
     # most LINES (≤ MAX_LINES) of those per tick, so this bound is never reached.
@@ -214,7 +230,14 @@ async def _take_with_retry(
         try:
             async with ctx.db.write() as s:
                 return await _take(
-                    s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end
+                    s,
+                    ctx,
+                    client=client,
+                    mentor_id=mentor_id,
+                    mode=mode,
+                    start=start,
+                    end=end,
+                    booked_by=booked_by,
                 )
         except IntegrityError:
             continue
@@ -243,12 +266,25 @@ async def do_book(
     return consultation
 
 
-async def _book(ctx: Context, client: Principal, mentor_id: object, start: object) -> Consultation:
+async def _book(
+    ctx: Context,
+    client: Principal,
+    mentor_id: object,
+    start: object,
+    *,
+    booked_by: int | None = None,
+) -> Consultation:
     mentor = check_id(mentor_id, "mentor_id")
     slot = parse_instant(start, "start")
     begin, end = booking_window(ctx.now(), slot, ctx.rules)
     return await _take_with_retry(
-        ctx, client=client, mentor_id=mentor, mode="booked", start=begin, end=end
+        ctx,
+        client=client,
+        mentor_id=mentor,
+        mode="booked",
+        start=begin,
+        end=end,
+        booked_by=booked_by,
     )
 
 

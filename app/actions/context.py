@@ -38,6 +38,9 @@ class Context:
     crisis: CrisisDetector
     directory: HelpDirectory
     topics: TopicGuide  # "who should I talk to?": topic -> fitting mentor kinds, with why
+    # Parent-child link codes tried, per parent account and per address (links.py makes it
+    # on first use): guessing a code is slowed to a handful of tries per quarter hour.
+    link_tries: SlidingWindow | None = None
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -28,6 +28,11 @@ class Occupancy:
     shifts: dict[int, list[tuple[datetime, datetime]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # Well-being (wellbeing.care_reason): per mentor, resting until, their own limits
+    # (per day, per shift), and the starts of their consultations around the window.
+    resting: dict[int, datetime] = field(default_factory=dict)
+    limits: dict[int, tuple[int | None, int | None]] = field(default_factory=dict)
+    starts: dict[int, list[datetime]] = field(default_factory=lambda: defaultdict(list))
 
     def lines_full(self, ticks: Iterable[int]) -> bool:
         return any(len(self.line_use.get(t, ())) >= self.lines for t in ticks)
@@ -68,6 +73,7 @@ async def load_occupancy(
 ) -> Occupancy:
     """Holds between start and end; `lines` is the default capacity if none was set."""
     occ = Occupancy(lines=await current_lines(s, lines))
+    ids = None if mentor_ids is None else list(mentor_ids)
     ticks = ticks_between(start, end)
     if not ticks:
         return occ
@@ -85,8 +91,12 @@ async def load_occupancy(
         occ.mentor_ticks[mentor_id].add(tick)
         occ.client_ticks[client_id].add(tick)
     query = select(Shift).where(col(Shift.ends_at) > start, col(Shift.starts_at) < end)
-    if mentor_ids is not None:
-        query = query.where(col(Shift.mentor_id).in_(list(mentor_ids)))
+    if ids is not None:
+        query = query.where(col(Shift.mentor_id).in_(ids))
     for shift in (await s.execute(query)).scalars():
         occ.shifts[shift.mentor_id].append((shift.starts_at, shift.ends_at))
+    if ids is None or ids:
+        from app.actions.wellbeing import load_care  # here: wellbeing builds on this module
+
+        await load_care(s, occ, start=start, end=end, mentor_ids=ids)
     return occ

@@ -13,6 +13,7 @@ from app.actions import catalog, queue, staff_accounts
 from app.actions.context import Context, Principal
 from app.actions.inputs import check_day, check_id
 from app.actions.staff import require_staff
+from app.actions.wellbeing import check_limit
 from app.db.tables import (
     MENTOR_AUDIENCES,
     MENTOR_KINDS,
@@ -56,6 +57,9 @@ def _check_mentor_fields(body: dict[str, Any], *, partial: bool) -> dict[str, An
         values["active"] = body["active"]
     if "languages" in body:
         values["languages"] = _check_languages(body["languages"])
+    for name in ("max_per_day", "max_per_shift"):  # well-being: null, the service default
+        if name in body:
+            values[name] = check_limit(body[name], name)
     return values
 
 

@@ -17,6 +17,7 @@ from sqlmodel import col
 from app.actions.context import Context, Principal
 from app.actions.events import alert_body, publish_alert_acknowledged
 from app.actions.staff import require_staff
+from app.actions.wellbeing import start_cooldown
 from app.db.tables import AuditLog, Consultation, CrisisAlert, Mentor
 from app.errors import Refusal
 from app.realtime.hub import SUPERVISORS, topic_client, topic_mentor
@@ -81,6 +82,8 @@ async def raise_alerts(ctx: Context, consultation: Consultation, seq: int, text:
         {"type": "help_card", "consultation_id": consultation.id, "contacts": help_contacts(ctx)},
     )
     log.warning("crisis alert on consultation %s: %s", consultation.id, ",".join(names))
+    # Her cool-down runs from the consultation's end (well-being, wellbeing.py).
+    await start_cooldown(ctx, consultation.mentor_id, "crisis", since=consultation.ends_at)
     return names
 
 

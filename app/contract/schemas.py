@@ -101,6 +101,8 @@ QUEUE_JOIN = body(
 QUEUE_MESSAGE = body({"message": {"type": "string", "maxLength": MAX_FIRST_MESSAGE}})
 _MENTOR_TEXT = {name: {"type": "string", "maxLength": limit} for name, limit in TEXT_LIMITS.items()}
 _MENTOR_TEXT["display_name"] = {**_MENTOR_TEXT["display_name"], "minLength": 1}
+# A mentor's own limit on consultations (well-being); null: the service default.
+MENTOR_LIMIT: Schema = nullable({"type": "integer", "minimum": 1, "maximum": 100})
 MENTOR_CREATE = body(
     {
         "display_name": _MENTOR_TEXT["display_name"],
@@ -111,6 +113,8 @@ MENTOR_CREATE = body(
         "profile_ja": _MENTOR_TEXT["profile_ja"],
         "profile_en": _MENTOR_TEXT["profile_en"],
         "languages": LANGUAGES,
+        "max_per_day": MENTOR_LIMIT,
+        "max_per_shift": MENTOR_LIMIT,
     },
 )
 MENTOR_UPDATE = body(
@@ -121,6 +125,8 @@ MENTOR_UPDATE = body(
         "audience": enum(MENTOR_AUDIENCES),
         "active": BOOL,
         "languages": LANGUAGES,
+        "max_per_day": MENTOR_LIMIT,
+        "max_per_shift": MENTOR_LIMIT,
     },
 )
 SHIFT = body({"mentor_id": ID, "date": DAY, "start": HHMM, "end": HHMM})
@@ -248,7 +254,31 @@ QUEUE_PLACE = obj(
     },
     {"message": nullable(STR)},
 )
-ROSTER_MENTOR = {"allOf": [MENTOR, obj({"active": BOOL})]}
+ROSTER_MENTOR = {
+    "allOf": [
+        MENTOR,
+        obj({"active": BOOL}, {"max_per_day": nullable(INT), "max_per_shift": nullable(INT)}),
+    ]
+}
+# -- well-being and the parent-child link (app/web/wellbeing_api.py, app/web/links_api.py)
+REST_VIEW = obj({"resting_until": nullable(TIME), "reason": nullable(STR)})
+LOAD_FIGURES = obj({"consultations": INT, "minutes": INT})
+MENTOR_LOAD = obj(
+    {
+        "mentor_id": ID,
+        "display_name": STR,
+        "active": BOOL,
+        "today": LOAD_FIGURES,
+        "week": LOAD_FIGURES,
+        "resting_until": nullable(TIME),
+        "max_per_day": nullable(INT),
+        "max_per_shift": nullable(INT),
+    }
+)
+LINK_CODE_VIEW = obj({"code": STR, "expires_at": TIME})
+LINK_CODE_BODY = body({"code": {"type": "string", "minLength": 1, "maxLength": 32}})
+LINK_VIEW = obj({"id": ID, "nickname": STR, "role": enum(AUDIENCES), "created_at": TIME})
+PARENT_BOOKING = obj({"starts_at": TIME, "ends_at": TIME})
 SHIFT_VIEW = obj({"id": ID, "mentor_id": ID, "date": DAY, "start": HHMM, "end": HHMM})
 STAFF_ROW = obj(
     {

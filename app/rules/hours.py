@@ -21,6 +21,10 @@ class ServiceRules:
     lines: int = 4
     max_bookings: int = 2
     no_show_minutes: int = 10
+    # Mentor well-being (app/actions/wellbeing.py): service-wide limits, None: none.
+    mentor_max_per_day: int | None = None
+    mentor_max_per_shift: int | None = None
+    cooldown_minutes: int = 15
 
     @classmethod
     def from_settings(cls, settings: object) -> ServiceRules:
@@ -34,6 +38,9 @@ class ServiceRules:
             lines=settings.lines,  # type: ignore[attr-defined]
             max_bookings=settings.max_bookings,  # type: ignore[attr-defined]
             no_show_minutes=settings.no_show_minutes,  # type: ignore[attr-defined]
+            mentor_max_per_day=getattr(settings, "mentor_max_per_day", None),
+            mentor_max_per_shift=getattr(settings, "mentor_max_per_shift", None),
+            cooldown_minutes=getattr(settings, "cooldown_minutes", 15),
         )
 
     def hours(self) -> dict[str, str]:

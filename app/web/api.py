@@ -40,6 +40,8 @@ BOOKING_ERRORS = (
     "client_busy",
     "limit_reached",
     "busy_try_again",
+    "mentor_resting",
+    "mentor_limit_reached",
 )
 DAY_ERRORS = ("in_the_past", "too_far_ahead")
 

@@ -16,7 +16,12 @@ from app.web.auth import context, read_json, signed_in
 
 
 def _mentor(m: Mentor) -> dict[str, object]:
-    return {**shapes.mentor(m), "active": m.active}
+    return {
+        **shapes.mentor(m),
+        "active": m.active,
+        "max_per_day": m.max_per_day,
+        "max_per_shift": m.max_per_shift,
+    }
 
 
 @endpoint("Every mentor, active or not", "supervisor", s.obj({"mentors": s.array(s.ROSTER_MENTOR)}))
