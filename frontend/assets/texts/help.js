@@ -63,7 +63,7 @@ export const HELP_CHILD = {
   "dir.search_go": { ja: "さがす", en: "Search", zh: "搜索", ko: "찾기" },
   "dir.groups": { ja: "なにで こまってる？", en: "What is it about?", zh: "是关于什么的？", ko: "무엇 때문에 곤란해요?" },
   "dir.all": { ja: "ぜんぶ", en: "All", zh: "全部", ko: "전체" },
-  "dir.count": { ja: "{n}こ あるよ", en: "{n} found", zh: "找到 {n} 条", ko: "{n}건 있습니다" },
+  "dir.count": { ja: "{n}こ あるよ", en: "{n} found", zh: "找到 {n} 条", ko: "{n}개 있어요" },
   "dir.none": { ja: "みつからなかったよ。ちがう ことばで さがすか、「ぜんぶ」を えらんでね。", en: "Nothing found. Try other words or pick “All”.", zh: "没有找到。换个词找找，或者选“全部”。", ko: "찾지 못했어요. 다른 말로 찾거나 '전체'를 골라요." },
   "dir.loading": { ja: "よみこんでいるよ…", en: "Loading…", zh: "正在加载…", ko: "불러오는 중…" },
   "dir.clear": { ja: "さがすのを やめる", en: "Clear search", zh: "取消搜索", ko: "검색 그만하기" },
