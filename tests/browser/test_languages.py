@@ -21,6 +21,7 @@ def test_chinese_from_the_menu_is_remembered_and_mentors_filter_by_language(
         "在这里，你可以慢慢地和一位亲切的大人聊天"
     )
     expect(page.locator("#help-open")).to_have_text("需要帮助？")
+    expect(page).to_have_title("Yorisoi 聊天（儿童） | Yorisoi")
     # A device keeps its language.
     page.reload()
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")

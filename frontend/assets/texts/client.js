@@ -3,6 +3,7 @@
 
 export const CLIENT = {
   brand: { ja: "よりそいチャット", en: "Yorisoi Chat", zh: "Yorisoi 聊天", ko: "요리소이 채팅" },
+  "page.title": { ja: "よりそいチャット（保護者の方へ） | Yorisoi", en: "Yorisoi Chat for parents | Yorisoi", zh: "Yorisoi 聊天（家长） | Yorisoi", ko: "요리소이 채팅(보호자) | Yorisoi" },
   skip: { ja: "本文へ移動", en: "Skip to content", zh: "跳到正文", ko: "본문으로 건너뛰기" },
   loading: { ja: "読み込んでいます…", en: "Loading…", zh: "正在加载…", ko: "불러오는 중…" },
   "error.generic": { ja: "うまくいきませんでした。もう一度お試しください。", en: "Something went wrong. Please try again.", zh: "操作没有成功，请再试一次。", ko: "잘 되지 않았습니다. 다시 시도해 주세요." },
@@ -162,6 +163,7 @@ export const CLIENT = {
 
 export const CLIENT_CHILD = {
   brand: { ja: "よりそいチャット", en: "Yorisoi Chat", zh: "Yorisoi 聊天", ko: "요리소이 채팅" },
+  "page.title": { ja: "よりそいチャット（こども） | Yorisoi", en: "Yorisoi Chat for children | Yorisoi", zh: "Yorisoi 聊天（儿童） | Yorisoi", ko: "요리소이 채팅(어린이) | Yorisoi" },
   skip: { ja: "ほんぶんへ", en: "Skip to content", zh: "跳到正文", ko: "본문으로 건너뛰기" },
   loading: { ja: "よみこんでいるよ…", en: "Loading…", zh: "正在加载…", ko: "불러오는 중…" },
   "error.generic": { ja: "うまく いかなかったよ。もういちど ためしてね。", en: "That did not work. Please try again.", zh: "没有成功哦。请再试一次。", ko: "잘 안 됐어요. 다시 해 봐요." },
