@@ -141,3 +141,14 @@ async def test_outside_hours_chat_now_is_marked_for_everyone(env: Env) -> None:
         env.clock.set(at)
         (m,) = (await env.http.get("/api/mentors", headers=bearer(token))).json()["mentors"]
         assert m["chat_now"]["possible"] is False and m["chat_now"]["reason"] == "outside_hours"
+
+
+async def test_waiting_in_line_while_a_chat_is_open_names_it(env: Env) -> None:
+    sakura = await add_mentor(env.ctx, "さくら")
+    kaede = await add_mentor(env.ctx, "かえで")
+    token = await sign_up(env.http, "いぬ")
+    opened = await env.http.post("/api/chat-now", json={"mentor_id": sakura}, headers=bearer(token))
+    cid = opened.json()["consultation"]["id"]
+    r = await env.http.post("/api/queue", json={"mentor_id": kaede}, headers=bearer(token))
+    assert r.status_code == 409 and error_code(r) == "client_busy"
+    assert [b["id"] for b in r.json()["error"]["details"]["bookings"]] == [cid]
