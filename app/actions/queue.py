@@ -45,6 +45,7 @@ from app.actions.inputs import check_id
 from app.actions.occupancy import current_lines, load_occupancy
 from app.actions.safety import raise_alerts
 from app.actions.staff import require_staff
+from app.actions.wellbeing import care_reason
 from app.db.tables import MENTOR_KINDS, Client, Consultation, LineHold, Mentor, Message, QueueEntry
 from app.errors import Refusal
 from app.rules import at_local, local_day, to_local, walk_in_window
@@ -447,6 +448,8 @@ async def _offer_one(ctx: Context) -> Offer | None:
                 and _matches(entry, m)
                 and occ.on_shift(m.id, start, end)
                 and not occ.mentor_taken(m.id, ticks)
+                # resting or at her limit: no offers to her (care_reason, wellbeing.py)
+                and care_reason(occ, m.id, start, end, now, ctx.rules, walk_in=True) is None
             ]
             if not free:
                 continue  # not eligible for any free line: the next in line may be
