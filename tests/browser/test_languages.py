@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TABLET
+from tests.browser.conftest import TABLET, shot
 from tests.browser.flows import choose_language, mentor_card, nickname, sign_up, staff_sign_in
 
 CHILD_MENTORS = ["さくら", "ひかり", "みどり", "はると", "まどか", "たかし", "りな", "そうた"]
@@ -32,6 +32,7 @@ def test_chinese_from_the_menu_is_remembered_and_mentors_filter_by_language(
     spoken = mentor_card(page, "みどり").get_by_test_id("languages")
     expect(spoken).to_contain_text("会说的语言")
     expect(spoken.locator(".lang-chip")).to_have_text(["日本語", "简体中文"])
+    shot(page, "child-home-zh")
 
     # Everyone by default; a language shows only the mentors who speak it.
     cards = page.locator("#mentor-list .mentor-card .name")
