@@ -152,7 +152,7 @@ def test_english_from_the_menu_and_remembered(server: str, open_page: Any) -> No
     expect(page.locator("html")).to_have_attribute("lang", "en")
     sign_up(page, nickname("kai"))
     expect(page.locator("#mentors-h")).to_have_text("People who will listen")
-    expect(mentor_card(page, "さくら")).to_contain_text("Psychologist")
+    expect(mentor_card(page, "さくら")).to_contain_text("Feelings expert")  # child words
     expect(mentor_card(page, "さくら")).to_contain_text("I listen, slowly, to anything.")
     expect(mentor_card(page, "さくら").get_by_test_id("status")).to_have_text("Can talk now")
     shot(page, "child-home-en")
