@@ -119,7 +119,7 @@ CATALOG: dict[str, Entry] = {
             "이미 사용 중인 닉네임입니다. 다른 이름을 골라 주세요.",
         ),
         Texts(
-            "その ニックネームは もう ほかの {人|ひと}が つかっているよ。べつの なまえに してね。",
+            "その ニックネームは もう ほかの ひとが つかっているよ。べつの なまえに してね。",
             "Someone else already uses that nickname. Please pick another name.",
             "这个昵称已经有别人在用了。换一个名字吧。",
             "그 닉네임은 벌써 다른 사람이 쓰고 있어요. 다른 이름으로 해 주세요.",
@@ -194,7 +194,7 @@ CATALOG: dict[str, Entry] = {
             "지금은 모든 회선이 사용 중입니다. 조금 기다리거나 예약해 주세요.",
         ),
         Texts(
-            "いまは みんな ほかの {人|ひと}と はなしているよ。すこし まつか、よやくしてね。",
+            "いまは みんな ほかの ひとと はなしているよ。すこし まつか、よやくしてね。",
             "Everyone is talking with someone right now. Please wait a little, or book a time.",
             "现在大家都在和别人聊天。请稍等一下，或者预约吧。",
             "지금은 모두 다른 사람과 이야기하고 있어요. 조금 기다리거나 예약해 주세요.",
@@ -209,7 +209,7 @@ CATALOG: dict[str, Entry] = {
             "이 멘토는 지금 다른 분과 이야기하고 있습니다.",
         ),
         Texts(
-            "この {人|ひと}は いま ほかの {人|ひと}と はなしているよ。まつか、よやくしてね。",
+            "この ひとは いま ほかの ひとと はなしているよ。まつか、よやくしてね。",
             "This person is talking with someone else now. You can wait, or book a time.",
             "这位现在正在和别人聊天。可以等一等，或者预约哦。",
             "이 사람은 지금 다른 사람과 이야기하고 있어요. 기다리거나 예약해 주세요.",
@@ -224,7 +224,7 @@ CATALOG: dict[str, Entry] = {
             "이 멘토는 그 시간에 없습니다.",
         ),
         Texts(
-            "この {人|ひと}は その じかんは おやすみ だよ。ほかの じかんを えらんでね。",
+            "この ひとは その じかんは おやすみ だよ。ほかの じかんを えらんでね。",
             "This person is not here at that time. Please pick another time.",
             "这位在那个时间休息。请选别的时间吧。",
             "이 사람은 그 시간에 쉬어요. 다른 시간을 골라 주세요.",
@@ -380,6 +380,36 @@ CATALOG: dict[str, Entry] = {
             "이 이야기는 끝났어요.",
         ),
     ),
+    "survey_unavailable": Entry(
+        409,
+        Texts(
+            "このアンケートには、いまは答えられません。",
+            "This survey cannot be answered now.",
+            "现在不能回答这份问卷。",
+            "이 설문에는 지금 답할 수 없습니다.",
+        ),
+        Texts(
+            "この しつもんには いまは こたえられないよ。",
+            "You cannot answer these questions now.",
+            "现在不能回答这些问题。",
+            "이 질문에는 지금 답할 수 없어요.",
+        ),
+    ),
+    "survey_done": Entry(
+        409,
+        Texts(
+            "このアンケートには、もう答えています。ありがとうございました。",
+            "This survey has already been answered. Thank you.",
+            "这份问卷已经回答过了。谢谢。",
+            "이 설문에는 이미 답했습니다. 감사합니다.",
+        ),
+        Texts(
+            "もう こたえて くれたよ。ありがとう。",
+            "You already answered. Thank you.",
+            "你已经回答过了。谢谢你。",
+            "이미 답해 줬어요. 고마워요.",
+        ),
+    ),
     "mentor_has_bookings": Entry(
         409,
         Texts(
@@ -389,7 +419,7 @@ CATALOG: dict[str, Entry] = {
             "이 멘토에게는 앞으로의 예약이나 상담이 {count}건 있습니다. ‘예약 옮기기’로 다른 멘토에게 옮긴 뒤 중지해 주세요.",
         ),
         Texts(
-            "この {人|ひと}には まだ よやくが あるよ。",
+            "この ひとには まだ よやくが あるよ。",
             "This person still has bookings.",
             "这位还有预约。",
             "이 사람에게는 아직 예약이 있어요.",
@@ -404,7 +434,7 @@ CATALOG: dict[str, Entry] = {
             "이 멘토는 중지되었습니다.",
         ),
         Texts(
-            "この {人|ひと}とは いま はなせないよ。ほかの {人|ひと}を えらんでね。",
+            "この ひととは いま はなせないよ。ほかの ひとを えらんでね。",
             "You cannot talk with this person now. Please pick someone else.",
             "现在不能和这位聊天。请选别人吧。",
             "지금은 이 사람과 이야기할 수 없어요. 다른 사람을 골라 주세요.",
@@ -419,7 +449,7 @@ CATALOG: dict[str, Entry] = {
             "이 멘토는 이 상담자의 대상(아동/보호자)을 담당하지 않습니다.",
         ),
         Texts(
-            "この {人|ひと}とは ここでは はなせないよ。ほかの {人|ひと}を えらんでね。",
+            "この ひととは ここでは はなせないよ。ほかの ひとを えらんでね。",
             "You cannot talk with this person here. Please pick someone else.",
             "在这里不能和这位聊天。请选别人吧。",
             "여기서는 이 사람과 이야기할 수 없어요. 다른 사람을 골라 주세요.",
@@ -434,7 +464,7 @@ CATALOG: dict[str, Entry] = {
             "이 상담은 끝났거나 시간이 지나서 다른 멘토에게 옮길 수 없습니다.",
         ),
         Texts(
-            "この おはなしは もう おわっているので、ほかの {人|ひと}に かわれないよ。",
+            "この おはなしは もう おわっているので、ほかの ひとに かわれないよ。",
             "This chat is already over, so it cannot move to someone else.",
             "这次聊天已经结束了，不能换人了。",
             "이 이야기는 벌써 끝나서 다른 사람으로 바꿀 수 없어요.",
@@ -479,7 +509,7 @@ CATALOG: dict[str, Entry] = {
             "지금은 바꿀 수 없습니다. 멘토가 와 있거나 아직 기다리는 중입니다.",
         ),
         Texts(
-            "いまは ほかの {人|ひと}に かわれないよ。はなしを きいてくれる {人|ひと}が もう きているか、まだ まっている ところだよ。",
+            "いまは ほかの ひとに かわれないよ。はなしを きいてくれる ひとが もう きているか、まだ まっている ところだよ。",
             "You cannot switch right now: the person who listens to you is here, or the wait is not over yet.",
             "现在还不能换人：听你说话的人已经来了，或者还在等。",
             "지금은 다른 사람으로 바꿀 수 없어요. 이야기를 들어 주는 사람이 이미 와 있거나 아직 기다리는 중이에요.",
@@ -656,7 +686,7 @@ CATALOG: dict[str, Entry] = {
             "비밀번호는 {min_length}자 이상이어야 하며, 흔한 비밀번호나 사용자 이름이 들어간 것은 쓸 수 없습니다.",
         ),
         Texts(
-            "パスワードは {min_length}もじ いじょうで、ほかの {人|ひと}に あてられにくい ものに してね。",
+            "パスワードは {min_length}もじ いじょうで、ほかの ひとに あてられにくい ものに してね。",
             "The password needs {min_length} or more letters and must be hard to guess.",
             "密码要有{min_length}个字以上，而且要让别人猜不到。",
             "비밀번호는 {min_length}자 이상이고, 다른 사람이 맞히기 어려운 것으로 해 주세요.",
@@ -701,7 +731,7 @@ CATALOG: dict[str, Entry] = {
             "그 암호는 다른 사람이 쉽게 맞힐 수 있습니다. 자신만 생각할 수 있는 것으로 골라 주세요.",
         ),
         Texts(
-            "その あいことばは、ほかの {人|ひと}に あてられやすいよ。じぶんだけの、ほかの ことばに してね。",
+            "その あいことばは、ほかの ひとに あてられやすいよ。じぶんだけの、ほかの ことばに してね。",
             "That secret word is easy for others to guess. Please pick one only you would think of.",
             "这个暗号很容易被别人猜到哦。换一个只有你自己知道的词吧。",
             "그 암호는 다른 사람이 맞히기 쉬워요. 나만 아는 다른 말로 해 주세요.",
@@ -821,7 +851,7 @@ CATALOG: dict[str, Entry] = {
             "이 멘토는 지금 잠시 쉬고 있습니다. 조금 뒤에 다시 시도하거나 다른 멘토를 골라 주세요.",
         ),
         Texts(
-            "この {人|ひと}は いま すこし やすんでいるよ。すこし あとで また ためすか、ほかの {人|ひと}を えらんでね。",
+            "この ひとは いま すこし やすんでいるよ。すこし あとで また ためすか、ほかの ひとを えらんでね。",
             "This person is having a short rest now. Try again a little later, or choose someone else.",
             "这位现在正在休息一下。过一会儿再试试，或者选别的人吧。",
             "이 사람은 지금 잠깐 쉬고 있어요. 조금 뒤에 다시 해 보거나 다른 사람을 골라 주세요.",
@@ -836,7 +866,7 @@ CATALOG: dict[str, Entry] = {
             "이 멘토는 그날(또는 그 근무 시간)의 상담이 가득 찼습니다. 다른 시간이나 멘토를 골라 주세요.",
         ),
         Texts(
-            "この {人|ひと}は この {日|ひ}は もう いっぱいだよ。ほかの じかんか、ほかの {人|ひと}を えらんでね。",
+            "この ひとは この {日|ひ}は もう いっぱいだよ。ほかの じかんか、ほかの ひとを えらんでね。",
             "This person is full for that day. Please choose another time or someone else.",
             "这位那天已经满了。请选别的时间或者别的人吧。",
             "이 사람은 그날은 이미 꽉 찼어요. 다른 시간이나 다른 사람을 골라 주세요.",

@@ -46,6 +46,7 @@ from app.web.record_api import ROUTES as RECORD_ROUTES
 from app.web.roster_api import ROUTES as ROSTER_ROUTES
 from app.web.safety_api import ROUTES as SAFETY_ROUTES
 from app.web.staff_api import ROUTES as STAFF_ROUTES
+from app.web.survey_api import ROUTES as SURVEY_ROUTES
 from app.web.wellbeing_api import ROUTES as WELLBEING_ROUTES
 from app.web.ws import ROUTES as WS_ROUTES
 from app.web.ws import ConnectionRegistry
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             *LINK_ROUTES,
             *CHATTOOLS_ROUTES,
             *RECORD_ROUTES,
+            *SURVEY_ROUTES,
             *CONTRACT_ROUTES,
             *WS_ROUTES,
             *page_mounts(),
