@@ -104,11 +104,11 @@ def test_chat_now_refusal_stays_readable(server: str, open_page: Any) -> None:
     now.click()
     refusal = card.locator(":scope > .error")
     expect(refusal).to_have_text(
-        "いま、すべての回線がつかわれています。少し待つか、予約してください。"
+        "いまは みんな ほかの ひとと はなしているよ。すこし まつか、よやくしてね。"
     )
     through_repaints(late, REPAINTS)
     expect(refusal).to_have_text(
-        "いま、すべての回線がつかわれています。少し待つか、予約してください。"
+        "いまは みんな ほかの ひとと はなしているよ。すこし まつか、よやくしてね。"
     )
 
 
