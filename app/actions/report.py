@@ -29,6 +29,7 @@ from sqlmodel import col
 
 from app.actions.context import Context, Principal
 from app.actions.inputs import check_day
+from app.actions.records import _seed_topics as seed_topics
 from app.actions.staff import require_staff
 from app.actions.stats import NEVER_HAPPENED, percentile
 from app.actions.survey import MIN_GROUP
@@ -152,9 +153,9 @@ async def _load(ctx: Context, start_day: date, end_day: date) -> Data:
         topic_keys = list(
             (
                 await s.execute(
-                    select(col(RecordTopic.key)).order_by(
-                        col(RecordTopic.position), col(RecordTopic.id)
-                    )
+                    select(col(RecordTopic.key))
+                    .where(col(RecordTopic.retired_at).is_(None))
+                    .order_by(col(RecordTopic.position), col(RecordTopic.id))
                 )
             )
             .scalars()
@@ -449,6 +450,7 @@ async def report(
     require_staff(principal, supervisor=True)
     await ctx.refusals.flush()  # include what happened in the last second
     start, end = check_period(ctx, first, last, month)
+    await seed_topics(ctx)  # every topic of the taxonomy appears, even before any record
     data = await _load(ctx, start, end)
     async with ctx.db.read() as s:
         labels = {
