@@ -7,6 +7,7 @@ import { h, showError, showRich } from "./dom.js";
 import { easyOr, entryDetails } from "./helpentry.js";
 import { kindLabel } from "./kinds.js";
 import { openHelp } from "./help.js";
+import { HandoverAsk } from "./handoverask.js";
 import { secretPrompt } from "./reverify.js";
 import { hhmm, minutesSince, minutesUntil } from "./time.js";
 
@@ -99,6 +100,8 @@ export class ChatView {
           this.role === "supervisor" ? "chat.leave_group" : "chat.back"),
       );
     }
+    // The client is asked before their mentor hands them to another (handoverask.js).
+    this.handoverAsk = this.role === "client" ? new HandoverAsk(this) : null;
     // title: a plain string, or {key, vars} to follow language changes.
     this.heading = h("h2", { class: "chat-title", id: `chat-title-${this.id}` });
     if (typeof title === "string") this.heading.textContent = title;
@@ -115,6 +118,7 @@ export class ChatView {
       this.typingLine,
       this.closedBox,
       this.errorBox,
+      ...(this.handoverAsk ? [this.handoverAsk.root] : []),
       this.form,
       this.actions,
       this.endConfirm,
@@ -140,6 +144,9 @@ export class ChatView {
     on("help_card", (f) => f.consultation_id === this.id && this.onHelpCard(f));
     on("at_risk", (f) => f.consultation_id === this.id && this.onAtRisk(f));
     on("read", (f) => f.consultation_id === this.id && this.onRead(f));
+    on("handover_request", (f) => f.consultation_id === this.id && this.handoverAsk?.onFrame(f));
+    this.handoverAsk?.load();
+    on("notice", (f) => f.consultation_id === this.id && this.onNotice(f));
     this.watchReading();
     if (this.role === "client") this.fitToScreen();
     for (const item of this.socket.pending(this.id)) this.addPending(item);
@@ -310,11 +317,18 @@ export class ChatView {
     this.scroll();
   }
 
+  /** Words from the service to the client (e.g. YORISOI_ESCALATION_CLIENT_NOTICE), as set. */
+  onNotice(frame) {
+    const li = showRich(h("li", { class: "presence system notice-line", "data-testid": "notice-line" }), frame.text || "");
+    this.list.insertBefore(li, this.list.querySelector("li.pending"));
+    this.scroll();
+  }
+
   onConsultation(frame) {
     this.takePresence(frame);
     if (frame.event === "reassigned") {
       const name = frame.mentor?.display_name || "";
-      const reason = ["mentor_absent", "client_switch", "headquarters"].includes(frame.reason) ? frame.reason : "headquarters";
+      const reason = ["mentor_absent", "client_switch", "headquarters", "mentor_handover"].includes(frame.reason) ? frame.reason : "headquarters";
       if (this.role === "mentor" && frame.mentor?.id !== this.socket.account?.mentor_id) {
         this.systemLine("chat.reassigned_away", { name });
         this.setStatus("closed", { reason: "reassigned" });
@@ -681,7 +695,7 @@ export class ChatView {
     document.documentElement.classList.toggle("chat-short", short);
     let room;
     if (short) {
-      room = height - 8 + (this.actions.offsetHeight ? this.actions.offsetHeight + 8 : 0);
+      room = height - 16 + (this.actions.offsetHeight ? this.actions.offsetHeight + 8 : 0);
     } else {
       // Below the sticky top bar, and below whatever is above the chat when it is in view.
       const bar = document.querySelector(".topbar")?.getBoundingClientRect();
