@@ -152,3 +152,46 @@ def test_headquarters_manages_canned_replies(server: str, open_page: Any) -> Non
     row.get_by_role("button", name="削除: がっこうの せんせい").click()
     row.get_by_role("button", name="本当に削除する").click()
     expect(row).to_have_count(0)
+
+
+def test_mentor_proposes_a_follow_up_booking_and_the_child_books_it(
+    server: str, open_page: Any
+) -> None:
+    child = open_page(server + "/child/", PHONE)
+    name = nickname("kitsune")
+    sign_up(child, name)
+    chat = chat_now(child, "さくら")
+    mentor = open_page(server + "/mentor/", TABLET)
+    staff_sign_in(mentor, "mentor1")
+    open_chat(mentor, name)
+    mentor.get_by_test_id("handover-open").click()
+    panel = mentor.get_by_test_id("handover-panel")
+    panel.get_by_text("次回の予約を入れる").click()
+    option = panel.locator("#ho-book-mentor option", has_text="ひかり")
+    expect(option).to_have_count(1)
+    panel.locator("#ho-book-mentor").select_option(option.get_attribute("value"))
+    panel.locator("#ho-day").select_option("2026-12-02")
+    slot = panel.get_by_test_id("handover-slot").locator(
+        'option[value="2026-12-02T17:00:00+09:00"]'
+    )
+    expect(slot).to_have_count(1)
+    panel.get_by_test_id("handover-slot").select_option("2026-12-02T17:00:00+09:00")
+    panel.get_by_test_id("handover-note-input").fill("あしたも はなしたいとのこと。ひかりさんへ。")
+    panel.get_by_test_id("handover-send").click()
+    status = mentor.get_by_test_id("handover-status")
+    expect(status).to_contain_text("ひかりさんとの予約を入れてよいか、相談者に聞いています…")
+
+    ask = chat.get_by_test_id("handover-ask")
+    expect(ask).to_contain_text(
+        "12がつ2にち（すいようび） 17:00に ひかりさんと はなす よやくを しても いい？"
+    )
+    ask.get_by_test_id("handover-yes").click()
+    expect(chat).to_contain_text("よやく したよ：12がつ2にち（すいようび） 17:00 ひかりさん")
+    # the chat itself goes on with さくら
+    expect(chat.locator("h2.chat-title")).to_have_text("さくらさんと はなす")
+    expect(status).to_contain_text("相談者が「はい」と答え、")
+    expect(status).to_contain_text("ひかりさんとの予約が入りました。")
+    # the booking is in the child's list
+    chat.get_by_role("button", name="もどる").click()
+    booking = child.get_by_test_id("bookings").locator("li.booking").filter(has_text="ひかり")
+    expect(booking).to_contain_text("17:00〜17:30")
