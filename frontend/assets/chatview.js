@@ -30,8 +30,10 @@ export class ChatView {
    * socket: ChatSocket; id: consultation id; role: client | mentor | supervisor;
    * title: heading text; onLeave(): called by the back / leave button.
    */
-  constructor({ socket, id, role, title, onLeave, extraActions = [], joinExtra = {}, onBookAnother = null }) {
+  constructor({ socket, id, role, title, onLeave, extraActions = [], joinExtra = {}, onBookAnother = null, onStatus = null }) {
     this.socket = socket;
+    // Told of every status the chat is painted with (the client's survey: survey.js).
+    this.onStatus = onStatus;
     this.onBookAnother = onBookAnother;
     // Whether the mentor has come (client side): from the joined frame and consultation events.
     this.mentor = { name: "", joinedAt: null, since: null, absent: false, grace: 3, keepWaiting: false };
@@ -202,6 +204,7 @@ export class ChatView {
       if (this.role === "client") this.closedBox.append(bindText(h("p"), "chat.closed.again"));
     }
     this.checkTime();
+    this.onStatus?.(status);
   }
 
   checkTime() {

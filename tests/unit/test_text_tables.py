@@ -27,7 +27,12 @@ DATA = ROOT / "app" / "data"
 LANGS = ("ja", "en", "zh", "ko")
 STAFF_LANGS = ("ja", "en")
 STAFF_TABLES = {"STAFF"}
-OVERRIDES = {"CLIENT_CHILD": "CLIENT", "CHAT_CHILD": "CHAT", "HELP_CHILD": "HELP"}
+OVERRIDES = {
+    "CLIENT_CHILD": "CLIENT",
+    "CHAT_CHILD": "CHAT",
+    "HELP_CHILD": "HELP",
+    "SURVEY_CHILD": "SURVEY",
+}
 
 _TOKEN = re.compile(
     r"""\s+|//[^\n]*|/\*.*?\*/"""  # skipped
