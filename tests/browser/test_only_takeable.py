@@ -15,6 +15,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.flows import mentor_card, nickname, sign_up
+from tests.browser.test_accessibility import Findings
 
 TOMORROW_16 = "2026-12-02T16:00:00+09:00"
 
@@ -72,6 +73,9 @@ def test_own_booking_and_limit_are_marked_before_any_confirm(server: str, open_p
     expect(slots.locator('button[data-start="2026-12-03T17:00:00+09:00"]')).to_contain_text(
         "よやくは 2つまで"
     )
+    axe = Findings()
+    axe.check(page, "calendar at the booking limit")
+    axe.assert_none_blocking()
 
     # Cancelling one from there (two steps) offers the slots again.
     row = limit.locator("li").filter(has_text="みどり")
@@ -107,6 +111,9 @@ def test_a_refusal_names_the_booking_and_leads_to_it(server: str, open_page: Any
     row = page.get_by_test_id("bookings").locator("li.booking")
     expect(row).to_have_class(re.compile("pointed"))
     expect(row.get_by_role("button", name="とりけす")).to_be_focused()
+    axe = Findings()
+    axe.check(page, "home, led to the booking")
+    axe.assert_none_blocking()
 
 
 def test_talk_now_before_own_booking_points_to_it(server: str, open_page: Any) -> None:
@@ -120,6 +127,8 @@ def test_talk_now_before_own_booking_points_to_it(server: str, open_page: Any) -
     # The walk-in would run into the child's own 16:30 booking: not offered with anyone.
     why = page.get_by_test_id("now-why")
     expect(why).to_contain_text("12/1 16:30 から さくらさんとの よやくが あるから")
+    axe = Findings()
+    axe.check(page, "home, talk-now closed by an own booking")
     expect(page.locator(".mentor-card .card-actions button", has_text="いますぐ")).to_have_count(0)
     # The mentor page says the same, with the way to the booking.
     mentor_card(page, "みどり").get_by_role("button", name=re.compile("じかんを えらぶ")).click()
@@ -128,6 +137,7 @@ def test_talk_now_before_own_booking_points_to_it(server: str, open_page: Any) -
     page.locator("#now-text").get_by_role("button", name="よやくを みる").click()
     row = page.get_by_test_id("bookings").locator("li.booking")
     expect(row).to_have_class(re.compile("pointed"))
+    axe.assert_none_blocking()
 
 
 def test_a_forgotten_secret_leads_to_a_new_start(server: str, open_page: Any) -> None:
@@ -137,6 +147,9 @@ def test_a_forgotten_secret_leads_to_a_new_start(server: str, open_page: Any) ->
     forgot.locator("summary").click()
     expect(forgot).to_contain_text("おしえて あげられないんだ")
     expect(forgot).to_contain_text("その ひとの なまえを さがして")
+    axe = Findings()
+    axe.check(page, "sign-in, forgotten secret open")
+    axe.assert_none_blocking()
     forgot.get_by_role("button", name="でんわの ばんごうを みる").click()
     expect(page.locator("#help-dialog")).to_be_visible()
     page.locator("#help-close").click()
