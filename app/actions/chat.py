@@ -27,6 +27,7 @@ from app.actions.events import (
 from app.actions.inputs import MAX_ID, check_id
 from app.actions.queue import line_freed
 from app.actions.safety import raise_alerts
+from app.actions.wellbeing import cooldown_after_close
 from app.db.tables import AuditLog, Client, Consultation, HandoverRequest, Mentor, Message
 from app.errors import Refusal
 
@@ -471,6 +472,8 @@ async def close_consultation(
     await publish_lifecycle(
         ctx, consultation, "no_show" if status == "no_show" else "closed", reason
     )
+    if status == "closed" and consultation.at_risk:  # her cool-down runs from now
+        await cooldown_after_close(ctx, consultation)
     await line_freed(ctx)  # the waiting line is offered the line now, not at the next sweep
     return consultation
 

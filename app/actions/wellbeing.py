@@ -148,6 +148,33 @@ async def start_cooldown(
     return until
 
 
+async def cooldown_after_close(ctx: Context, consultation: Consultation) -> datetime | None:
+    """A consultation that raised a crisis alert has just closed: her rest runs from now. The
+    alert set it from the planned end (start_cooldown(since=ends_at)); a chat ended early
+    moves it to now + cooldown, unless a longer rest (from something else) is running."""
+    if ctx.rules.cooldown_minutes <= 0 or not consultation.at_risk:
+        return None
+    step = timedelta(minutes=ctx.rules.cooldown_minutes)
+    planned = consultation.ends_at + step
+    until = (consultation.closed_at or ctx.now()) + step
+    async with ctx.db.write() as s:
+        changed = (
+            await s.execute(
+                update(Mentor)
+                .where(
+                    col(Mentor.id) == consultation.mentor_id,
+                    (col(Mentor.resting_until).is_(None)) | (col(Mentor.resting_until) <= planned),
+                )
+                .values(resting_until=until, resting_reason="crisis")
+                .returning(col(Mentor.id))
+            )
+        ).scalar_one_or_none()
+    if changed is None:
+        return None
+    await publish_resting(ctx, consultation.mentor_id, until, "crisis")
+    return until
+
+
 async def publish_resting(
     ctx: Context, mentor_id: int, until: datetime | None, reason: str | None
 ) -> None:

@@ -159,6 +159,8 @@ function openMentorForm(m) {
   form.elements.audience.value = m ? m.audience : "child";
   form.elements.profile_ja.value = m ? m.profile?.ja || "" : "";
   form.elements.profile_en.value = m ? m.profile?.en || "" : "";
+  form.elements.max_per_day.value = m?.max_per_day ?? "";
+  form.elements.max_per_shift.value = m?.max_per_shift ?? "";
   const spoken = m ? m.languages || ["ja"] : ["ja"];
   for (const box of form.querySelectorAll('input[name="languages"]')) box.checked = spoken.includes(box.value);
   $("#mentor-add").setAttribute("aria-expanded", "true");
@@ -170,6 +172,11 @@ function closeMentorForm() {
   $("#mentor-add").setAttribute("aria-expanded", "false");
   rs.editing = null;
   $("#mentor-add").focus();
+}
+
+function limitOf(value) {
+  const text = value.trim();
+  return text === "" ? null : Number(text);
 }
 
 async function saveMentor(event) {
@@ -184,6 +191,9 @@ async function saveMentor(event) {
     profile_ja: form.elements.profile_ja.value.trim(),
     profile_en: form.elements.profile_en.value.trim(),
     languages: [...form.querySelectorAll('input[name="languages"]:checked')].map((box) => box.value),
+    // well-being limits: empty is the service default (null); the server checks the number
+    max_per_day: limitOf(form.elements.max_per_day.value),
+    max_per_shift: limitOf(form.elements.max_per_shift.value),
   };
   if (!body.display_name) {
     showError(error, plain(t("roster.check_name")));

@@ -4,5 +4,7 @@ import { CHAT } from "./texts/chat.js";
 import { CLIENT } from "./texts/client.js";
 import { COMMON } from "./texts/common.js";
 import { HELP } from "./texts/help.js";
+import { SURVEY } from "./texts/survey.js";
+import { LINKS } from "./texts/links.js";
 
-startClientFace({ audience: "parent", texts: [COMMON, CLIENT, CHAT, HELP] });
+startClientFace({ audience: "parent", texts: [COMMON, CLIENT, CHAT, HELP, LINKS, SURVEY] });

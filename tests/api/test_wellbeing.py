@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from app.actions import queue, safety, wellbeing
+from app.actions import chat, queue, safety, wellbeing
 from app.db.tables import Consultation, Mentor, QueueEntry
 from tests.conftest import Env
 from tests.helpers import add_mentor, add_staff, bearer, error_code, jst, sign_up, staff_token
@@ -147,6 +147,17 @@ async def test_crisis_alert_starts_the_cooldown_from_the_consultations_end(env: 
     assert await safety.raise_alerts(env.ctx, consultation, 1, "もう死にたい")
     rest = (await env.http.get("/api/staff/me/rest", headers=bearer(staff))).json()
     assert rest == {"resting_until": "2026-12-01T16:45:00+09:00", "reason": "crisis"}
+    # Ended early, at 16:05: she rests from then on.
+    env.clock.advance(minutes=5)
+    assert await chat.close_consultation(env.ctx, opened["id"], reason="ended_by_mentor")
+    rest = (await env.http.get("/api/staff/me/rest", headers=bearer(staff))).json()
+    assert rest == {"resting_until": "2026-12-01T16:20:00+09:00", "reason": "crisis"}
+    # A longer rest from something else is not cut short by a close.
+    await wellbeing.start_cooldown(env.ctx, mentor, "risk_urgent", since=jst(2026, 12, 1, 17, 0))
+    async with env.ctx.db.read() as s:
+        closed = await s.get(Consultation, opened["id"])
+    assert closed is not None
+    assert await wellbeing.cooldown_after_close(env.ctx, closed) is None
 
 
 async def test_queue_offers_skip_a_resting_mentor(env: Env) -> None:
