@@ -493,6 +493,7 @@ async function refreshMentorView({ slots = true } = {}) {
     state.bookings = mine.consultations;
     state.mentor = fresh;
     paintMentorHead();
+    paintDays();
   } catch (err) {
     if (err.status !== 401) showError($("#page-error"), err);
     return;
@@ -516,9 +517,11 @@ function paintMentorHead() {
 function paintDays() {
   const today = state.service.today;
   const days = Array.from({ length: state.service.horizon_days + 1 }, (_, i) => addDays(today, i));
+  // Days with a booking (or chat) of the client's own are marked: its time is not theirs to take.
+  const mine = new Set(state.bookings.map((c) => dayOf(c.starts_at)));
   paintRows($("#day-list"), days, {
     key: (day) => day,
-    sig: (day) => [day, day === state.day, day === today],
+    sig: (day) => [day, day === state.day, day === today, mine.has(day)],
     render: (day) => {
       const s = dayShort(day);
       return h(
@@ -537,6 +540,7 @@ function paintDays() {
         },
         h("span", { class: "wk" }, day === today ? plain(t("calendar.today")) : s.week),
         h("span", { class: "dt" }, s.date),
+        mine.has(day) ? h("span", { class: "day-mine", "data-testid": "day-mine" }, plain(t("calendar.mine"))) : null,
         // The whole date for screen readers, after the words on the chip (an aria-label would
         // replace them, and a speech user says what they see).
         h("span", { class: "visually-hidden" }, ` ${dayLabel(day)}`),
@@ -561,7 +565,10 @@ async function loadSlots(day, { quiet = false } = {}) {
   try {
     const [data, mine] = await Promise.all([api.availability(state.mentor.id, day), quiet ? null : api.bookings()]);
     if (state.day !== day) return;
-    if (mine) state.bookings = mine.consultations;
+    if (mine) {
+      state.bookings = mine.consultations;
+      paintDays();
+    }
     const limited = paintLimit(data.slots);
     const anyFree = data.slots.some((s) => s.free);
     // At the limit the box above says why and what to do; "no free time" would mislead.

@@ -57,6 +57,9 @@ def test_own_booking_and_limit_are_marked_before_any_confirm(server: str, open_p
     free = slots.locator('button[data-start="2026-12-02T16:30:00+09:00"]')
     expect(free).to_be_enabled()
     expect(page.get_by_test_id("limit")).to_be_hidden()
+    # Its day is marked in the day chips (the day after is not).
+    expect(page.locator('#day-list button[data-day="2026-12-02"]')).to_contain_text("よやく あり")
+    expect(page.locator('#day-list button[data-day="2026-12-03"]')).not_to_contain_text("よやく")
 
     # A second booking through the calendar; then no third one is offered anywhere.
     free.click()
