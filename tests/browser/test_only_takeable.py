@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import browser_env
 from tests.browser.flows import mentor_card, nickname, sign_up
 from tests.browser.test_accessibility import Findings
+from tests.servers import running_server
 
 TOMORROW_16 = "2026-12-02T16:00:00+09:00"
 
@@ -141,6 +144,20 @@ def test_talk_now_before_own_booking_points_to_it(server: str, open_page: Any) -
     row = page.get_by_test_id("bookings").locator("li.booking")
     expect(row).to_have_class(re.compile("pointed"))
     axe.assert_none_blocking()
+
+
+def test_before_opening_time_talk_now_is_explained_once(tmp_path: Path, open_page: Any) -> None:
+    with running_server(
+        tmp_path, **browser_env(YORISOI_CLOCK_START="2026-12-01T14:30:00+09:00")
+    ) as (base, _):
+        page = open_page(base + "/child/")
+        sign_up(page, nickname("asa"))
+        why = page.get_by_test_id("now-why")
+        expect(why).to_contain_text("いまは はなせない じかんだよ")
+        expect(why).to_contain_text("15:00〜21:30")
+        expect(
+            page.locator(".mentor-card .card-actions button", has_text="いますぐ")
+        ).to_have_count(0)
 
 
 def test_a_forgotten_secret_leads_to_a_new_start(server: str, open_page: Any) -> None:
