@@ -4,7 +4,7 @@
 import { bindText, pick, plain, t } from "./i18n.js";
 import { api, face } from "./api.js";
 import { h, showError, showRich } from "./dom.js";
-import { easyOr, entryDetails } from "./helpentry.js";
+import { easyOr, entryDetails, spoken } from "./helpentry.js";
 import { kindLabel } from "./kinds.js";
 import { openHelp } from "./help.js";
 import { HandoverAsk } from "./handoverask.js";
@@ -436,7 +436,7 @@ export class ChatView {
   announce(frame) {
     if (minutesSince(frame.sent_at) > 2) return;
     const who = speakerName(frame.sender?.role, frame.sender?.name) || plain(t(`chat.role.${frame.sender?.role}`));
-    const what = frame.card ? pick(frame.card.name) : frame.text;
+    const what = frame.card ? spoken(frame.card.name) : frame.text;
     this.say(`${who}: ${what}`);
   }
 

@@ -46,7 +46,7 @@ export function easyOr(text, el) {
 const easy = (text) => Boolean(text?.easy) && document.body.classList.contains("face-child") && getLang() === "ja";
 
 /** Words for a screen reader alone: on /child/ the easy wording read as kana. */
-function spoken(text) {
+export function spoken(text) {
   return easy(text) ? text.easy.replace(/\{([^|{}]+)\|([^{}]+)\}/g, "$2") : pick(text);
 }
 
