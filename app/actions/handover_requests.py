@@ -269,7 +269,8 @@ async def do_answer(
         raise Refusal("invalid_input", field="accept")
     r, c, to = await _load_pending(ctx, client, consultation_id, request_id)
     now = ctx.now()
-    if c.status != "open" or c.ends_at <= now:
+    # Over, or no longer in the asking mentor's hands (e.g. headquarters reassigned it).
+    if c.status != "open" or c.ends_at <= now or c.mentor_id != r.from_mentor_id:
         async with ctx.db.write() as s:
             await _settle(s, r, now, state="expired")
         await publish_handover_request(ctx, r, to)

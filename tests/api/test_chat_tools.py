@@ -320,3 +320,28 @@ async def test_canned_replies_library(env: Env) -> None:
         ]
     assert done.count("canned_reply_created") == 4
     assert "canned_reply_changed" in done and "canned_reply_deleted" in done
+
+
+async def test_a_request_ends_when_headquarters_hands_the_chat_elsewhere(env: Env) -> None:
+    w = await _chat(env)
+    cid = w["cid"]
+    hikari = await add_mentor(env.ctx, "ひかり")
+    req = (await _ask(env, w)).json()  # type: ignore[attr-defined]
+    boss = await _boss(env)
+    r = await env.http.post(
+        f"/api/staff/consultations/{cid}/reassign",
+        json={"mentor_id": hikari, "note": "本部判断"},
+        headers=bearer(boss),
+    )
+    assert r.status_code == 200, r.text
+    r = await env.http.post(
+        f"/api/consultations/{cid}/handover-requests/{req['id']}",
+        json={"accept": True},
+        headers=bearer(str(w["child"])),
+    )
+    assert r.status_code == 409 and error_code(r) == "handover_request_closed"
+    async with env.ctx.db.read() as s:
+        c = await s.get(Consultation, cid)
+        assert c is not None and c.mentor_id == hikari
+        gone = await s.get(HandoverRequest, req["id"])
+        assert gone is not None and gone.state == "expired"
