@@ -130,6 +130,8 @@ async def start_cooldown(
     if ctx.rules.cooldown_minutes <= 0:
         return None
     until = (since or ctx.now()) + timedelta(minutes=ctx.rules.cooldown_minutes)
+    if until <= ctx.now():  # e.g. a record written (or corrected) long after the chat
+        return None
     async with ctx.db.write() as s:
         changed = (
             await s.execute(

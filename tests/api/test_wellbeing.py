@@ -124,7 +124,7 @@ async def test_cooldown_refuses_walk_ins_and_early_slots_until_it_ends(env: Env)
     assert listed[mentor]["chat_now"]["reason"] == "mentor_resting"
     # A shorter rest never cuts a running one short.
     assert (
-        await wellbeing.start_cooldown(env.ctx, mentor, "risk_high", since=jst(2026, 12, 1, 15, 0))
+        await wellbeing.start_cooldown(env.ctx, mentor, "risk_high", since=jst(2026, 12, 1, 16, 10))
         is None
     )
     env.clock.advance(minutes=35, seconds=1)
