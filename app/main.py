@@ -39,6 +39,7 @@ from app.web.headers import SecurityHeaders
 from app.web.health import healthz
 from app.web.inputs import UrlBoundary
 from app.web.links_api import ROUTES as LINK_ROUTES
+from app.web.offline_api import ROUTES as OFFLINE_ROUTES
 from app.web.pages import page_mounts
 from app.web.presence_api import ROUTES as PRESENCE_ROUTES
 from app.web.queue_api import ROUTES as QUEUE_ROUTES
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             *CHATTOOLS_ROUTES,
             *RECORD_ROUTES,
             *SURVEY_ROUTES,
+            *OFFLINE_ROUTES,
             *CONTRACT_ROUTES,
             *WS_ROUTES,
             *page_mounts(),

@@ -1,7 +1,8 @@
 // The client face, shared by /child/ and / (parents): sign up / in, mentor cards,
 // chat now, the 14-day calendar, bookings, "talk again", and the chat screen.
 
-import { api, currentAccount } from "./api.js";
+import { api, currentAccount, face } from "./api.js";
+import { registerWorker } from "./installable.js";
 import { ChatSocket } from "./chat.js";
 import { ChatView } from "./chatview.js";
 import { $, busy, h, paintOptions, paintRows, rowError, rowErrorOf, setRowError, showError, showRich, showView, twoStep } from "./dom.js";
@@ -9,7 +10,8 @@ import { openHelp, setupHelp } from "./help.js";
 import { setupDirectory } from "./helpdir.js";
 import { kindAbout, kindLabel } from "./kinds.js";
 import { noteRefusal, offerOpened, paintWaitOffer, queueActive, queueFrame, queueSig, readQueue, resetQueue, setupQueue, waitOffer } from "./queue.js";
-import { LANGS, LANG_NAMES, addTexts, applyTexts, bindText, htmlLang, pick, plain, renderRich, setupLangMenu, t } from "./i18n.js";
+import { LANGS, LANG_NAMES, addTexts, applyTexts, bindText, getLang, htmlLang, pick, plain, renderRich, setupLangMenu, t } from "./i18n.js";
+import { refreshLinks, setupLinks } from "./links.js";
 import { startRepaints } from "./repaint.js";
 import { addDays, dayLabel, dayOf, dayShort, hhmm, minutesUntil, syncClock, when } from "./time.js";
 
@@ -38,6 +40,7 @@ const state = {
 
 export async function startClientFace({ audience, texts }) {
   state.audience = audience;
+  registerWorker();
   for (const table of texts) addTexts(table);
   setupLangMenu($("#lang-menu"));
   setupHelp();
@@ -253,6 +256,7 @@ async function refreshHome({ quiet = false } = {}) {
     paintBookings(bookings.consultations);
     paintAgain(again.mentors);
     paintQueue?.();
+    remindSoon(bookings.consultations);
     if (bookings.consultations.length || queueActive()) ensureSocket();
     if (!quiet) showError($("#page-error"), null);
   } catch (err) {
@@ -357,6 +361,27 @@ function paintBookings(items) {
 function enterable(c) {
   return c.status === "open" || minutesUntil(c.starts_at) <= 10;
 }
+function calendarUrl(c) {
+  // A link cannot send the face header: the face (whose session cookie) goes in the query.
+  return `/api/bookings/${c.id}/calendar.ics?lang=${getLang()}&face=${face()}`;
+}
+
+/** Once per booking and device: a booking about to start is announced on the home page. */
+function remindSoon(bookings) {
+  for (const c of bookings) {
+    const left = minutesUntil(c.starts_at);
+    if (c.status !== "booked" || left > 10 || left < 0) continue;
+    const key = `yorisoi.reminded.${c.id}`;
+    try {
+      if (sessionStorage.getItem(key)) continue;
+      sessionStorage.setItem(key, "1");
+    } catch {
+      /* storage refused: remind on every refresh rather than never */
+    }
+    notice("bookings.soon", { time: hhmm(c.starts_at), name: c.mentor?.display_name || "" });
+  }
+}
+
 
 function bookingRow(c) {
   const name = c.mentor?.display_name || "";
@@ -370,6 +395,10 @@ function bookingRow(c) {
     actions.append(...twoStep(`cancel:${c.id}`, {
       ask: "bookings.cancel",
       yes: "bookings.cancel_confirm",
+    // The file is asked for when tapped, in the language of that moment.
+    const calendar = bindText(h("a", { class: "button secondary", href: calendarUrl(c), download: "event.ics", title: plain(t("bookings.calendar_hint")) }), "bookings.calendar");
+    calendar.addEventListener("click", () => { calendar.href = calendarUrl(c); });
+    actions.append(calendar);
       no: "bookings.keep",
       onYes: async () => {
         setRowError(`booking:${c.id}`, error, null);

@@ -8,6 +8,7 @@ import { ChatView } from "./chatview.js";
 import { $, busy, errorText, fillUntouched, h, paintOptions, paintRows, resetInput, showError } from "./dom.js";
 import { applyTexts, bindText, pick, plain, t } from "./i18n.js";
 import { categoryName } from "./helpentry.js";
+import { registerWorker } from "./installable.js";
 import { addDays, clockNow, dayLabel, hhmm, minutesSince, when } from "./time.js";
 import { startRepaints } from "./repaint.js";
 import { POLL_SECONDS, awayMinutes, startStaffFace, stateOf } from "./staff.js";
@@ -18,6 +19,7 @@ const st = { socket: null, service: null, today: [], chat: null, current: null, 
 startStaffFace({
   role: "mentor",
   onReady: async (account, socket, service) => {
+registerWorker();
     st.socket = socket;
     st.service = service;
     socket.addEventListener("consultation", (e) => {

@@ -80,8 +80,14 @@ def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
     errors = PageErrors()
 
-    def make(url: str, viewport: dict[str, int] | None = None) -> Any:
-        context = browser.new_context(viewport=viewport or TABLET, locale="ja-JP")
+    def make(url: str, viewport: dict[str, int] | None = None, *, worker: bool = False) -> Any:
+        # The service worker is blocked unless a test is about it (test_installable.py): a
+        # request it makes is invisible to page.route, which several tests use to hold answers.
+        context = browser.new_context(
+            viewport=viewport or TABLET,
+            locale="ja-JP",
+            service_workers="allow" if worker else "block",
+        )
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
