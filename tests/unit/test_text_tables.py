@@ -1,11 +1,12 @@
 """Every text table is complete in every language its pages offer.
 
 The client faces (/child/, /) speak Japanese, English, Simplified Chinese and Korean, so
-every table they load (every table under frontend/assets/texts/ except the staff one) has
-all four in every entry; a child override (CLIENT_CHILD, CHAT_CHILD, HELP_CHILD) only
-re-words keys its base table (or COMMON) has. The staff consoles offer Japanese and English only, so
-the STAFF table needs those two. The server's data shown to clients (mentor kinds, topics,
-the help directory and its crisis contacts) carries the four languages too.
+every table they load (every table under frontend/assets/texts/ except the staff ones) has
+all four in every entry; a child override (CLIENT_CHILD, CHAT_CHILD, HELP_CHILD,
+SURVEY_CHILD) only re-words keys its base table (or COMMON) has. The staff consoles offer
+Japanese and English only, so the STAFF and REPORT tables need those two. The server's data
+shown to clients (mentor kinds, topics, the help directory and its crisis contacts) carries
+the four languages too.
 
 The tables are plain object literals; a small tokenizer reads them (no JavaScript engine).
 """
@@ -26,7 +27,9 @@ TEXTS = ROOT / "frontend" / "assets" / "texts"
 DATA = ROOT / "app" / "data"
 LANGS = ("ja", "en", "zh", "ko")
 STAFF_LANGS = ("ja", "en")
-STAFF_TABLES = {"STAFF"}
+STAFF_TABLES = {"STAFF", "REPORT"}  # REPORT: the municipal report page in /admin/
+# Child overrides re-word a base table for /child/ (LINKS_CHILD is not one: the child's side
+# of the parent link, a table of its own).
 OVERRIDES = {
     "CLIENT_CHILD": "CLIENT",
     "CHAT_CHILD": "CHAT",
