@@ -14,12 +14,22 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import TABLET
-from tests.browser.flows import chat_now, mentor_card, message, nickname, send, sign_up
+from tests.browser.flows import (
+    chat_now,
+    mentor_card,
+    message,
+    nickname,
+    send,
+    sign_up,
+    staff_sign_in,
+)
 
 # Where a kanji on /child/ is right, each with why.
 ALLOWED = {
     "#lang-menu": "each language's own name (日本語, 中文), as language menus write them",
     ".lang-chip": "the languages a mentor speaks, each in its own name, as in the menu",
+    "li.msg .text": "what people write in a chat is theirs, not ours to rewrite",
+    '[data-testid="announce"]': "the same words, read out to a screen reader as they arrive",
 }
 
 # Every rendered text node and every spoken label (aria-label, title, placeholder, alt) that
@@ -115,6 +125,39 @@ def test_child_face_has_no_kanji_without_furigana(server: str, open_page: Any) -
     expect(card).to_be_visible()
     expect(card.locator("ruby").first).to_be_visible()  # 児童相談所 with its reading
     assert bare_kanji(page) == [], "chat with the crisis card"
+
+
+def test_booking_a_mentor_who_ends_the_chat_and_coming_back(server: str, open_page: Any) -> None:
+    child = open_page(server + "/child/", TABLET)
+    name = nickname("hon")
+    sign_up(child, name)
+    mentor_card(child, "さくら").get_by_role("button", name=re.compile("じかんを えらぶ")).click()
+    child.locator("#day-list button").nth(1).click()
+    child.locator('#slot-list button[data-start="2026-12-02T17:30:00+09:00"]').click()
+    expect(child.locator("#book-question")).to_contain_text("12がつ2にち（すいようび） 17:30")
+    assert bare_kanji(child) == [], "booking question"
+    child.locator("#book-yes").click()
+    expect(child.get_by_test_id("bookings").locator("li.booking")).to_have_count(1)
+    assert bare_kanji(child) == [], "home with a booking"
+
+    chat = chat_now(child, "さくら")
+    mentor = open_page(server + "/mentor/", TABLET)
+    staff_sign_in(mentor, "mentor1")
+    item = mentor.get_by_test_id("today").locator("li.citem").filter(has_text=name)
+    item.get_by_role("button").click()
+    mchat = mentor.get_by_test_id("chat")
+    send(mchat, "こんにちは。ゆっくり聞かせてね。")
+    expect(message(chat, "ゆっくり聞かせてね")).to_be_visible()
+    assert bare_kanji(child) == [], "chat with the mentor"
+
+    mchat.get_by_role("button", name="相談を終える").click()
+    mchat.get_by_role("button", name="はい、終える").click()
+    closed = chat.get_by_test_id("closed")
+    expect(closed).to_contain_text("はなしを きいてくれた ひとが おわりにしたよ。")
+    assert bare_kanji(child) == [], "closed by the mentor"
+    chat.get_by_role("button", name="もどる").click()
+    expect(child.get_by_test_id("again")).to_contain_text("さくら")
+    assert bare_kanji(child) == [], "home: talk again"
 
 
 BRACES = """
