@@ -141,6 +141,8 @@ def test_mentor_calls_headquarters_who_joins_as_group_talk(server: str, open_pag
     from_hq = message(chat, "いっしょに聞いていますね")
     expect(from_hq).to_have_count(1)
     expect(from_hq).to_have_class(re.compile(r"\brole-supervisor\b"))
+    # to a child, headquarters is "おてつだいの ひと", not a staff title (issue 11)
+    expect(from_hq.locator(".who")).to_have_text("おてつだいの ひと")
     expect(message(mchat, "いっしょに聞いていますね")).to_have_count(1)
     shot(admin, "admin-group-talk")
 
