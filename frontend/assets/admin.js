@@ -14,6 +14,9 @@ import { setupStats } from "./adminstats.js";
 import { openReassign, setupMoveBookings } from "./adminhandover.js";
 import { refreshStaffAccounts, setupStaffAccounts } from "./adminstaff.js";
 import { setupAdminQueue } from "./adminqueue.js";
+import { setupAdminLoad } from "./adminload.js";
+import { setupCanned } from "./admincanned.js";
+import { setupAdminRecords } from "./adminrecords.js";
 
 const st = { socket: null, service: null, day: null, open: [], chat: null, joinedId: null, mentors: [] };
 
@@ -60,6 +63,9 @@ startStaffFace({
       setupStats(service),
       setupStaffAccounts(account),
       setupAdminQueue(socket, service),
+      setupAdminLoad(socket, service),
+      setupCanned(),
+      setupAdminRecords(socket),
       api.get("/api/staff/mentors").then((data) => setupMoveBookings(data.mentors, refresh)),
     ]);
   },

@@ -11,15 +11,18 @@ import { categoryName } from "./helpentry.js";
 import { registerWorker } from "./installable.js";
 import { addDays, clockNow, dayLabel, hhmm, minutesSince, when } from "./time.js";
 import { startRepaints } from "./repaint.js";
+import { refreshRest, setupRestBanner } from "./rest.js";
+import { attachChat, closeChatTools, setupChatTools, toolButtons } from "./mentortools.js";
 import { POLL_SECONDS, awayMinutes, startStaffFace, stateOf } from "./staff.js";
+import { escalateButton, recordsClosed, recordsOpened, refreshRecords, startRecords } from "./mentorrecord.js";
 
 const UPCOMING_DAYS = 7;
 const st = { socket: null, service: null, today: [], chat: null, current: null, consultation: null, savedNote: "", risks: [] };
 
+registerWorker();
 startStaffFace({
   role: "mentor",
   onReady: async (account, socket, service) => {
-registerWorker();
     st.socket = socket;
     st.service = service;
     socket.addEventListener("consultation", (e) => {
@@ -34,6 +37,7 @@ registerWorker();
     socket.addEventListener("at_risk", () => refresh());
     socket.addEventListener("alert_acknowledged", () => refresh()); // the crisis banner follows
     wirePush();
+    setupRestBanner(socket); // well-being: "resting until 16:45"
     socket.addEventListener("state", (e) => {
       if (e.detail.state === "open") refresh();
     });
@@ -47,6 +51,8 @@ registerWorker();
       if (!$("#share-panel").hidden) loadShare({ quiet: true });
     });
     wireShare();
+    setupChatTools(socket, service, $(".side-col")); // handover with the client's yes, canned replies
+    startRecords(socket);
     startRepaints(service, refresh, POLL_SECONDS * 1000);
     await refresh();
   },
@@ -65,9 +71,11 @@ async function refresh() {
     st.today = results[0].consultations;
     upcoming = results.slice(1).flatMap((r) => r.consultations).filter((c) => c.status === "booked");
     paintLists();
+    refreshRest();
     const current = st.today.find((c) => c.id === st.current);
     if (current) paintRisk(current);
     announcePending();
+    refreshRecords();
     showError($("#page-error"), null);
   } catch (err) {
     if (err.status === 401) location.reload();
@@ -138,11 +146,13 @@ function paintRisk(c) {
 
 function closeWorkspace() {
   $("#share-panel").hidden = true;
+  closeChatTools();
   st.chat?.stop();
   st.chat = null;
   st.current = null;
   $("#workspace").hidden = true;
   $("#pick-hint").hidden = false;
+  recordsClosed();
   paintLists();
 }
 
@@ -181,17 +191,19 @@ function openConsultation(c) {
     role: "mentor",
     title: { key: "mentor.with", vars: { name: c.client.nickname, audience } },
     onLeave: closeWorkspace,
-    extraActions: [shareButton, call, called],
+    extraActions: [...toolButtons(c), shareButton, call, escalateButton(), called],
   });
   $("#chat-host").append(st.chat.root);
   applyTexts(st.chat.root);
   st.chat.start();
+  attachChat(st.chat, c);
   st.risks = [];
   paintRisk(c);
   const back = st.chat.root.querySelector(".chat-actions button:last-child");
   if (back) bindText(back, "mentor.close_chat");
   paintLists();
   loadSide(c);
+  recordsOpened(c, st.chat);
   st.chat.heading.tabIndex = -1;
   st.chat.heading.focus();
 }
