@@ -160,6 +160,23 @@ def test_booking_a_mentor_who_ends_the_chat_and_coming_back(server: str, open_pa
     assert bare_kanji(child) == [], "home: talk again"
 
 
+def test_when_the_server_cannot_be_reached_the_child_is_told_kindly(
+    server: str, open_page: Any
+) -> None:
+    """What happened and what to do, blaming nobody's internet (it said インターネットを確かめて)."""
+    page = open_page(server + "/child/", TABLET)
+    expect(page.locator('[data-view="welcome"]')).to_be_visible()
+    page.route("**/api/clients", lambda route: route.abort())
+    page.locator("#su-nickname").fill(nickname("nami"))
+    page.locator("#su-secret").fill("himitsu-123")
+    page.locator("#signup-form button[type=submit]").click()
+    error = page.locator("#signup-form .error")
+    expect(error).to_contain_text("とどかなかったよ")
+    expect(error).to_contain_text("もういちど おしてね")
+    expect(error).not_to_contain_text("インターネット")
+    assert bare_kanji(page) == [], "a network failure"
+
+
 BRACES = """
 () => {
   const markup = /\\{[^{}|]+\\|[^{}]+\\}/;
