@@ -135,7 +135,11 @@ def test_admin_creates_a_mentor_adds_a_shift_and_children_can_talk_now(
     form.get_by_label("表示名（相談者に見える名前）").fill("こはる")
     form.get_by_label("専門").select_option("student_mentor")
     form.get_by_label("対象").select_option("child")
-    form.get_by_label("ひとこと紹介（日本語・400文字まで）").fill("大学生です。なんでも話してね。")
+    # furigana for the children's page, as the field's hint says
+    expect(form.locator("#mf-profile-ja-hint")).to_contain_text("ふりがな")
+    form.get_by_label("ひとこと紹介（日本語・400文字まで）").fill(
+        "{大学生|だいがくせい}です。なんでも {話|はな}してね。"
+    )
     form.get_by_label("ひとこと紹介（英語・400文字まで）").fill("A university student.")
     form.get_by_role("button", name="保存").click()
     expect(admin.locator("#roster-notice")).to_contain_text("こはるさんを追加しました。")
@@ -149,6 +153,9 @@ def test_admin_creates_a_mentor_adds_a_shift_and_children_can_talk_now(
     child = open_page(server + "/child/", PHONE)
     sign_up(child, nickname("roku"))
     expect(mentor_card(child, "こはる")).to_have_count(1)
+    profile = mentor_card(child, "こはる").locator(".profile")
+    expect(profile.locator("ruby")).to_have_count(2)  # 大学生 and 話, each with its reading
+    expect(profile.locator("rt").first).to_have_text("だいがくせい")
     expect(mentor_card(child, "こはる").get_by_test_id("status")).not_to_have_text(
         re.compile("今.*すぐ")
     )

@@ -353,6 +353,7 @@ export const STAFF = {
   "roster.f_kind": { ja: "専門", en: "Specialty" },
   "roster.f_audience": { ja: "対象", en: "Serves" },
   "roster.f_profile_ja": { ja: "ひとこと紹介（日本語・400文字まで）", en: "Short introduction in Japanese (up to 400 characters)" },
+  "roster.f_profile_ja_hint": { ja: "こども向けページでふりがなを付けるには、漢字と読みを半角の波かっこで囲み、縦線で区切ります（例：｛学校｜がっこう｝を半角で）。ほかのページでは漢字だけが表示されます。", en: "For furigana on the children's page, put the kanji and its reading in half-width braces, separated by a bar (e.g. ｛学校｜がっこう｝ typed half-width). Other pages show just the kanji.", zh: "要在儿童页面显示假名注音，请用半角花括号把汉字和读音括起来，中间用竖线分隔（例：用半角输入｛学校｜がっこう｝）。其他页面只显示汉字。", ko: "어린이 페이지에 후리가나를 달려면 한자와 읽는 법을 반각 중괄호로 묶고 세로선으로 나눕니다(예: ｛学校｜がっこう｝를 반각으로). 다른 페이지에는 한자만 표시됩니다." },
   "roster.f_profile_en": { ja: "ひとこと紹介（英語・400文字まで）", en: "Short introduction in English (up to 400 characters)" },
   "roster.f_languages": { ja: "話せることば", en: "Languages they chat in" },
   "roster.f_languages_hint": { ja: "相談者は、話せることばでメンターを絞り込めます。1つ以上選んでください。", en: "Clients can filter mentors by language. Choose at least one." },
