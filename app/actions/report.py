@@ -93,7 +93,7 @@ def check_period(ctx: Context, first: object, last: object, month: object) -> tu
             raise Refusal("invalid_input", field="month")
         start = check_day(f"{m.group(1)}-{m.group(2)}-01", "month")
         end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        return start, end
+        return start, max(start, min(end, local_day(ctx.now(), ctx.rules)))  # this month: so far
     today = local_day(ctx.now(), ctx.rules)
     end = check_day(last, "to") if last not in (None, "") else today
     start = check_day(first, "from") if first not in (None, "") else end.replace(day=1)

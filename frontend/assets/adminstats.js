@@ -267,7 +267,7 @@ function barChart({ id, title, desc, head, labels, series, percent = false, grou
 }
 
 /** Horizontal bars: one per item (a total over the period). */
-function hbarChart({ id, title, items }) {
+export function hbarChart({ id, title, items }) {
   const W = 480;
   const row = 30;
   const labelW = 215;

@@ -11,7 +11,26 @@ import { h, showError } from "./dom.js";
 import { bindText, t } from "./i18n.js";
 
 const FACES = [1, 2, 3, 4, 5];
-const FACE_ICONS = { 1: "😢", 2: "🙁", 3: "😐", 4: "🙂", 5: "😄" };
+const SVG = "http://www.w3.org/2000/svg";
+// The mouth of each face (1: very sad ... 5: very happy), drawn here rather than as emoji,
+// which some school tablets lack.
+const MOUTHS = { 1: "M11 25 Q18 17 25 25", 2: "M12 24 Q18 20 24 24", 3: "M12 23 L24 23", 4: "M12 22 Q18 26 24 22", 5: "M11 21 Q18 30 25 21" };
+
+function faceIcon(n) {
+  const el = (tag, attrs) => {
+    const node = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+    return node;
+  };
+  const svg = el("svg", { viewBox: "0 0 36 36", width: 36, height: 36, class: "survey-icon", "aria-hidden": "true", focusable: "false" });
+  svg.append(
+    el("circle", { cx: 18, cy: 18, r: 16, class: `survey-face-bg f${n}` }),
+    el("circle", { cx: 12.5, cy: 14, r: 2, class: "survey-face-ink" }),
+    el("circle", { cx: 23.5, cy: 14, r: 2, class: "survey-face-ink" }),
+    el("path", { d: MOUTHS[n], class: "survey-face-mouth" }),
+  );
+  return svg;
+}
 const AGAIN = ["yes", "maybe", "no"];
 const MAX_COMMENT = 200;
 const CLOSED = new Set(["closed", "no_show", "cancelled"]);
@@ -26,7 +45,7 @@ function faceChoices(name, legendKey, testid) {
       "label",
       { class: "survey-face", "data-face": String(n) },
       input,
-      h("span", { class: "survey-icon", "aria-hidden": "true" }, FACE_ICONS[n]),
+      faceIcon(n),
       bindText(h("span", { class: "survey-word" }), `survey.face.${n}`),
     );
   });
