@@ -9,6 +9,10 @@ export const LINKS = {
     zh: "输入孩子在自己的画面上生成的8位代码即可关联。关联后，您可以替孩子预约咨询。您只能看到您所预约的日期和时间——看不到咨询内容、孩子是否参加或取消、记录或问卷。您和孩子都可以随时解除关联。",
     ko: "자녀가 자기 화면에서 만든 8자리 코드를 입력하면 연결됩니다. 연결되면 자녀 대신 상담을 예약할 수 있습니다. 보호자에게 보이는 것은 보호자가 넣은 예약의 날짜와 시간뿐입니다. 상담 내용, 자녀가 참여했는지나 취소했는지, 기록이나 설문은 보이지 않습니다. 자녀와 보호자 모두 언제든지 연결을 해제할 수 있습니다.",
   },
+  // The child's own words (LINKS_CHILD) re-word these; the adult ones complete the table.
+  "link.make_code": { ja: "コードを作る", en: "Make a code", zh: "生成代码", ko: "코드 만들기" },
+  "link.code_is": { ja: "コード: {code}", en: "Code: {code}", zh: "代码：{code}", ko: "코드: {code}" },
+  "link.code_until": { ja: "{until}まで、1回だけ使えます。", en: "Works once, until {until}.", zh: "仅可使用一次，有效期至 {until}。", ko: "{until}까지 한 번만 사용할 수 있습니다." },
   "link.code_label": { ja: "お子さんのコード（8文字）", en: "Your child's code (8 characters)", zh: "孩子的代码（8位）", ko: "자녀의 코드(8자리)" },
   "link.submit": { ja: "つながる", en: "Link", zh: "关联", ko: "연결하기" },
   "link.linked": { ja: "{name}さんとつながりました。", en: "You are now linked with {name}.", zh: "已与{name}关联。", ko: "{name}님과 연결되었습니다." },
