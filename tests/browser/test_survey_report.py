@@ -133,8 +133,10 @@ def answered_survey(open_page: Any, server: str, feel: str) -> None:
 def test_the_supervisor_opens_the_report_and_prints_it(server: str, open_page: Any) -> None:
     for feel in ("とても いい", "すこし いい", "とても いい"):
         answered_survey(open_page, server, feel)
-    boss = open_page(server + "/admin/report.html", TABLET)
+    boss = open_page(server + "/admin/", TABLET)
     staff_sign_in(boss, "honbu")
+    boss.get_by_test_id("report-link").click()  # from the console's navigation
+    expect(boss).to_have_url(re.compile(r"/admin/report\.html$"))
     report = boss.get_by_test_id("report")
     expect(report.get_by_test_id("report-range")).to_have_text("2026-12-01 〜 2026-12-01（1日間）")
     boss.locator("#report-from").fill("2026-11-01")

@@ -323,6 +323,7 @@ export const STAFF = {
   "nav.shifts": { ja: "シフト", en: "Shifts" },
   "nav.capacity": { ja: "回線数", en: "Capacity" },
   "nav.canned": { ja: "定型文", en: "Canned replies" },
+  "nav.report": { ja: "事業報告（印刷・CSV）", en: "Service report (print, CSV)" },
   "cannedadm.title": { ja: "定型文", en: "Canned replies" },
   "cannedadm.lead": { ja: "メンターがチャットの入力欄に入れて、直してから送る文です（自動では送られません）。対象（こども・保護者・共通）と言語ごとに、メンターの一覧に出ます。", en: "Texts mentors put into the chat's text box and edit before sending (never sent automatically). Mentors see those for the client's audience (or both) in their page's language." },
   "cannedadm.none": { ja: "定型文はまだありません。", en: "No canned replies yet." },
