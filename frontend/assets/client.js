@@ -13,6 +13,7 @@ import { noteRefusal, offerOpened, paintWaitOffer, queueActive, queueFrame, queu
 import { LANGS, LANG_NAMES, addTexts, applyTexts, bindText, getLang, htmlLang, pick, plain, renderRich, setupLangMenu, t } from "./i18n.js";
 import { refreshLinks, setupLinks } from "./links.js";
 import { startRepaints } from "./repaint.js";
+import { SurveyPanel } from "./survey.js";
 import { addDays, dayLabel, dayOf, dayShort, hhmm, minutesUntil, syncClock, when } from "./time.js";
 
 const KINDS = ["psychologist", "nurse", "social_worker", "financial_planner", "career_consultant", "former_teacher", "student_mentor"];
@@ -39,8 +40,8 @@ const state = {
 };
 
 export async function startClientFace({ audience, texts }) {
-  state.audience = audience;
   registerWorker();
+  state.audience = audience;
   for (const table of texts) addTexts(table);
   setupLangMenu($("#lang-menu"));
   setupHelp();
@@ -49,6 +50,7 @@ export async function startClientFace({ audience, texts }) {
   wireHome();
   wireMentorView();
   setupTopics();
+  setupLinks(audience);
   setupQueue({
     getSocket: ensureSocket,
     kindLabel: (id) => kindLabel(state.service?.kinds?.find((k) => k.id === id)) || id,
@@ -254,9 +256,10 @@ async function refreshHome({ quiet = false } = {}) {
     paintNowWhy();
     paintTopics();
     paintBookings(bookings.consultations);
+    remindSoon(bookings.consultations);
     paintAgain(again.mentors);
     paintQueue?.();
-    remindSoon(bookings.consultations);
+    refreshLinks(state.service); // the parent-child link block paints itself
     if (bookings.consultations.length || queueActive()) ensureSocket();
     if (!quiet) showError($("#page-error"), null);
   } catch (err) {
@@ -358,9 +361,6 @@ function paintBookings(items) {
   focusPointed();
 }
 
-function enterable(c) {
-  return c.status === "open" || minutesUntil(c.starts_at) <= 10;
-}
 function calendarUrl(c) {
   // A link cannot send the face header: the face (whose session cookie) goes in the query.
   return `/api/bookings/${c.id}/calendar.ics?lang=${getLang()}&face=${face()}`;
@@ -382,6 +382,9 @@ function remindSoon(bookings) {
   }
 }
 
+function enterable(c) {
+  return c.status === "open" || minutesUntil(c.starts_at) <= 10;
+}
 
 function bookingRow(c) {
   const name = c.mentor?.display_name || "";
@@ -392,13 +395,13 @@ function bookingRow(c) {
     actions.append(bindText(h("button", { type: "button", class: "primary", onclick: () => openChat(c.id, name) }), "bookings.enter"));
   }
   if (c.status === "booked") {
-    actions.append(...twoStep(`cancel:${c.id}`, {
-      ask: "bookings.cancel",
-      yes: "bookings.cancel_confirm",
     // The file is asked for when tapped, in the language of that moment.
     const calendar = bindText(h("a", { class: "button secondary", href: calendarUrl(c), download: "event.ics", title: plain(t("bookings.calendar_hint")) }), "bookings.calendar");
     calendar.addEventListener("click", () => { calendar.href = calendarUrl(c); });
     actions.append(calendar);
+    actions.append(...twoStep(`cancel:${c.id}`, {
+      ask: "bookings.cancel",
+      yes: "bookings.cancel_confirm",
       no: "bookings.keep",
       onYes: async () => {
         setRowError(`booking:${c.id}`, error, null);
@@ -787,11 +790,13 @@ function openChat(id, mentorName) {
   const socket = ensureSocket();
   if (state.chat) state.chat.stop();
   const title = { key: "chat.title", vars: { name: mentorName } };
+  let survey = null;
   state.chat = new ChatView({
     socket,
     id,
     role: "client",
     title,
+    onStatus: (status) => survey?.paint(status),
     onLeave: () => {
       state.chat?.stop({ leave: true });
       state.chat = null;
@@ -806,6 +811,7 @@ function openChat(id, mentorName) {
       refreshHome({ quiet: true });
     },
   });
+  survey = new SurveyPanel(state.chat);
   $("#chat-host").append(state.chat.root);
   state.chat.start();
   applyTexts(state.chat.root);
