@@ -51,7 +51,7 @@ def chat_now(page: Any, mentor: str) -> Any:
 
 
 def send(chat: Any, text: str) -> None:
-    chat.locator("textarea").fill(text)
+    chat.locator("form.composer textarea").fill(text)
     chat.locator("form.composer button[type=submit]").click()
 
 

@@ -67,7 +67,7 @@ def test_phone_chat_keeps_the_text_box_on_screen_and_does_not_jump(
     name = nickname("sumaho")
     sign_up(child, name)
     chat = chat_now(child, "さくら")
-    box = chat.locator("textarea")
+    box = chat.locator("form.composer textarea")
     expect(box).to_be_in_viewport(ratio=1)
     # The child face never shows a key hint; a device with a keyboard is told it elsewhere.
     expect(box).to_have_attribute("data-t-attr", "placeholder:chat.placeholder")
@@ -112,7 +112,7 @@ def test_the_crisis_card_folds_and_never_hides_the_text_box(server: str, open_pa
     card = chat.get_by_test_id("help-card")
     expect(card.locator('a[href="tel:0120078310"]')).to_have_count(1)
     expect(card).to_have_attribute("open", "")
-    box = chat.locator("textarea")
+    box = chat.locator("form.composer textarea")
     expect(box).to_be_in_viewport(ratio=1)
     shot(child, "child-chat-crisis-card")
     card.locator("summary").click()  # folded away: the conversation has the room again
@@ -133,7 +133,7 @@ def test_key_hints_only_where_there_is_a_keyboard(server: str, browser: Any) -> 
             page = context.new_page()
             page.goto(server + "/")
             sign_up(page, nickname("yubi"))
-            box = chat_now(page, mentor).locator("textarea")
+            box = chat_now(page, mentor).locator("form.composer textarea")
             if touch:
                 expect(box).to_have_attribute("placeholder", "メッセージを入力")
             else:
