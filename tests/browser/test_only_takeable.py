@@ -27,21 +27,21 @@ def mentor_id(page: Any, name: str) -> int:
     return int(mentor_card(page, name).get_attribute("data-mentor"))
 
 
-def book_by_api(page: Any, mentor: int, start: str) -> None:
-    """Book as this page's signed-in child (another tab of the same child, say)."""
+def book_by_api(page: Any, mentor: int, start: str, face: str = "child") -> None:
+    """Book as this page's signed-in client (another tab of the same child, say)."""
     status = page.evaluate(
-        """([mentor, start]) => fetch("/api/bookings", {
+        """([mentor, start, face]) => fetch("/api/bookings", {
             method: "POST",
-            headers: {"Content-Type": "application/json", "X-Yorisoi-Face": "child"},
+            headers: {"Content-Type": "application/json", "X-Yorisoi-Face": face},
             body: JSON.stringify({mentor_id: mentor, start}),
         }).then((r) => r.status)""",
-        [mentor, start],
+        [mentor, start, face],
     )
     assert status == 201
 
 
-def open_calendar(page: Any, mentor: str, day: str) -> Any:
-    mentor_card(page, mentor).get_by_role("button", name=re.compile("じかんを えらぶ")).click()
+def open_calendar(page: Any, mentor: str, day: str, choose: str = "じかんを えらぶ") -> Any:
+    mentor_card(page, mentor).get_by_role("button", name=re.compile(choose)).click()
     expect(page.locator("#mentor-name")).to_have_text(mentor)
     page.locator(f'#day-list button[data-day="{day}"]').click()
     return page.locator("#slot-list")
@@ -185,3 +185,14 @@ def test_a_forgotten_secret_leads_to_a_new_start(server: str, open_page: Any) ->
     expect(grown_up.get_by_test_id("forgot")).to_contain_text("新しいニックネームで")
     grown_up.get_by_role("button", name="新しいニックネームではじめる").click()
     expect(grown_up.locator("#signup-form")).to_be_visible()
+
+
+def test_the_parent_page_says_it_in_grown_up_words(server: str, open_page: Any) -> None:
+    page = open_page(server + "/")
+    sign_up(page, nickname("oya"))
+    book_by_api(page, mentor_id(page, "ゆうこ"), TOMORROW_16, face="parent")
+    slots = open_calendar(page, "えみ", "2026-12-02", choose="時間を選んで予約")
+    expect(page.locator('#day-list button[data-day="2026-12-02"]')).to_contain_text("予約あり")
+    mine = slots.locator(f'button[data-start="{TOMORROW_16}"]')
+    expect(mine).to_be_disabled()
+    expect(mine).to_contain_text("ご予約あり")
