@@ -78,7 +78,7 @@ def test_child_and_mentor_chat_reload_and_end(server: str, open_page: Any) -> No
     mchat.get_by_role("button", name="はい、終える").click()
     expect(mchat.get_by_test_id("closed")).to_contain_text("この相談は終わりました。")
     expect(chat.get_by_test_id("closed")).to_contain_text("きょうの おはなしは おわりました")
-    expect(chat.locator("textarea")).to_be_hidden()
+    expect(chat.locator("form.composer textarea")).to_be_hidden()
     expect(texts).to_have_count(4)
     shot(child, "child-chat-closed")
 
@@ -151,7 +151,7 @@ def test_mentor_calls_headquarters_who_joins_as_group_talk(server: str, open_pag
     send(chat, "いえに かえりたくない。なぐられる")
     card = chat.get_by_test_id("help-card")
     expect(card.locator('a[href="tel:0120078310"]')).to_contain_text("0120-0-78310")
-    expect(chat.locator("textarea")).to_be_enabled()
+    expect(chat.locator("form.composer textarea")).to_be_enabled()
     expect(mchat.get_by_test_id("at-risk")).to_contain_text("危機のサイン")
     crisis = admin.locator("#alert-list li.crisis")
     expect(crisis).to_have_count(2)  # running away and abuse
