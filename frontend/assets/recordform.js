@@ -15,21 +15,35 @@ export const REFERRALS = ["child_guidance", "police", "school", "medical", "189"
 
 /** The escalations of a consultation, read only (the record form and the mentor's panel). */
 export function escalationItem(e) {
-  const dest = plain(t(`esc.dest.${e.destination}`));
+  // Staff words follow a language switch (bindText); what people wrote is shown as written.
+  const plainly = (key, vars) => bindText(h("span", {}), key, vars);
   const li = h("li", { class: `esc-item esc-${e.status}`, "data-escalation": e.id, "data-status": e.status },
-    h("p", {}, h("strong", {}, dest), " ", bindText(h("span", { class: `badge esc-status esc-${e.status}`, "data-testid": "esc-status" }), `esc.status.${e.status}`)),
-    h("p", { class: "hint" }, plain(t("esc.admin_reason", { text: e.reason }))),
-    h("p", { class: "hint" }, plain(t("esc.admin_shared", { text: e.shared }))));
-  if (e.decided_at) li.append(h("p", { class: "hint" }, plain(t("esc.decided", { name: e.decided_by?.display_name || "", time: when(e.decided_at) }))));
-  if (e.decision_note) li.append(h("p", { class: "note" }, plain(t("esc.note", { text: e.decision_note }))));
+    h("p", {}, bindText(h("strong", {}), `esc.dest.${e.destination}`), " ", bindText(h("span", { class: `badge esc-status esc-${e.status}`, "data-testid": "esc-status" }), `esc.status.${e.status}`)),
+    h("p", { class: "hint" }, plainly("esc.admin_reason", { text: e.reason })),
+    h("p", { class: "hint" }, plainly("esc.admin_shared", { text: e.shared })));
+  if (e.decided_at) li.append(h("p", { class: "hint" }, plainly("esc.decided", { name: e.decided_by?.display_name || "", time: when(e.decided_at) })));
+  if (e.decision_note) li.append(h("p", { class: "note" }, plainly("esc.note", { text: e.decision_note })));
   return li;
 }
 
-function choice(type, name, value, labelKey, { checked = false, text = null } = {}) {
+/** A name from the server in {ja, en}, kept in step with the language switch. */
+function picked(tag, label, attrs = {}) {
+  return h(tag, { ...attrs, "data-pick": JSON.stringify(label) }, pick(label));
+}
+
+document.addEventListener("langchange", () => {
+  for (const el of document.querySelectorAll(".record-form [data-pick]")) {
+    const text = pick(JSON.parse(el.dataset.pick));
+    if (el.textContent !== text) el.textContent = text;
+  }
+});
+
+function choice(type, name, value, labelKey, { checked = false, label = null, retired = false } = {}) {
   const input = h("input", { type, name, value, checked });
-  const label = h("label", { class: "choice" }, input, " ");
-  label.append(text !== null ? h("span", {}, text) : bindText(h("span", {}), labelKey));
-  return label;
+  const box = h("label", { class: "choice" }, input, " ");
+  box.append(label !== null ? picked("span", label) : bindText(h("span", {}), labelKey));
+  if (retired) box.append(" ", bindText(h("span", { class: "hint" }), "record.retired"));
+  return box;
 }
 
 /**
@@ -44,7 +58,7 @@ export function recordForm({ consultation, onSaved = null, onClose = null }) {
   const status = h("p", { class: "hint", role: "status", "data-testid": "record-status" });
   root.append(heading);
   if (consultation.nickname) {
-    root.append(h("p", { class: "hint" }, plain(t("record.for", { name: consultation.nickname, time: consultation.starts_at ? when(consultation.starts_at) : "" }))));
+    root.append(bindText(h("p", { class: "hint" }), "record.for", { name: consultation.nickname, time: consultation.starts_at ? when(consultation.starts_at) : "" }));
   }
   root.append(bindText(h("p", { class: "hint" }), "record.lead"));
   const body = h("div", {});
@@ -83,8 +97,7 @@ function paintForm(cid, body, topics, view, entries, ui) {
   const topicSet = h("fieldset", { class: "choices", "data-testid": "record-topics" }, bindText(h("legend", {}), "record.topics"));
   for (const topic of topics) {
     if (topic.retired && !chosen.has(topic.id)) continue; // a retired topic only where it was chosen
-    const text = `${pick(topic.label)}${topic.retired ? ` ${plain(t("record.retired"))}` : ""}`;
-    topicSet.append(choice("checkbox", "topic", String(topic.id), null, { checked: chosen.has(topic.id), text }));
+    topicSet.append(choice("checkbox", "topic", String(topic.id), null, { checked: chosen.has(topic.id), label: topic.label, retired: topic.retired }));
   }
   const riskSet = h("fieldset", { class: "choices", "data-testid": "record-risk" }, bindText(h("legend", {}), "record.risk"));
   for (const risk of RISKS) riskSet.append(choice("radio", `risk-${cid}`, risk, `record.risk.${risk}`, { checked: rec?.risk === risk }));
@@ -93,8 +106,8 @@ function paintForm(cid, body, topics, view, entries, ui) {
   for (const ref of REFERRALS) refSet.append(choice("checkbox", "referral", ref, `record.ref.${ref}`, { checked: had.has(ref) }));
   const entryId = `rec-${cid}-entry`;
   const entrySelect = h("select", { id: entryId, "data-testid": "record-help-entry" },
-    h("option", { value: "" }, plain(t("record.help_pick"))),
-    ...entries.map((e) => h("option", { value: e.id, selected: rec?.help_entry_id === e.id }, pick(e.name))));
+    bindText(h("option", { value: "" }), "record.help_pick"),
+    ...entries.map((e) => picked("option", e.name, { value: e.id, selected: rec?.help_entry_id === e.id })));
   const entryBox = h("div", { class: "record-entry", hidden: !had.has("help_directory") },
     bindText(h("label", { for: entryId }), "record.help_entry"), entrySelect);
   refSet.append(entryBox);
@@ -119,7 +132,7 @@ function paintForm(cid, body, topics, view, entries, ui) {
 
 function savedLine(rec) {
   const box = h("div", { class: "record-saved" });
-  if (rec.updated_by) box.append(h("p", { class: "hint" }, plain(t("record.updated", { name: rec.updated_by, time: when(rec.updated_at) }))));
+  if (rec.updated_by) box.append(bindText(h("p", { class: "hint" }), "record.updated", { name: rec.updated_by, time: when(rec.updated_at) }));
   if (rec.corrected) box.append(bindText(h("p", { class: "hint", "data-testid": "record-corrected" }), "record.corrected"));
   return box;
 }

@@ -68,6 +68,10 @@ def test_mentor_fills_the_record_after_ending_and_the_count_drops(
     findings.assert_none_blocking()
     # the child's page carries nothing of it
     expect(chat).not_to_contain_text("家族")
+    # headquarters' topic names follow the console's language switch
+    mentor.locator("#lang-toggle").click()
+    expect(form.get_by_test_id("record-topics")).to_contain_text("Family")
+    expect(mentor.get_by_test_id("open-records")).to_contain_text("Nothing left to record.")
 
 
 def test_escalation_confirmed_by_headquarters_reaches_the_mentor_live(
