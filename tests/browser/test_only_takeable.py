@@ -16,7 +16,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import browser_env
-from tests.browser.flows import mentor_card, nickname, sign_up
+from tests.browser.flows import freeze_mentor_list, mentor_card, nickname, sign_up
 from tests.browser.test_accessibility import Findings
 from tests.servers import running_server
 
@@ -196,3 +196,19 @@ def test_the_parent_page_says_it_in_grown_up_words(server: str, open_page: Any) 
     mine = slots.locator(f'button[data-start="{TOMORROW_16}"]')
     expect(mine).to_be_disabled()
     expect(mine).to_contain_text("ご予約あり")
+
+
+def test_a_talk_now_refusal_on_a_card_names_the_booking(server: str, open_page: Any) -> None:
+    page = open_page(server + "/child/")
+    sign_up(page, nickname("hato"))
+    freeze_mentor_list(page)  # a slow school network: the card still offers talk-now
+    book_by_api(page, mentor_id(page, "さくら"), "2026-12-01T16:30:00+09:00")
+    card = mentor_card(page, "みどり")
+    card.get_by_role("button", name=re.compile("いますぐ")).click()
+    error = card.locator("[data-row-error]")
+    expect(error).to_contain_text("12/1 16:30 の さくらさんとの よやくと かさなっているよ。")
+    # Still there after the card is repainted, with the way to the booking.
+    error.get_by_role("button", name="よやくを みる").click()
+    row = page.get_by_test_id("bookings").locator("li.booking")
+    expect(row).to_have_class(re.compile("pointed"))
+    expect(row.get_by_role("button", name="とりけす")).to_be_focused()
