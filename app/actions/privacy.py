@@ -22,6 +22,7 @@ from app.db.tables import (
     Client,
     Consultation,
     CrisisAlert,
+    Escalation,
     LineHold,
     MentorNote,
     Message,
@@ -45,6 +46,13 @@ async def _erase_transcript(s, consultation_id: int) -> None:  # type: ignore[no
     await s.execute(delete(MentorNote).where(col(MentorNote.consultation_id) == consultation_id))
     # An alert points at a message and says what kind of words it held: it goes with them.
     await s.execute(delete(CrisisAlert).where(col(CrisisAlert.consultation_id) == consultation_id))
+    # An escalation's words (why, what was shared, the decision's note) go with them; that it
+    # happened (destination, status, who, when) stays for the municipal report.
+    await s.execute(
+        update(Escalation)
+        .where(col(Escalation.consultation_id) == consultation_id)
+        .values(reason="", shared="", decision_note=None)
+    )
     await s.execute(
         update(Consultation)
         .where(col(Consultation.id) == consultation_id)

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.actions import Principal
-from app.actions.chat import do_join
+from app.actions.chat import do_end, do_join
 from app.actions.escalation import do_decide, do_raise, pending
+from app.actions.privacy import purge_expired
 from app.db.tables import AuditLog, Escalation
 from app.errors import Refusal
 from app.realtime.hub import SUPERVISORS, topic_client, topic_consultation, topic_mentor
@@ -150,3 +151,22 @@ async def test_who_may_raise_and_decide(env: Env, capture_events: Capture) -> No
     async with env.ctx.db.read() as s:
         stored = (await s.execute(select(Escalation))).scalars().all()
     assert [(e.status, e.decided_by) for e in stored] == [("pending", None)]
+
+
+async def test_retention_erases_the_words_and_keeps_the_fact(env: Env) -> None:
+    _child, mentor, cid, _ = await walk_in(env)
+    boss = await supervisor(env)
+    access = await do_join(env.ctx, mentor, cid)
+    raised = await do_raise(env.ctx, mentor, cid, RAISE)
+    await do_decide(env.ctx, boss, raised["id"], {"decision": "confirm", "note": "連絡済み"})
+    await do_end(env.ctx, mentor, access)
+    env.clock.advance(days=env.ctx.settings.retention_days + 1)
+    await purge_expired(env.ctx)
+    async with env.ctx.db.read() as s:
+        e = (await s.execute(select(Escalation))).scalar_one()
+    assert (e.reason, e.shared, e.decision_note) == ("", "", None)
+    assert (e.destination, e.status, e.decided_at is not None) == (
+        "child_guidance",
+        "confirmed",
+        True,
+    )
