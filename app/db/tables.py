@@ -208,6 +208,10 @@ class Consultation(SQLModel, table=True):
             nullable=True,
         ),
     )
+    # Where the client talks: "web" (the pages) or "line" (the LINE official account).
+    channel: str = Field(
+        default="web", sa_column=Column(String(8), nullable=False, server_default="web")
+    )
 
 
 class LineHold(SQLModel, table=True):
@@ -607,3 +611,61 @@ class Survey(SQLModel, table=True):
     feel_after: int | None = Field(default=None)
     again: str | None = Field(default=None, max_length=8)
     comment: str | None = Field(default=None, max_length=200)
+
+
+CHANNELS = ("web", "line")
+# The little dialogue a LINE user goes through: nickname -> audience -> ready; "confirm_delete"
+# while a "けす" waits for its confirmation.
+LINE_STATES = ("nickname", "audience", "ready", "confirm_delete")
+
+
+class LineUser(SQLModel, table=True):
+    """A LINE user linked to an anonymous client. Only the LINE user id is kept (no profile);
+    the latest reply token is kept while LINE accepts it (about a minute). client_id is None
+    until the dialogue has a nickname and an audience; unfollowed_at ends the link (retention
+    deletes the row later)."""
+
+    __tablename__ = "line_user"
+    __table_args__ = (
+        UniqueConstraint("line_user_id", name="uq_line_user_id"),
+        Index("ix_line_user_client", "client_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    line_user_id: str = Field(max_length=64)
+    client_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("client.id"), nullable=True)
+    )
+    state: str = Field(max_length=16)
+    pending_nickname: str | None = Field(default=None, max_length=40)
+    reply_token: str | None = Field(default=None, max_length=255)
+    reply_token_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(sa_column=_ts())
+    unfollowed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class LineEvent(SQLModel, table=True):
+    """A webhook event already applied (its webhookEventId), so a redelivery is applied once."""
+
+    __tablename__ = "line_event"
+    __table_args__ = (
+        UniqueConstraint("webhook_event_id", name="uq_line_event_id"),
+        Index("ix_line_event_received", "received_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    webhook_event_id: str = Field(max_length=64)
+    received_at: datetime = Field(sa_column=_ts())
+
+
+class LineUndelivered(SQLModel, table=True):
+    """A message to a LINE client that LINE refused or that could not be sent after the
+    retries (reason "refused" | "rate_limited"); the mentor sees it as not delivered."""
+
+    __tablename__ = "line_undelivered"
+    __table_args__ = (Index("ix_line_undelivered_consultation", "consultation_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("consultation.id"), nullable=False)
+    )
+    message_seq: int | None = Field(default=None)
+    reason: str = Field(max_length=24)
+    created_at: datetime = Field(sa_column=_ts())
