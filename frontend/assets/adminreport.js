@@ -118,8 +118,10 @@ const KIND_FIGURES = ["consultations", "walk_in", "booked", "queue", "unanswered
 const MONTH_FIGURES = ["consultations", "walk_in", "booked", "queue", "unanswered", "turned_away", "handovers", "escalations", "survey_answered"];
 const read = (id, g) => FIGURES.find(([f]) => f === id)[1](g);
 
+// Wide tables scroll sideways on a narrow screen: the wrapper is focusable and named, so a
+// keyboard can scroll it too.
 function table(testid, headCells, rows) {
-  return h("div", { class: "table-wrap" },
+  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-labelledby": `${testid}-h` },
     h("table", { class: "report-table", "data-testid": testid },
       h("thead", {}, h("tr", {}, ...headCells.map((cell) => (typeof cell === "string" ? bindText(h("th", { scope: "col" }), cell) : cell)))),
       h("tbody", {}, ...rows)));

@@ -20,6 +20,7 @@ from tests.browser.flows import (
     staff_sign_in,
     through_repaints,
 )
+from tests.browser.test_accessibility import Findings
 
 KANJI = re.compile(r"[\u4e00-\u9fff]")
 
@@ -43,6 +44,8 @@ def test_the_child_answers_the_survey_in_child_words(server: str, open_page: Any
     expect(before).to_be_visible()
     expect(before).to_contain_text("いまの きもちは？")
     expect(before).to_contain_text("こたえなくても はなせるよ")
+    axe = Findings()
+    axe.check(child, "the opening question")
     # never in the way: the text box works while the question is there
     expect(chat.locator("form.composer textarea")).to_be_enabled()
     through_repaints(child)
@@ -79,6 +82,7 @@ def test_the_child_answers_the_survey_in_child_words(server: str, open_page: Any
     expect(faces).to_have_count(5)
     box = faces.first.bounding_box()
     assert box is not None and box["height"] >= 44 and box["width"] >= 44, box
+    axe.check(child, "the post-chat survey")
     survey.get_by_role("radio", name="すこし いい").check()
     survey.get_by_role("radio", name="はなしたい").check()
     comment = survey.get_by_label("ひとこと（かかなくても いいよ）")
@@ -100,6 +104,7 @@ def test_the_child_answers_the_survey_in_child_words(server: str, open_page: Any
         int(survey.get_attribute("aria-labelledby").split("-")[-1]),
     )
     assert status["state"] == "answered" and status["can_answer"] is False, status
+    axe.assert_none_blocking()
 
 
 def test_the_opening_question_can_be_skipped(server: str, open_page: Any) -> None:
@@ -177,6 +182,9 @@ def test_the_supervisor_opens_the_report_and_prints_it(server: str, open_page: A
     csv = boss.locator("#report-csv")
     expect(csv).to_have_attribute("href", "/api/staff/report.csv?from=2026-11-01&to=2026-12-01")
     shot(boss, "admin-report")
+    axe = Findings()
+    axe.check(boss, "the report page")
+    axe.assert_none_blocking()
 
     # printed: A4, only the report
     boss.emulate_media(media="print")
