@@ -57,12 +57,12 @@ def test_mentor_hands_over_and_the_child_says_yes(server: str, open_page: Any) -
     expect(ask).to_be_hidden()
     expect(chat).to_contain_text("ひかりさんに かわったよ。まえの ひとが ひかりさんに たのんだよ。")
     expect(chat.locator("h2.chat-title")).to_have_text("ひかりさんと はなす")
-    expect(chat.locator("textarea")).to_be_enabled()
+    expect(chat.locator("form.composer textarea")).to_be_enabled()
 
     # The old mentor is told; their chat takes no more writing.
     expect(status).to_have_text("相談者が「はい」と答え、ひかりさんに引き継ぎました。")
     expect(ochat).to_contain_text("この相談はひかりさんに引き継がれました。")
-    expect(ochat.locator("textarea")).to_be_disabled()
+    expect(ochat.locator("form.composer textarea")).to_be_disabled()
 
     # The new mentor's console: the consultation, the transcript and the note.
     new = open_page(server + "/mentor/", TABLET)
@@ -85,7 +85,7 @@ def test_canned_reply_fills_the_composer_without_sending(server: str, open_page:
     mentor = open_page(server + "/mentor/", TABLET)
     staff_sign_in(mentor, "mentor1")
     mchat = open_chat(mentor, name)
-    box = mchat.locator("textarea")
+    box = mchat.locator("form.composer textarea")
 
     mentor.get_by_test_id("canned-open").click()
     panel = mentor.get_by_test_id("canned-panel")
