@@ -54,11 +54,11 @@ def test_booked_slot_is_opened_by_the_scheduler_for_both_sides(
 
     booking.get_by_role("button", name="チャットに はいる").click()
     chat = child.get_by_test_id("chat")
-    expect(chat.locator("textarea")).to_be_enabled()
+    expect(chat.locator("form.composer textarea")).to_be_enabled()
     expect(chat).to_contain_text("17:00 まで はなせるよ")
     send(chat, "よやくした じかんに きたよ")
 
     item.get_by_role("button").click()
     mchat = mentor.get_by_test_id("chat")
     expect(message(mchat, "よやくした じかんに きたよ")).to_have_count(1)
-    expect(mchat.locator("textarea")).to_be_enabled()
+    expect(mchat.locator("form.composer textarea")).to_be_enabled()

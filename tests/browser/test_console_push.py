@@ -91,7 +91,7 @@ def test_a_message_while_the_chat_is_closed_is_an_unread_count(
     child.locator("#si-secret").fill("himitsu-123")
     child.locator("#signin-form button[type=submit]").click()
     chat = child.get_by_test_id("chat")  # back straight into the open consultation
-    expect(chat.locator("textarea")).to_be_enabled()
+    expect(chat.locator("form.composer textarea")).to_be_enabled()
     for text in ("いますか？", "まってるね"):
         send(chat, text)
         expect(message(chat, text)).to_have_count(1)

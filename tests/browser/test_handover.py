@@ -69,12 +69,12 @@ def test_headquarters_reassigns_an_open_consultation(server: str, open_page: Any
     expect(chat).to_contain_text(
         "おてつだいの ひとが きめて、ひかりさんに かわったよ。かいた ことばは そのまま のこっているよ。"
     )
-    expect(chat.locator("textarea")).to_be_enabled()
+    expect(chat.locator("form.composer textarea")).to_be_enabled()
     expect(chat.locator("h2.chat-title")).to_have_text("ひかりさんと はなす")
     shot(child, "child-handed-over")
     # The old mentor's chat says where it went and takes no more writing.
     expect(ochat).to_contain_text("この相談はひかりさんに引き継がれました。")
-    expect(ochat.locator("textarea")).to_be_disabled()
+    expect(ochat.locator("form.composer textarea")).to_be_disabled()
 
     new = open_page(server + "/mentor/", TABLET)
     staff_sign_in(new, "mentor2")

@@ -79,7 +79,7 @@ def test_every_page_at_phone_tablet_and_chromebook_size(
 
     send(chat, "もう しにたい")
     expect(chat.get_by_test_id("help-card")).to_be_visible()
-    expect(chat.locator("textarea")).to_be_enabled()
+    expect(chat.locator("form.composer textarea")).to_be_enabled()
     within_width(child, chat.locator("form.composer button[type=submit]"))
     shot(child, "child-crisis-card")
 
