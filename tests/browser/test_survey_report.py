@@ -193,6 +193,10 @@ def test_the_supervisor_opens_the_report_and_prints_it(server: str, open_page: A
     expect(report).to_be_visible()
     expect(overview).to_be_visible()
     expect(report.locator("details.chart-table").first).to_be_hidden()
+    boss.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+    shot(boss, "admin-report-print")
+    # nothing runs off the sheet: every table fits A4's width
+    assert boss.evaluate("() => document.documentElement.scrollWidth") <= 794
     pdf = boss.pdf(format="A4", prefer_css_page_size=True)
     assert pdf.startswith(b"%PDF")
     # A4 portrait in points (595 x 842): the page size the print CSS asks for
