@@ -60,6 +60,21 @@ CATALOG: dict[str, Entry] = {
             "다시 한 번 들어와 주세요.",
         ),
     ),
+    "bad_signature": Entry(
+        401,
+        Texts(
+            "署名を確認できませんでした。",
+            "The signature could not be verified.",
+            "无法验证签名。",
+            "서명을 확인할 수 없습니다.",
+        ),
+        Texts(
+            "たしかめる ことが できなかったよ。",
+            "We could not check it.",
+            "没能确认哦。",
+            "확인하지 못했어요.",
+        ),
+    ),
     "bad_credentials": Entry(
         401,
         Texts(

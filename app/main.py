@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from app.actions import Context
+from app.actions.line import LineChannel
 from app.actions.message_writer import MessageWriter
 from app.actions.stats import RefusalRecorder
 from app.clock import Clock, ShiftedClock, SystemClock
@@ -38,6 +39,7 @@ from app.web.errors import EXCEPTION_HANDLERS, ErrorBoundary
 from app.web.headers import SecurityHeaders
 from app.web.health import healthz
 from app.web.inputs import UrlBoundary
+from app.web.line_api import ROUTES as LINE_ROUTES
 from app.web.links_api import ROUTES as LINK_ROUTES
 from app.web.offline_api import ROUTES as OFFLINE_ROUTES
 from app.web.pages import page_mounts
@@ -120,7 +122,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         leadership: Leadership | None = None
         bridge: PgBridge | None = None
         log.info("yorisoi starting; clock at %s", clock.now().isoformat())
+        line: LineChannel | None = None
+        app.state.line = None
         try:
+            if settings.line_enabled:  # the LINE channel: one more receiver of the hub
+                line = LineChannel(ctx)
+                await line.start()
+                app.state.line = line
             if ctx.db.is_sqlite:
                 if settings.scheduler:
                     await jobs.start()  # one process owns an SQLite file
@@ -136,6 +144,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         finally:
             for task in watchers:
                 task.cancel()
+            if line is not None:  # applies the events already acknowledged to LINE first
+                await line.stop()
             await ctx.messages.stop()
             await ctx.refusals.stop()
             if leadership is not None:
@@ -157,6 +167,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             *QUEUE_ROUTES,
             *WELLBEING_ROUTES,
             *LINK_ROUTES,
+            *LINE_ROUTES,
             *CHATTOOLS_ROUTES,
             *RECORD_ROUTES,
             *SURVEY_ROUTES,

@@ -103,6 +103,10 @@ class Settings:
     crisis_words: Path = DATA / "crisis_words.json"
     help_directory: Path = DATA / "help_directory.json"
     topics: Path = DATA / "topics.json"
+    # The LINE channel: off unless both the channel secret and the access token are set.
+    line_channel_secret: str = ""
+    line_channel_access_token: str = ""
+    line_api_base: str = "https://api.line.me"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -130,6 +134,11 @@ class Settings:
     def cookie_prefix(self) -> str:
         """`__Host-` whenever cookies are Secure: bound to this host, path /, never a subdomain."""
         return "__Host-" if self.cookie_secure else ""
+
+    @property
+    def line_enabled(self) -> bool:
+        """The LINE channel is on only with both its secret and its access token."""
+        return bool(self.line_channel_secret and self.line_channel_access_token)
 
     @property
     def is_sqlite(self) -> bool:
@@ -274,6 +283,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 f"YORISOI_ESCALATION_CLIENT_NOTICE is at most {ESCALATION_NOTICE_MAX} characters"
             )
         kwargs["escalation_client_notice"] = None if notice.lower() == "none" else notice
+    kwargs["line_channel_secret"] = env.get("YORISOI_LINE_CHANNEL_SECRET", "").strip()
+    kwargs["line_channel_access_token"] = env.get("YORISOI_LINE_CHANNEL_ACCESS_TOKEN", "").strip()
+    if env.get("YORISOI_LINE_API_BASE", "").strip():
+        base = env["YORISOI_LINE_API_BASE"].strip().rstrip("/")
+        if not base.startswith(("http://", "https://")):
+            raise SettingsError(f"YORISOI_LINE_API_BASE must be an http(s) URL, got {base!r}")
+        kwargs["line_api_base"] = base
     if "YORISOI_SCHEDULER" in env:
         kwargs["scheduler"] = _bool("YORISOI_SCHEDULER", env["YORISOI_SCHEDULER"])
     if env.get("YORISOI_UI_REPAINT_MS"):

@@ -20,13 +20,19 @@ from app.db.tables import (
     AuditLog,
     AuthSession,
     Client,
+    ClientLink,
     Consultation,
     CrisisAlert,
     Escalation,
+    LineEvent,
     LineHold,
+    LineUndelivered,
+    LineUser,
+    LinkCode,
     MentorNote,
     Message,
     QueueEntry,
+    Survey,
 )
 from app.errors import Refusal
 
@@ -46,12 +52,20 @@ async def _erase_transcript(s, consultation_id: int) -> None:  # type: ignore[no
     await s.execute(delete(MentorNote).where(col(MentorNote.consultation_id) == consultation_id))
     # An alert points at a message and says what kind of words it held: it goes with them.
     await s.execute(delete(CrisisAlert).where(col(CrisisAlert.consultation_id) == consultation_id))
+    await s.execute(
+        delete(LineUndelivered).where(col(LineUndelivered.consultation_id) == consultation_id)
+    )
     # An escalation's words (why, what was shared, the decision's note) go with them; that it
     # happened (destination, status, who, when) stays for the municipal report.
     await s.execute(
         update(Escalation)
         .where(col(Escalation.consultation_id) == consultation_id)
         .values(reason="", shared="", decision_note=None)
+    )
+    # A survey's comment is the client's own words: it goes with them; the anonymous answers
+    # (faces, "talk again?") stay for the report.
+    await s.execute(
+        update(Survey).where(col(Survey.consultation_id) == consultation_id).values(comment=None)
     )
     await s.execute(
         update(Consultation)
@@ -64,7 +78,8 @@ async def purge_expired(ctx: Context) -> int:
     """Retention: transcripts, notes and alerts of consultations finished more than
     RETENTION_DAYS ago; sessions that ended (expired, revoked, idle) before today; the
     free-text reasons of audit rows older than RETENTION_DAYS (who accessed what, and when,
-    stays). Then the SQLite log is checkpointed. Returns the consultations purged.
+    stays); LINE links ended (unfollow) more than RETENTION_DAYS ago and week-old webhook
+    event ids. Then the SQLite log is checkpointed. Returns the consultations purged.
 
     Idempotent: a purged consultation has message_count set and is not looked at again.
     """
@@ -94,6 +109,12 @@ async def _purge_sessions_and_reasons(ctx: Context) -> None:
             update(AuditLog)
             .where(col(AuditLog.at) < cutoff, col(AuditLog.reason).is_not(None))
             .values(reason=None)
+        )
+        # The LINE channel: a link ended by unfollow goes after the retention period; the
+        # ids of applied webhook events are kept a week (LINE redelivers within hours).
+        await s.execute(delete(LineUser).where(col(LineUser.unfollowed_at) < cutoff))
+        await s.execute(
+            delete(LineEvent).where(col(LineEvent.received_at) < now - timedelta(days=7))
         )
 
 
@@ -145,11 +166,17 @@ async def do_delete_account(
     )
     if client is None or not ok:
         raise Refusal("bad_credentials")
+    await erase_client(ctx, client_p.id)
+
+
+async def erase_client(ctx: Context, client_id: int) -> None:
+    """Erase a client (DELETE /api/me after its secret, or "けす" from LINE): open
+    consultations closed, bookings cancelled, transcripts, sessions and the name gone."""
     async with ctx.db.read() as s:
         open_ids = (
             await s.execute(
                 select(col(Consultation.id)).where(
-                    col(Consultation.client_id) == client_p.id, col(Consultation.status) == "open"
+                    col(Consultation.client_id) == client_id, col(Consultation.status) == "open"
                 )
             )
         ).scalars()
@@ -163,7 +190,7 @@ async def do_delete_account(
             for i in (
                 await s.execute(
                     select(col(Consultation.id)).where(
-                        col(Consultation.client_id) == client_p.id,
+                        col(Consultation.client_id) == client_id,
                         col(Consultation.status) == "booked",
                     )
                 )
@@ -179,7 +206,7 @@ async def do_delete_account(
             )
         all_ids = (
             await s.execute(
-                select(col(Consultation.id)).where(col(Consultation.client_id) == client_p.id)
+                select(col(Consultation.id)).where(col(Consultation.client_id) == client_id)
             )
         ).scalars()
         mine = [i for i in all_ids if i is not None]
@@ -194,27 +221,46 @@ async def do_delete_account(
         # Out of the waiting line, and what they wrote while waiting is gone with the rest.
         await s.execute(
             update(QueueEntry)
-            .where(col(QueueEntry.client_id) == client_p.id, col(QueueEntry.state).in_(ACTIVE))
+            .where(col(QueueEntry.client_id) == client_id, col(QueueEntry.state).in_(ACTIVE))
             .values(state="left", ended_at=now)
         )
         await s.execute(
             update(QueueEntry)
-            .where(col(QueueEntry.client_id) == client_p.id)
+            .where(col(QueueEntry.client_id) == client_id)
             .values(first_message=None)
         )
         # Gone, not revoked: an open socket of theirs finds no session at its next check.
         await s.execute(
             delete(AuthSession).where(
                 col(AuthSession.principal) == "client",
-                col(AuthSession.principal_id) == client_p.id,
+                col(AuthSession.principal_id) == client_id,
             )
+        )
+        # A LINE link no longer leads to the erased account (the LINE user may start anew).
+        await s.execute(
+            update(LineUser)
+            .where(col(LineUser.client_id) == client_id)
+            .values(client_id=None, state="nickname", pending_nickname=None)
+        )
+        # Parent-child links and unused link codes go with either side's account; bookings a
+        # parent made stay the child's, no longer naming who made them.
+        await s.execute(
+            delete(ClientLink).where(
+                (col(ClientLink.child_id) == client_id) | (col(ClientLink.parent_id) == client_id)
+            )
+        )
+        await s.execute(delete(LinkCode).where(col(LinkCode.child_id) == client_id))
+        await s.execute(
+            update(Consultation)
+            .where(col(Consultation.booked_by_id) == client_id)
+            .values(booked_by_id=None)
         )
         await s.execute(
             update(Client)
-            .where(col(Client.id) == client_p.id)
+            .where(col(Client.id) == client_id)
             .values(
                 nickname="（削除済み）",
-                nickname_key=f"deleted:{client_p.id}",
+                nickname_key=f"deleted:{client_id}",
                 secret_hash="!",  # noqa: S106 - not a hash: sign-in skips deleted accounts
                 deleted_at=now,
             )

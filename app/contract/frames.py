@@ -111,7 +111,7 @@ CONSULTATION_EVENT: dict[str, Schema] = {  # events.publish_lifecycle
 ALERT = obj(  # events.alert_body
     {
         "id": ID,
-        "kind": enum("crisis", "mentor_absent"),
+        "kind": enum("crisis", "mentor_absent", "line_undelivered"),
         "consultation_id": ID,
         "category": STRING,
         "message_seq": COUNT,
@@ -318,6 +318,16 @@ SERVER: dict[str, Schema] = {
             "mentor_id": ID,
             "until": TIME_OR_NULL,
             "reason": nullable(enum("crisis", "risk_high", "risk_urgent")),
+        }
+    ),
+    # A message of a LINE consultation that did not reach the client's LINE (refused by
+    # LINE, or still rate-limited after the retries); seq None: a notice, not a message.
+    "line_undelivered": obj(
+        {
+            "type": const("line_undelivered"),
+            "consultation_id": ID,
+            "seq": nullable(COUNT),
+            "reason": enum("refused", "rate_limited"),
         }
     ),
     "at_risk": obj(

@@ -202,6 +202,7 @@ STAFF_CONSULTATION = {
                 "client_joined_at": nullable(TIME),
                 "close_reason": nullable(STR),
                 "at_risk": BOOL,
+                "channel": enum(["web", "line"]),
                 "open_risks": array(STR),
                 "waiting_since": nullable(TIME),
                 "mentor_absent_at": nullable(TIME),

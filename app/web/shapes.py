@@ -228,6 +228,8 @@ def staff_consultation(
         "client_left_at": iso(c.client_left_at if c.status == "open" else None, rules),
         "close_reason": c.close_reason,
         "at_risk": c.at_risk,
+        # where the client talks: "web" or "line" (the console's small LINE mark)
+        "channel": c.channel,
         # crisis categories headquarters has not acknowledged yet
         "open_risks": open_risks or [],
         # since when the current mentor is expected (the opening, or the handover to them)

@@ -1,0 +1,56 @@
+"""POST /line/webhook: the LINE platform's events (app/actions/line.py applies them).
+
+The signature is checked on the raw body before anything is parsed; a bad or missing one is
+401 and changes nothing. Verified events are handed to the channel's worker and the request
+is answered at once (LINE waits only a few seconds and redelivers what it thinks failed).
+With the channel off (no secret or no access token) the route answers 404.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from app.actions.line import LineChannel, parse_events, webhook_signature_ok
+from app.contract import schemas as s
+from app.contract.spec import endpoint
+from app.errors import Refusal
+from app.web.auth import context
+
+MAX_BODY = 1024 * 1024  # LINE's bodies are small; anything bigger is not LINE's
+
+
+@endpoint(
+    "LINE's webhook: follow, unfollow, message and postback events of the official account",
+    "none",
+    s.obj({}),
+    errors=("bad_signature", "not_found", "invalid_input"),
+    description=(
+        "Answers 404 unless YORISOI_LINE_CHANNEL_SECRET and YORISOI_LINE_CHANNEL_ACCESS_TOKEN "
+        "are set. X-Line-Signature must be the base64 HMAC-SHA256 of the raw body with the "
+        "channel secret (401 bad_signature otherwise, nothing changes). Events are "
+        "acknowledged at once and applied asynchronously, each webhookEventId once."
+    ),
+)
+async def line_webhook(request: Request) -> JSONResponse:
+    ctx = context(request)
+    channel: LineChannel | None = getattr(request.app.state, "line", None)
+    if not ctx.settings.line_enabled or channel is None:
+        raise Refusal("not_found")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise Refusal("invalid_input", field="body")
+    if not webhook_signature_ok(
+        ctx.settings.line_channel_secret, body, request.headers.get("x-line-signature")
+    ):
+        raise Refusal("bad_signature")
+    try:
+        events = parse_events(body)
+    except Exception:  # noqa: BLE001 - a verified body LINE's models do not accept
+        raise Refusal("invalid_input", field="events") from None
+    channel.accept(events)
+    return JSONResponse({})
+
+
+ROUTES = [Route("/line/webhook", line_webhook, methods=["POST"])]

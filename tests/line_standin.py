@@ -1,0 +1,183 @@
+"""A local stand-in for the LINE Messaging API, started by the tests on 127.0.0.1.
+
+It checks the bearer token, records every reply and push call (body and headers), answers
+with the bodies LINE documents, and can be told to answer 429 or 400 instead. Tests point
+YORISOI_LINE_API_BASE at it and assert what it received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tests.servers import free_port
+
+TOKEN = "standin-access-token"  # noqa: S105 - a test value
+SECRET = "standin-channel-secret"  # noqa: S105 - a test value
+
+TOO_MANY = {"message": "Too Many Requests"}
+QUOTA = {"message": "You have reached your monthly limit."}
+BAD_REQUEST = {
+    "message": "The request body has 1 error(s)",
+    "details": [{"message": "May not be empty", "property": "messages[0].text"}],
+}
+BAD_TOKEN = {
+    "message": "Authentication failed due to the following reason: invalid token. "
+    "Confirm that the access token in the authorization header is valid."
+}
+
+
+@dataclass
+class Call:
+    kind: str  # "reply" | "push"
+    body: dict[str, Any]
+    retry_key: str | None
+    status: int
+
+    def texts(self) -> list[str]:
+        return [m.get("text", "") for m in self.body.get("messages", [])]
+
+
+@dataclass
+class StandIn:
+    base: str = ""
+    calls: list[Call] = field(default_factory=list)
+    refused: int = 0  # calls with a wrong bearer token
+    # What to answer next: a status per call (popped), then `always` (None: 200).
+    next_statuses: list[int] = field(default_factory=list)
+    always: int | None = None
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    def delivered(self) -> list[Call]:
+        return [c for c in self.calls if c.status == 200]
+
+    def texts(self) -> list[str]:
+        return [t for c in self.delivered() for t in c.texts()]
+
+    async def wait_for(self, check: Callable[[StandIn], bool], timeout: float = 10.0) -> None:
+        async with asyncio.timeout(timeout):
+            async with self._changed:
+                await self._changed.wait_for(lambda: check(self))
+
+    async def wait_text(self, fragment: str, timeout: float = 10.0) -> str:
+        found: list[str] = []
+
+        def has(s: StandIn) -> bool:
+            found[:] = [t for t in s.texts() if fragment in t]
+            return bool(found)
+
+        await self.wait_for(has, timeout)
+        return found[0]
+
+    async def _record(self, request: Request, kind: str) -> JSONResponse:
+        if request.headers.get("authorization") != f"Bearer {TOKEN}":
+            self.refused += 1
+            return JSONResponse(BAD_TOKEN, status_code=401)
+        body = json.loads(await request.body())
+        status = self.next_statuses.pop(0) if self.next_statuses else (self.always or 200)
+        self.calls.append(Call(kind, body, request.headers.get("x-line-retry-key"), status))
+        async with self._changed:
+            self._changed.notify_all()
+        if status == 429:
+            return JSONResponse(TOO_MANY if kind == "reply" else QUOTA, status_code=429)
+        if status == 400:
+            return JSONResponse(BAD_REQUEST, status_code=400)
+        if status != 200:
+            return JSONResponse({"message": "error"}, status_code=status)
+        sent = [
+            {"id": str(uuid.uuid4().int)[:18], "quoteToken": uuid.uuid4().hex}
+            for _ in body.get("messages", [])
+        ]
+        return JSONResponse({"sentMessages": sent})
+
+    async def reply(self, request: Request) -> JSONResponse:
+        return await self._record(request, "reply")
+
+    async def push(self, request: Request) -> JSONResponse:
+        return await self._record(request, "push")
+
+
+@asynccontextmanager
+async def line_standin() -> AsyncIterator[StandIn]:
+    standin = StandIn()
+    app = Starlette(
+        routes=[
+            Route("/v2/bot/message/reply", standin.reply, methods=["POST"]),
+            Route("/v2/bot/message/push", standin.push, methods=["POST"]),
+        ]
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not task.done(), "the LINE stand-in failed to start"
+        await asyncio.sleep(0.01)
+    standin.base = f"http://127.0.0.1:{port}"
+    try:
+        yield standin
+    finally:
+        server.should_exit = True
+        await task
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def webhook_body(*events: dict[str, Any]) -> bytes:
+    return json.dumps({"destination": "U" + "0" * 32, "events": list(events)}).encode()
+
+
+def event(kind: str, user: str, *, event_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A webhook event as LINE sends it (follow, unfollow, message, postback)."""
+    body: dict[str, Any] = {
+        "type": kind,
+        "mode": "active",
+        "timestamp": 1_796_000_000_000,
+        "source": {"type": "user", "userId": user},
+        "webhookEventId": event_id or uuid.uuid4().hex.upper()[:26],
+        "deliveryContext": {"isRedelivery": False},
+    }
+    if kind != "unfollow":
+        body["replyToken"] = uuid.uuid4().hex
+    if kind == "follow":
+        body["follow"] = {"isUnblocked": False}
+    body.update(extra)
+    return body
+
+
+def text_event(user: str, text: str, **kw: Any) -> dict[str, Any]:
+    message = {"type": "text", "id": str(uuid.uuid4().int)[:18], "text": text, "quoteToken": "q"}
+    return event("message", user, message=message, **kw)
+
+
+def postback_event(user: str, data: str, **kw: Any) -> dict[str, Any]:
+    return event("postback", user, postback={"data": data}, **kw)
+
+
+def sticker_event(user: str) -> dict[str, Any]:
+    message = {
+        "type": "sticker",
+        "id": str(uuid.uuid4().int)[:18],
+        "packageId": "446",
+        "stickerId": "1988",
+        "stickerResourceType": "STATIC",
+        "quoteToken": "q",
+    }
+    return event("message", user, message=message)
