@@ -10,14 +10,17 @@ import { $, busy, h, paintRows, rowError, setRowError, showError } from "./dom.j
 import { applyTexts, bindText, pick, plain, t } from "./i18n.js";
 import { POLL_SECONDS } from "./staff.js";
 import { when } from "./time.js";
-import { recordForm } from "./recordform.js";
+import { recordForm, showEscalationInForms } from "./recordform.js";
 
 const ar = { pending: [], open: null, topics: [], seq: 0, notes: new Map(), drafts: new Map(), formFor: null };
 
 /** Called once from admin.js's onReady with the console's socket. */
 export function setupAdminRecords(socket) {
   build();
-  socket.addEventListener("escalation", () => refreshEscalations());
+  socket.addEventListener("escalation", (e) => {
+    showEscalationInForms(e.detail.escalation);
+    refreshEscalations();
+  });
   socket.addEventListener("consultation", (e) => {
     if (e.detail.event === "closed") refreshOpen();
   });

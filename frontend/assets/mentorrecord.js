@@ -12,7 +12,7 @@ import { $, busy, h, paintRows, showError } from "./dom.js";
 import { applyTexts, bindText, plain, t } from "./i18n.js";
 import { POLL_SECONDS } from "./staff.js";
 import { when } from "./time.js";
-import { escalationItem, recordForm } from "./recordform.js";
+import { escalationItem, recordForm, showEscalationInForms } from "./recordform.js";
 
 const DESTINATIONS = ["child_guidance", "police", "school", "medical", "189", "other"];
 const rs = { socket: null, current: null, chat: null, open: null, seq: 0, formFor: null, opener: null, escalations: new Map() };
@@ -207,7 +207,9 @@ function remember(e, announce) {
 }
 
 function onEscalation(e) {
-  if (!e || rs.current?.id !== e.consultation_id) return;
+  if (!e) return;
+  showEscalationInForms(e);
+  if (rs.current?.id !== e.consultation_id) return;
   remember(e, true);
 }
 

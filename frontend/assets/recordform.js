@@ -26,6 +26,21 @@ export function escalationItem(e) {
   return li;
 }
 
+/** An escalation raised or decided (the `escalation` event): into any open record form of its
+ * consultation, whose escalations part is read-only (nothing a person typed is touched). */
+export function showEscalationInForms(e) {
+  for (const form of document.querySelectorAll(`.record-form[data-consultation="${Number(e.consultation_id)}"]`)) {
+    const list = form.querySelector(".record-escalations ul");
+    if (!list) continue;
+    const old = list.querySelector(`[data-escalation="${Number(e.id)}"]`);
+    if (old) old.replaceWith(escalationItem(e));
+    else {
+      list.querySelector("li.empty")?.remove();
+      list.append(escalationItem(e));
+    }
+  }
+}
+
 /** A name from the server in {ja, en}, kept in step with the language switch. */
 function picked(tag, label, attrs = {}) {
   return h(tag, { ...attrs, "data-pick": JSON.stringify(label) }, pick(label));

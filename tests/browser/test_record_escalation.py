@@ -122,4 +122,11 @@ def test_escalation_confirmed_by_headquarters_reaches_the_mentor_live(
     expect(notice).to_contain_text("ひとりじゃ ないよ")
     expect(chat).not_to_contain_text("身体的虐待")
     expect(notice).not_to_contain_text("児童相談所")
+
+    # The escalation is part of the consultation's record (read only there).
+    mchat.get_by_role("button", name="相談を終える").click()
+    mchat.get_by_role("button", name="はい、終える").click()
+    in_record = mentor.get_by_test_id("record-form").get_by_test_id("record-escalations")
+    expect(in_record).to_contain_text("児童相談所")
+    expect(in_record.get_by_test_id("esc-status")).to_have_text("確認されました")
     findings.assert_none_blocking()
