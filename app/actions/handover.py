@@ -83,6 +83,9 @@ def mentor_refusal(
         return "mentor_off_shift"
     if occ.mentor_taken(mentor.id or 0, ticks):
         return "mentor_busy"
+    until = occ.resting.get(mentor.id or 0)
+    if until is not None and until > now:  # well-being: no new chats while she rests
+        return "mentor_resting"
     return None
 
 

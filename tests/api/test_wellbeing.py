@@ -213,3 +213,21 @@ async def test_headquarters_sees_each_mentors_load_and_can_end_a_rest(env: Env) 
         ]
     }
     assert rows[mentor]["resting_until"] is None
+
+
+async def test_no_handover_to_a_resting_mentor(env: Env) -> None:
+    absent = await add_mentor(env.ctx, "みどり")
+    resting = await add_mentor(env.ctx, "やすみ")
+    token = await boss(env)
+    child = await sign_up(env.http, "りす")
+    cid = (await chat_now(env, child, absent)).json()["consultation"]["id"]
+    await wellbeing.start_cooldown(env.ctx, resting, "crisis")
+    r = await env.http.post(
+        f"/api/staff/consultations/{cid}/reassign",
+        json={"mentor_id": resting},
+        headers=bearer(token),
+    )
+    assert r.status_code == 409 and error_code(r) == "mentor_resting"
+    r = await env.http.get(f"/api/staff/consultations/{cid}/alternatives", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    assert resting not in [m["id"] for m in r.json()["mentors"]]
