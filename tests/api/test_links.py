@@ -11,11 +11,11 @@ import json
 import re
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from app.actions import links
-from app.db.tables import Consultation, LinkCode, MentorNote, Message
+from app.db.tables import ClientLink, Consultation, LinkCode, MentorNote, Message
 from tests.conftest import Env
 from tests.helpers import add_mentor, add_staff, bearer, error_code, sign_up, staff_token
 
@@ -304,3 +304,30 @@ async def test_no_get_endpoint_gives_a_linked_parent_the_childs_consultations(en
         if "get" in item and "{" not in path and path.startswith("/api/") and "staff" not in path:
             seen += (await env.http.get(path, headers=bearer(child))).text
     assert "2026-12-03T18:00" in seen
+
+
+async def test_deleting_either_account_removes_the_link(env: Env) -> None:
+    mentor = await add_mentor(env.ctx, "さくら", audience="child")
+    child, parent, link_id = await linked(env)
+    r = await env.http.post(
+        f"/api/links/{link_id}/bookings",
+        json={"mentor_id": mentor, "start": "2026-12-02T16:00:00+09:00"},
+        headers=bearer(parent),
+    )
+    assert r.status_code == 201
+    await make_code(env, child)  # an unused code, too
+    r = await env.http.request(
+        "DELETE", "/api/me", json={"secret": "himitsu123"}, headers=bearer(parent)
+    )
+    assert r.status_code == 200, r.text
+    assert (await env.http.get("/api/links", headers=bearer(child))).json()["links"] == []
+    async with env.ctx.db.read() as s:
+        made = (await s.execute(select(Consultation))).scalars().one()
+    assert made.status == "booked" and made.booked_by_id is None  # still the child's
+    r = await env.http.request(
+        "DELETE", "/api/me", json={"secret": "himitsu123"}, headers=bearer(child)
+    )
+    assert r.status_code == 200, r.text
+    async with env.ctx.db.read() as s:
+        assert (await s.execute(select(LinkCode))).all() == []
+        assert (await s.execute(select(ClientLink))).all() == []
