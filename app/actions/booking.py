@@ -24,7 +24,7 @@ from app.actions.inputs import check_id
 from app.actions.occupancy import load_occupancy
 from app.actions.stats import record_refusal
 from app.actions.wellbeing import care_params, care_reason
-from app.db.tables import MENTOR_KINDS, Consultation, LineHold, Mentor
+from app.db.tables import MENTOR_KINDS, Consultation, LineHold, LineUser, Mentor
 from app.errors import Refusal
 from app.rules import booking_window, first_free, ticks_between, walk_in_window
 from app.rules.capacity import MAX_LINES, current_tick
@@ -193,6 +193,7 @@ async def _take(
         opened_at=now if mode == "walk_in" else None,
         booking_no=booking_no,
         booked_by_id=booked_by,
+        channel=await _channel_of(s, client.id),
     )
     s.add(consultation)
     await s.flush()
@@ -209,6 +210,18 @@ async def _take(
     )
     await s.flush()
     return consultation
+
+
+async def _channel_of(s: AsyncSession, client_id: int) -> str:
+    """ "line" for a client linked to a LINE user (the LINE channel), "web" otherwise."""
+    linked = (
+        await s.execute(
+            select(col(LineUser.id)).where(
+                col(LineUser.client_id) == client_id, col(LineUser.unfollowed_at).is_(None)
+            )
+        )
+    ).first()
+    return "line" if linked is not None else "web"
 
 
 async def _take_with_retry(

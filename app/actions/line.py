@@ -35,7 +35,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from app.actions.accounts import check_nickname, nickname_key
-from app.actions.booking import do_cancel, do_chat_now
+from app.actions.booking import do_book, do_cancel, do_chat_now
+from app.actions.catalog import mentor_day
 from app.actions.chat import Access, check_access, do_end, do_send, messages_after
 from app.actions.context import Context, Principal
 from app.actions.events import alert_body, message_event
@@ -54,6 +55,7 @@ from app.db.tables import (
 from app.errors import CATALOG, Refusal
 from app.realtime.delivery import Delivery
 from app.realtime.hub import SUPERVISORS, Subscriber, topic_client, topic_consultation
+from app.rules.hours import bookable_days
 
 log = logging.getLogger("yorisoi.line")
 
@@ -443,14 +445,6 @@ class LineChannel:
                 )
             ).scalar_one_or_none()
 
-    async def _mark_line(self, consultation: Consultation) -> None:
-        async with self.ctx.db.write() as s:
-            await s.execute(
-                update(Consultation)
-                .where(col(Consultation.id) == consultation.id)
-                .values(channel="line")
-            )
-
     async def _mentors(self, client: Client) -> list[Mentor]:
         async with self.ctx.db.read() as s:
             rows = (
@@ -517,20 +511,28 @@ class LineChannel:
             quick.append(("まって ならぶ", pb("queue")))
             await self.say(user, text_message("だれと はなす？", quick))
         elif action == "now":
-            c = await do_chat_now(self.ctx, principal, mentor_id=_int(values.get("m")))
-            await self._mark_line(c)
+            await do_chat_now(self.ctx, principal, mentor_id=_int(values.get("m")))
         elif action == "prev":
             mentor_id = await self._previous_mentor(client)
             if mentor_id is None:
                 await self.say(user, text_message("まだ はなした ひとは いないよ。", MENU))
                 return
-            c = await do_chat_now(self.ctx, principal, mentor_id=mentor_id)
-            await self._mark_line(c)
+            await do_chat_now(self.ctx, principal, mentor_id=mentor_id)
         elif action == "queue":
             await do_join_queue(self.ctx, principal)
             await self.say(user, text_message("ならんだよ。じゅんばんが きたら しらせるね。"))
         elif action == "book":
             await self._booking_menu(user, client)
+        elif action == "bookm":
+            mentors = await self._mentors(client)
+            quick = [(m.display_name, pb("slots", m=m.id)) for m in mentors][:MAX_QUICK]
+            await self.say(user, text_message("だれに よやく する？", quick))
+        elif action == "slots":
+            await self._slots_menu(user, principal, _int(values.get("m")) or 0)
+        elif action == "slot":
+            await do_book(
+                self.ctx, principal, mentor_id=_int(values.get("m")), start=values.get("s")
+            )  # the "booked" event tells the child (the way back)
         elif action == "cancel":
             await do_cancel(self.ctx, principal, consultation_id=_int(values.get("c")) or 0)
             await self.say(user, text_message("よやくを とりけしたよ。", MENU))
@@ -564,16 +566,37 @@ class LineChannel:
                     .order_by(col(Consultation.starts_at))
                 )
             ).all()
+        new = ("あたらしく よやく", pb("bookm"))
         if not rows:
-            await self.say(user, text_message("いまは よやくは ないよ。", MENU))
+            await self.say(user, text_message("いまは よやくは ないよ。", [new, *MENU]))
             return
         tz = self.ctx.rules.tz
-        lines, quick = [], []
+        lines, quick = [], [new]
         for c, m in rows:
             when = c.starts_at.astimezone(tz).strftime("%m/%d %H:%M")
             lines.append(f"{when} {m.display_name}")
             quick.append((f"とりけす {when}", pb("cancel", c=c.id)))
         await self.say(user, text_message("よやく：\n" + "\n".join(lines), [*quick, *MENU]))
+
+    async def _slots_menu(self, user: LineUser, principal: Principal, mentor_id: int) -> None:
+        """The mentor's next free slots (up to a dozen) as buttons."""
+        tz = self.ctx.rules.tz
+        free: list[tuple[str, str]] = []
+        for day in bookable_days(self.ctx.now(), self.ctx.rules):
+            _m, _d, slots, _now = await mentor_day(
+                self.ctx, mentor_id=mentor_id, day=day.isoformat(), principal=principal
+            )
+            for slot in slots:
+                if slot.free and len(free) < MAX_QUICK - 1:
+                    label = slot.start.astimezone(tz).strftime("%m/%d %H:%M")
+                    start = slot.start.astimezone(tz).isoformat()
+                    free.append((label, pb("slot", m=mentor_id, s=start)))
+            if len(free) >= MAX_QUICK - 1:
+                break
+        if not free:
+            await self.say(user, text_message("いまは あいている じかんが ないよ。", MENU))
+            return
+        await self.say(user, text_message("いつに する？", [*free, ("やめる", pb("menu"))]))
 
     async def _previous_mentor(self, client: Client) -> int | None:
         async with self.ctx.db.read() as s:

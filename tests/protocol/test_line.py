@@ -287,3 +287,32 @@ def test_the_served_app_reads_its_line_settings_from_the_environment(tmp_path) -
             f"{base}/line/webhook", content=body, headers={"X-Line-Signature": sign(body)}
         )
         assert good.status_code == 200
+
+
+async def test_booking_and_cancelling_by_postback(db_url: str, clock: ManualClock) -> None:
+    async with line_live(db_url, clock) as (live, standin):
+        mentor_id = await add_mentor(live.ctx, "さくら", audience="both")
+        await become_client(live, standin)
+        await post(live, postback_event(CHILD, "a=book"))
+        await standin.wait_text("いまは よやくは ないよ")
+        await post(live, postback_event(CHILD, f"a=slots&m={mentor_id}"))
+        await standin.wait_text("いつに する？")
+        offer = next(c for c in standin.calls if c.texts() == ["いつに する？"])
+        items = offer.body["messages"][0]["quickReply"]["items"]
+        first = items[0]["action"]
+        assert first["type"] == "postback" and first["data"].startswith("a=slot&")
+        await post(live, postback_event(CHILD, first["data"]))
+        booked = await standin.wait_text("よやく できたよ")
+        assert first["label"] in booked
+        async with live.ctx.db.read() as s:
+            c = (await s.execute(select(Consultation))).scalar_one()
+        assert (c.status, c.channel, c.mentor_id) == ("booked", "line", mentor_id)
+        await post(live, postback_event(CHILD, "a=book"))
+        await standin.wait_text("よやく：")
+        await post(live, postback_event(CHILD, f"a=cancel&c={c.id}"))
+        await standin.wait_text("よやくを とりけしたよ")
+        async with live.ctx.db.read() as s:
+            assert (await s.get(Consultation, c.id, populate_existing=True)).status == "cancelled"
+        # someone else's booking id: refused like the web refuses it, in child words
+        await post(live, postback_event(CHILD, "a=cancel&c=999"))
+        await standin.wait_text("みつからなかったよ")
