@@ -18,6 +18,8 @@ import { setupAdminLoad } from "./adminload.js";
 import { setupCanned } from "./admincanned.js";
 import { setupAdminRecords } from "./adminrecords.js";
 
+// An alert's line on headquarters' list, by kind (crisis words are the default).
+const ALERT_TEXTS = { mentor_absent: "admin.absent_alert", line_undelivered: "admin.line_alert" };
 const st = { socket: null, service: null, day: null, open: [], chat: null, joinedId: null, mentors: [] };
 
 startStaffFace({
@@ -289,7 +291,7 @@ function addCrisisAlert(alert) {
   const item = h(
     "li",
     { class: `row alert ${alert.kind === "mentor_absent" ? "absent" : "crisis"}`, "data-alert": alert.id, "data-kind": alert.kind || "crisis" },
-    bindText(h("p", { class: "alert-text" }), alert.kind === "mentor_absent" ? "admin.absent_alert" : "admin.crisis", {
+    bindText(h("p", { class: "alert-text" }), ALERT_TEXTS[alert.kind] || "admin.crisis", {
       time: hhmm(alert.created_at),
       category: { t: `risk.${alert.category}` },
       mentor: alert.mentor?.display_name || "",

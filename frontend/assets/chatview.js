@@ -146,6 +146,7 @@ export class ChatView {
     on("help_card", (f) => f.consultation_id === this.id && this.onHelpCard(f));
     on("at_risk", (f) => f.consultation_id === this.id && this.onAtRisk(f));
     on("read", (f) => f.consultation_id === this.id && this.onRead(f));
+    on("line_undelivered", (f) => f.consultation_id === this.id && this.onUndelivered(f));
     on("handover_request", (f) => f.consultation_id === this.id && this.handoverAsk?.onFrame(f));
     this.handoverAsk?.load();
     on("notice", (f) => f.consultation_id === this.id && this.onNotice(f));
@@ -386,7 +387,7 @@ export class ChatView {
   }
 
   setMsgState(li, state) {
-    li.classList.remove("pending", "sent", "failed", "read");
+    li.classList.remove("pending", "sent", "failed", "read", "undelivered");
     li.classList.add(state);
     bindText(li.querySelector(".state"), `chat.state.${state}`);
   }
@@ -649,6 +650,14 @@ export class ChatView {
     }
     this.otherRead = Math.max(this.otherRead, frame.seq);
     this.paintRead();
+  }
+
+  /** A LINE consultation: LINE refused this message or it stayed rate-limited; the mentor
+   * sees it as not delivered (headquarters has an alert). */
+  onUndelivered(frame) {
+    if (frame.seq == null) return;
+    const li = this.list.querySelector(`li.msg[data-seq="${Number(frame.seq)}"]`);
+    if (li) this.setMsgState(li, "undelivered");
   }
 
   /** "Read" under my sent messages the other side has seen. */

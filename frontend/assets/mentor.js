@@ -96,7 +96,7 @@ function item(c, { showDay = false } = {}) {
     "li",
     { class: `citem st-${stateOf(c)}${st.current === c.id ? " current" : ""}`, "data-consultation": c.id },
     h("p", { class: "when" }, showDay ? when(c.starts_at) : `${hhmm(c.starts_at)}〜${hhmm(c.ends_at)}`),
-    h("p", { class: "who" }, c.client.nickname, " ", bindText(h("span", { class: "tag" }), `audience.${c.client.audience}`), " ", bindText(h("span", { class: "tag" }), `mode.${c.mode}`)),
+    h("p", { class: "who" }, c.client.nickname, " ", bindText(h("span", { class: "tag" }), `audience.${c.client.audience}`), " ", bindText(h("span", { class: "tag" }), `mode.${c.mode}`), c.channel === "line" ? [" ", bindText(h("span", { class: "tag line-tag", "data-testid": "line" }), "mentor.line")] : null),
     statusBadge(c),
     waitedLine(c),
     awayLine(c),

@@ -165,6 +165,8 @@ export const STAFF = {
   "admin.title": { ja: "本部コンソール", en: "Headquarters console" },
   "admin.alerts": { ja: "呼び出し", en: "Calls for help" },
   "admin.alert": { ja: "{time} {mentor}さんが本部を呼んでいます（相談 #{id}）", en: "{time} {mentor} is calling headquarters (consultation #{id})" },
+  "admin.line_alert": { ja: "{time} LINE に とどいていない メッセージが あります（相談 #{id}、{mentor}さん）", en: "{time} Messages have not reached the client's LINE (consultation #{id}, {mentor})" },
+  "mentor.line": { ja: "LINE", en: "LINE" },
   "admin.absent_alert": { ja: "{time} メンター不在: {mentor}さんが相談 #{id} に来ていません", en: "{time} Mentor absent: {mentor} has not come to consultation #{id}" },
   "board.waiting_for_mentor": { ja: "メンター待ち", en: "Waiting for mentor" },
   "board.client_away": { ja: "相談者不在", en: "Client away" },
