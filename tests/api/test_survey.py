@@ -191,3 +191,21 @@ async def test_the_child_reads_refusals_in_child_words(env: Env) -> None:
     )
     assert r.status_code == 409
     assert r.json()["error"]["message"]["ja"] == "この しつもんには いまは こたえられないよ。"
+
+
+async def test_leaving_erases_the_comment_and_keeps_the_anonymous_answers(env: Env) -> None:
+    child, _mentor, cid = await chat(env)
+    await end(env, child, cid)
+    r = await env.http.post(
+        f"/api/consultations/{cid}/survey",
+        json={"feel_after": 2, "again": "no", "comment": "ZZ-my-own-words"},
+        headers=bearer(child),
+    )
+    assert r.status_code == 200, r.text
+    r = await env.http.request(
+        "DELETE", "/api/me", json={"secret": "himitsu123"}, headers=bearer(child)
+    )
+    assert r.status_code == 200, r.text
+    async with env.ctx.db.read() as s:
+        row = (await s.execute(select(Survey))).scalar_one()
+    assert (row.state, row.feel_after, row.again, row.comment) == ("answered", 2, "no", None)
