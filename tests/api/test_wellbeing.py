@@ -8,6 +8,7 @@ bookings already made stay.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import select
@@ -231,3 +232,28 @@ async def test_no_handover_to_a_resting_mentor(env: Env) -> None:
     r = await env.http.get(f"/api/staff/consultations/{cid}/alternatives", headers=bearer(token))
     assert r.status_code == 200, r.text
     assert resting not in [m["id"] for m in r.json()["mentors"]]
+
+
+async def test_a_limit_holds_when_many_book_her_at_once(env: Env) -> None:
+    """Twelve children book twelve different slots of one mentor at once; her limit is 3 a
+    day. The check runs under a lock on her row: exactly 3 bookings, the rest refused."""
+    mentor = await add_mentor(env.ctx)
+    async with env.ctx.db.write() as s:
+        m = await s.get(Mentor, mentor)
+        assert m is not None
+        m.max_per_day = 3
+    tokens = [await sign_up(env.http, f"c{i}") for i in range(12)]
+    starts = [f"2026-12-02T{15 + i // 2}:{'30' if i % 2 else '00'}:00+09:00" for i in range(12)]
+    responses = await asyncio.gather(
+        *(book(env, token, mentor, start) for token, start in zip(tokens, starts, strict=True))
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201] * 3 + [409] * 9, [r.text for r in responses if r.status_code != 409]
+    assert {error_code(r) for r in responses if r.status_code == 409} == {"mentor_limit_reached"}
+    async with env.ctx.db.read() as s:
+        held = (
+            (await s.execute(select(Consultation).where(col(Consultation.status) == "booked")))
+            .scalars()
+            .all()
+        )
+    assert len(held) == 3
