@@ -6,7 +6,6 @@ import { api } from "./api.js";
 import { $, h, paintRows, showError, twoStep } from "./dom.js";
 import { bindText, plain, t } from "./i18n.js";
 import { hhmm } from "./time.js";
-import { startRepaints } from "./repaint.js";
 import { POLL_SECONDS } from "./staff.js";
 
 let rows = [];
@@ -27,7 +26,9 @@ export function setupAdminLoad(socket, service) {
   after.after(section);
   for (const type of ["resting", "consultation"]) socket.addEventListener(type, () => refreshLoad());
   document.addEventListener("langchange", paint);
-  startRepaints(service, refreshLoad, POLL_SECONDS * 1000);
+  // The slow fallback beside the socket; forced repaints reach it through "langchange" (one
+  // timer per page: admin.js's startRepaints drives them).
+  setInterval(refreshLoad, POLL_SECONDS * 1000);
   return refreshLoad();
 }
 
