@@ -659,12 +659,14 @@ class LineChannel:
             return
         if kind == "message":
             await self.delivery.message(event)
+        elif kind == "message_ref" and isinstance(event.get("seq"), int):
+            await self.delivery.pointer(cid, event["seq"])  # stored by another process
         elif kind == "consultation":
             await self._lifecycle(cid, event)
         elif kind == "help_card":
             found = await self._user_of_consultation(cid)
             if found is not None:
-                await self._help_card(found[0], cid)
+                await self._help_card(found[0], found[1])
 
     async def _deliver_message(self, event: dict[str, Any]) -> None:
         sender = event.get("sender") or {}
@@ -678,14 +680,17 @@ class LineChannel:
         card = event.get("card")
         if isinstance(card, dict):
             text = f"{sender.get('name', '')}：{contact_line(card)}"
-        await self.send_in(found[0], cid, event.get("seq"), [text_message(text)])
+        seq = event.get("seq")
+        await self.send_in(found[0], cid, seq, f"m:{seq}", [text_message(text)])
 
-    async def _help_card(self, user: LineUser, cid: int) -> None:
+    async def _help_card(self, user: LineUser, c: Consultation) -> None:
         lines = [contact_line(c) for c in help_contacts(self.ctx)]
+        assert c.id is not None
         await self.send_in(
             user,
-            cid,
+            c.id,
             None,
+            f"h:{c.last_seq}",
             [
                 text_message(
                     "ひとりで かかえないでね。ここにも でんわ できるよ。\n" + "\n".join(lines[:8])
@@ -700,6 +705,8 @@ class LineChannel:
         user, c = found
         what = event.get("event")
         tz = self.ctx.rules.tz
+        since = c.mentor_assigned_at or c.opened_at
+        turn = f"{c.mentor_id}:{int(since.timestamp()) if since else 0}"
         if what == "opened":
             if not self.delivery.follows(cid):
                 self._follow(cid, 0)
@@ -709,6 +716,7 @@ class LineChannel:
                 user,
                 cid,
                 None,
+                "opened",
                 [
                     text_message(
                         f"そうだんが はじまったよ（{end}まで）。ここに かいてね。",
@@ -720,9 +728,13 @@ class LineChannel:
             async with self.ctx.db.read() as s:
                 mentor = await s.get(Mentor, c.mentor_id)
             name = mentor.display_name if mentor else ""
-            await self.send_in(user, cid, None, [text_message(f"{name}さんが きたよ。")])
+            await self.send_in(
+                user, cid, None, f"joined:{turn}", [text_message(f"{name}さんが きたよ。")]
+            )
         elif what == "warning":
-            await self.send_in(user, cid, None, [text_message("あと 5ふんで おわるよ。")])
+            await self.send_in(
+                user, cid, None, "warning", [text_message("あと 5ふんで おわるよ。")]
+            )
         elif what in ("closed", "no_show"):
             await self.delivery.catch_up(cid)
             self._forget(cid)
@@ -730,17 +742,20 @@ class LineChannel:
                 user,
                 cid,
                 None,
+                "closed",
                 [text_message("そうだんは おわったよ。はなして くれて ありがとう。", MENU)],
             )
         elif what == "booked":
             when = c.starts_at.astimezone(tz).strftime("%m/%d %H:%M")
-            await self.say(user, text_message(f"よやく できたよ：{when}"))
+            if await self._claim(f"out:{cid}:booked"):
+                await self.say(user, text_message(f"よやく できたよ：{when}"))
         elif what == "reassigned":
             new = event.get("mentor") or {}
             await self.send_in(
                 user,
                 cid,
                 None,
+                f"to:{turn}",
                 [text_message(f"{new.get('display_name', '')}さんに かわったよ。")],
             )
 
@@ -752,11 +767,25 @@ class LineChannel:
         except SendFailed as failed:
             log.warning("line: a menu message was not delivered (%s)", failed.reason)
 
+    async def _claim(self, key: str) -> bool:
+        """Whether this process sends this outgoing message: with several processes every
+        one of them hears the same events, and the first to store the key sends (the keys
+        share line_event with the webhook's event ids and its retention)."""
+        try:
+            async with self.ctx.db.write() as s:
+                s.add(LineEvent(webhook_event_id=key[:64], received_at=self.ctx.now()))
+        except IntegrityError:
+            return False
+        return True
+
     async def send_in(
-        self, user: LineUser, cid: int, seq: object, messages: list[dict[str, Any]]
+        self, user: LineUser, cid: int, seq: object, key: str, messages: list[dict[str, Any]]
     ) -> None:
-        """A message of a consultation: what does not arrive is recorded for the mentor and
+        """A message of a consultation, sent once whichever processes hear of it (key: what
+        it is within the consultation); what does not arrive is recorded for the mentor and
         raised to headquarters."""
+        if not await self._claim(f"out:{cid}:{key}"):
+            return
         try:
             await self._send(user, messages)
         except SendFailed as failed:
