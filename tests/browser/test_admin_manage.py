@@ -41,7 +41,7 @@ def test_capacity_change_turned_away_count_charts_and_csv(server: str, open_page
     expect(admin.locator("#busy-meter span")).to_have_count(1)
 
     # Two children see the line free; one takes it, the other is turned away because every
-    # line is busy (and told so in words).
+    # line is busy (and told so in a child's words).
     second = open_page(server + "/child/", PHONE)
     sign_up(second, nickname("ni"))
     card = mentor_card(second, "ひかり")
@@ -51,8 +51,8 @@ def test_capacity_change_turned_away_count_charts_and_csv(server: str, open_page
     sign_up(first, nickname("ichi"))
     chat_now(first, "さくら")
     card.get_by_role("button", name=re.compile("いますぐ はなす")).click()
-    expect(card.locator(":scope > .error")).to_have_text(
-        "いま、すべての回線がつかわれています。少し待つか、予約してください。"
+    expect(card.locator(":scope > .error")).to_contain_text(
+        "いまは みんな ほかの ひとと はなしているよ。すこし まつか、よやくしてね。"
     )
 
     admin.locator("#refresh").click()
