@@ -182,7 +182,7 @@ CONSULTATION = obj(
         "mentor_joined_at": nullable(TIME),
         "mentor_absent": BOOL,
     },
-    {"mentor": MENTOR},
+    {"mentor": MENTOR, "booked_by_parent": BOOL},
 )
 HANDOVER = obj(
     {

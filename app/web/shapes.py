@@ -194,6 +194,8 @@ def consultation(c: Consultation, m: Mentor | None, rules: ServiceRules) -> dict
     }
     if m is not None:
         body["mentor"] = mentor(m)
+    if c.booked_by_id is not None:  # a linked parent booked it for the child (never who)
+        body["booked_by_parent"] = True
     return body
 
 

@@ -418,7 +418,8 @@ function bookingRow(c) {
     h("img", { src: picture(c.mentor?.kind?.id), alt: "", width: 48, height: 48, class: "avatar small" }),
     h("div", { class: "row-body" },
       h("p", { class: "when" }, `${when(c.starts_at)}〜${hhmm(c.ends_at)}`),
-      h("p", {}, plain(t("bookings.with", { name })), " ", bindText(h("span", { class: "badge" }), isOpen ? "bookings.open" : "bookings.booked"))),
+      h("p", {}, plain(t("bookings.with", { name })), " ", bindText(h("span", { class: "badge" }), isOpen ? "bookings.open" : "bookings.booked")),
+      c.booked_by_parent ? bindText(h("p", { class: "hint", "data-testid": "booked-by-parent" }), "link.booked_by_parent") : null),
     actions,
     error,
   );

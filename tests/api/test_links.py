@@ -130,6 +130,7 @@ async def test_a_linked_parent_books_for_the_child_and_sees_only_the_time(env: E
     # It is the child's: in the child's list, not the parent's.
     own = (await env.http.get("/api/bookings", headers=bearer(child))).json()["consultations"]
     assert [c["starts_at"] for c in own] == ["2026-12-02T16:00:00+09:00"]
+    assert own[0]["booked_by_parent"] is True  # the child is told who booked it, not which parent
     assert (await env.http.get("/api/bookings", headers=bearer(parent))).json()[
         "consultations"
     ] == []
@@ -149,6 +150,7 @@ async def test_a_linked_parent_books_for_the_child_and_sees_only_the_time(env: E
         headers=bearer(child),
     )
     assert child_own.status_code == 201
+    assert "booked_by_parent" not in child_own.json()["consultation"]
     r = await env.http.post(
         f"/api/links/{link_id}/bookings",
         json={"mentor_id": mentor, "start": "2026-12-04T16:00:00+09:00"},

@@ -123,6 +123,7 @@ def test_parent_links_books_for_the_child_and_the_child_cancels(
     # It is the child's booking: in the child's list, and the child can cancel it.
     booking = child.get_by_test_id("bookings").locator("li.booking")
     expect(booking).to_contain_text("16:00〜16:30", timeout=20_000)
+    expect(booking.get_by_test_id("booked-by-parent")).to_contain_text("おうちの")
     booking.get_by_role("button", name="とりけす").click()
     booking.get_by_role("button", name="ほんとうに とりけす").click()
     expect(child.get_by_test_id("bookings").locator("li.booking")).to_have_count(0)
