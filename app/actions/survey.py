@@ -15,7 +15,7 @@ MIN_GROUP surveys.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -41,6 +41,10 @@ class SurveyView:
     feel_before: int | None
     can_feel_before: bool
     can_answer: bool
+    # The comment just sent has words of the crisis list: the client's screen offers the help
+    # numbers at once. Nobody is alerted — the survey stays anonymous, so this is the one
+    # thing that can be done for them, and it is done where they are.
+    help: bool = False
 
 
 async def _client_access(ctx: Context, principal: Principal | None, consultation_id: int) -> Access:
@@ -85,6 +89,7 @@ def survey_body(view: SurveyView) -> dict[str, Any]:
         "feel_before": view.feel_before,
         "can_feel_before": view.can_feel_before,
         "can_answer": view.can_answer,
+        "help": view.help,
     }
 
 
@@ -186,4 +191,8 @@ async def do_answer(
                 s.add(_new_row(ctx, access, **values))
     except IntegrityError:
         raise Refusal("survey_done") from None  # answered or skipped already
-    return _view(access, await _row(ctx, consultation_id))
+    view = _view(access, await _row(ctx, consultation_id))
+    comment = values.get("comment")
+    if comment and ctx.crisis.detect(comment):
+        view = replace(view, help=True)
+    return view

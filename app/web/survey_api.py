@@ -21,6 +21,7 @@ SURVEY = s.obj(
         "feel_before": s.nullable(FACE),
         "can_feel_before": s.BOOL,
         "can_answer": s.BOOL,
+        "help": s.BOOL,
     }
 )
 SURVEY_BODY = s.body(

@@ -8,6 +8,7 @@
 
 import { api } from "./api.js";
 import { h, showError } from "./dom.js";
+import { openHelp } from "./help.js";
 import { bindText, t } from "./i18n.js";
 
 const FACES = [1, 2, 3, 4, 5];
@@ -133,6 +134,14 @@ export class SurveyPanel {
       h("div", { class: "survey-actions" }, this.sendButton, this.skipButton),
     );
     this.thanks = bindText(h("p", { class: "survey-thanks", role: "status", hidden: true, "data-testid": "survey-thanks" }), "survey.thanks");
+    // After an answer that says things are hard: the phone numbers, right here (nobody else is
+    // told — the survey is anonymous).
+    this.help = h(
+      "div",
+      { class: "notice survey-help", hidden: true, "data-testid": "survey-help" },
+      bindText(h("p"), "survey.help"),
+      bindText(h("button", { type: "button", class: "secondary big", "aria-haspopup": "dialog", onclick: () => openHelp() }), "survey.help_open"),
+    );
     this.after = h(
       "section",
       { class: "survey panel", hidden: true, "aria-labelledby": headingId, "data-testid": "survey" },
@@ -140,6 +149,7 @@ export class SurveyPanel {
       bindText(h("p", { class: "hint survey-anon" }), "survey.anonymous"),
       this.afterForm,
       this.thanks,
+      this.help,
     );
     this.paintLeft();
   }
@@ -237,6 +247,7 @@ export class SurveyPanel {
     this.afterForm.hidden = true;
     bindText(this.thanks, body.skip ? "survey.skipped" : "survey.thanks");
     this.thanks.hidden = false;
+    this.help.hidden = !(this.state?.help || (body.feel_after && body.feel_after <= 2));
     this.thanks.tabIndex = -1;
     this.thanks.focus({ preventScroll: true });
   }

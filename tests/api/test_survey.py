@@ -51,6 +51,7 @@ async def test_before_while_open_then_the_survey_once_after_close(env: Env) -> N
         "feel_before": None,
         "can_feel_before": True,
         "can_answer": False,
+        "help": False,
     }
     # not yet: the chat is still open
     r = await env.http.post(url, json={"feel_after": 4}, headers=bearer(child))
@@ -209,3 +210,37 @@ async def test_leaving_erases_the_comment_and_keeps_the_anonymous_answers(env: E
     async with env.ctx.db.read() as s:
         row = (await s.execute(select(Survey))).scalar_one()
     assert (row.state, row.feel_after, row.again, row.comment) == ("answered", 2, "no", None)
+
+
+async def test_crisis_words_in_the_comment_offer_help_on_the_spot(env: Env) -> None:
+    child, _mentor, cid = await chat(env)
+    await end(env, child, cid)
+    r = await env.http.post(
+        f"/api/consultations/{cid}/survey",
+        json={"feel_after": 1, "comment": "もう しにたい"},
+        headers=bearer(child),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["help"] is True and r.json()["state"] == "answered"
+    # an ordinary comment does not, and nothing of it is kept beyond the survey row
+    child2, _m, cid2 = await chat_again(env)
+    await end(env, child2, cid2)
+    r = await env.http.post(
+        f"/api/consultations/{cid2}/survey", json={"comment": "ありがとう"}, headers=bearer(child2)
+    )
+    assert r.json()["help"] is False
+
+
+async def chat_again(env: Env) -> tuple[str, str, int]:
+    """A second child with a second mentor (the first pair already had their chat)."""
+    mentor_id = await add_mentor(env.ctx, "もも", kind="psychologist")
+    await add_staff(env.ctx, "m2", "mentor-password-2", mentor_id=mentor_id)
+    child_token = await sign_up(env.http, "こりす")
+    mentor_token = await staff_token(env.http, "m2", "mentor-password-2")
+    child = await principal_for_token(env.ctx, child_token)
+    mentor = await principal_for_token(env.ctx, mentor_token)
+    assert child is not None and mentor is not None
+    c = await do_chat_now(env.ctx, child, mentor_id=mentor_id)
+    assert c.id is not None
+    await do_join(env.ctx, mentor, c.id)
+    return child_token, mentor_token, c.id

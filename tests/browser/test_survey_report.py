@@ -96,6 +96,7 @@ def test_the_child_answers_the_survey_in_child_words(server: str, open_page: Any
     expect(survey.get_by_test_id("survey-thanks")).to_have_text("こたえて くれて ありがとう。")
     through_repaints(child)
     expect(survey.get_by_test_id("survey-thanks")).to_be_visible()
+    expect(survey.get_by_test_id("survey-help")).to_be_hidden()  # "すこし いい": no need
     expect(survey.locator("form")).to_be_hidden()
     # the server has it once: another answer is refused
     status = child.evaluate(
@@ -120,7 +121,7 @@ def test_the_opening_question_can_be_skipped(server: str, open_page: Any) -> Non
     expect(before).to_be_hidden()
 
 
-def answered_survey(open_page: Any, server: str, feel: str) -> None:
+def answered_survey(open_page: Any, server: str, feel: str) -> Any:
     child = open_page(server + "/child/", PHONE)
     name = nickname("umi")
     sign_up(child, name)
@@ -133,6 +134,17 @@ def answered_survey(open_page: Any, server: str, feel: str) -> None:
     survey.get_by_role("radio", name=feel).check()
     survey.get_by_role("button", name="おくる").click()
     expect(survey.get_by_test_id("survey-thanks")).to_be_visible()
+    return child
+
+
+def test_a_hard_answer_shows_the_phone_numbers_there(server: str, open_page: Any) -> None:
+    child = answered_survey(open_page, server, "とても つらい")
+    survey = child.get_by_test_id("survey")
+    help_box = survey.get_by_test_id("survey-help")
+    expect(help_box).to_be_visible()
+    expect(help_box).to_contain_text("でんわでも はなせるよ")
+    help_box.get_by_role("button", name="こまったときの でんわ").click()
+    expect(child.locator("#help-dialog")).to_be_visible()
 
 
 def test_the_supervisor_opens_the_report_and_prints_it(server: str, open_page: Any) -> None:

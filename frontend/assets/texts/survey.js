@@ -28,6 +28,8 @@ export const SURVEY = {
   "survey.skipped": { ja: "わかりました。ありがとうございました。", en: "All right. Thank you.", zh: "好的。谢谢。", ko: "알겠습니다. 감사합니다." },
   "survey.pick_face": { ja: "顔を一つ選んでください。", en: "Please choose one face.", zh: "请选择一个表情。", ko: "얼굴을 하나 골라 주세요." },
   "survey.pick_one": { ja: "どれか一つ答えるか、「答えずに閉じる」を押してください。", en: "Answer at least one question, or press “Close without answering”.", zh: "请至少回答一个问题，或者按“不回答并关闭”。", ko: "하나라도 답하시거나 ‘답하지 않고 닫기’를 눌러 주세요." },
+  "survey.help": { ja: "つらいときは、電話でも相談できます（無料・24時間のところもあります）。", en: "If things are hard, you can also call (free; some lines are open 24 hours).", zh: "难受的时候，也可以打电话咨询（免费，有些热线24小时开通）。", ko: "힘들 때는 전화로도 상담할 수 있습니다(무료, 24시간 하는 곳도 있습니다)." },
+  "survey.help_open": { ja: "相談できる電話番号", en: "Phone numbers to call", zh: "可以咨询的电话号码", ko: "상담할 수 있는 전화번호" },
 };
 
 export const SURVEY_CHILD = {
@@ -57,4 +59,6 @@ export const SURVEY_CHILD = {
   "survey.skipped": { ja: "わかったよ。ありがとう。", en: "Okay. Thank you.", zh: "好的。谢谢你。", ko: "알겠어요. 고마워요." },
   "survey.pick_face": { ja: "かおを ひとつ えらんでね。", en: "Please pick one face.", zh: "请选一个表情。", ko: "얼굴을 하나 골라 줘요." },
   "survey.pick_one": { ja: "どれか ひとつ こたえるか、「こたえない」を おしてね。", en: "Answer one question, or press “Do not answer”.", zh: "回答一个问题，或者按“不回答”。", ko: "하나를 답하거나 ‘답하지 않기’를 눌러 줘요." },
+  "survey.help": { ja: "つらい ときは、でんわでも はなせるよ。おかねは かからないよ。", en: "If things are hard, you can also call. It is free.", zh: "难受的时候，也可以打电话聊。不要钱。", ko: "힘들 때는 전화로도 이야기할 수 있어요. 돈이 들지 않아요." },
+  "survey.help_open": { ja: "こまったときの でんわ", en: "Phone numbers for hard times", zh: "难受时可以打的电话", ko: "힘들 때 걸 수 있는 전화" },
 };
