@@ -25,6 +25,7 @@ from app.actions.context import Context, Principal
 from app.actions.events import iso
 from app.actions.inputs import check_id
 from app.actions.staff import require_staff
+from app.actions.wellbeing import start_cooldown
 from app.db.tables import (
     REFERRALS,
     RISK_LEVELS,
@@ -331,6 +332,15 @@ async def do_save_record(
             continue  # two tabs saved the first record at once: amend the one that won
     else:
         raise Refusal("busy_try_again")
+    if data.risk in ("high", "urgent"):
+        # The mentor rests after a heavy consultation (counted from its end; a record written
+        # after the rest would be over starts nothing).
+        await start_cooldown(
+            ctx,
+            access.consultation.mentor_id,
+            f"risk_{data.risk}",
+            since=access.consultation.closed_at,
+        )
     return await get_record(ctx, principal, consultation_id)
 
 

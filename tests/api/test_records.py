@@ -277,3 +277,19 @@ async def test_no_client_endpoint_carries_the_record_or_escalation(env: Env) -> 
                 assert secret not in r.text, (url, secret)
             checked += 1
     assert checked > 5
+
+
+async def test_a_high_risk_record_starts_the_mentors_rest(env: Env) -> None:
+    _child, _mentor, cid, mentor, _boss = await closed_answered(env)
+    url = f"/api/staff/consultations/{cid}/record"
+    rest = (await env.http.get("/api/staff/me/rest", headers=bearer(mentor))).json()
+    assert rest["resting_until"] is None
+    ids = await topics(env, mentor)
+    r = await env.http.put(url, json=record_body(ids, risk="low"), headers=bearer(mentor))
+    assert r.status_code == 200
+    rest = (await env.http.get("/api/staff/me/rest", headers=bearer(mentor))).json()
+    assert rest["resting_until"] is None  # a low risk asks for no rest
+    r = await env.http.put(url, json=record_body(ids, risk="urgent"), headers=bearer(mentor))
+    assert r.status_code == 200
+    rest = (await env.http.get("/api/staff/me/rest", headers=bearer(mentor))).json()
+    assert rest["reason"] == "risk_urgent" and rest["resting_until"] is not None
