@@ -37,7 +37,7 @@ from sqlmodel import col
 from app.actions.accounts import check_nickname, nickname_key
 from app.actions.booking import do_book, do_cancel, do_chat_now
 from app.actions.catalog import mentor_day
-from app.actions.chat import Access, check_access, do_end, do_send, messages_after
+from app.actions.chat import Access, check_access, do_end, do_join, do_send, messages_after
 from app.actions.context import Context, Principal
 from app.actions.events import alert_body, message_event
 from app.actions.queue import do_join_queue
@@ -369,7 +369,7 @@ class LineChannel:
             return
         principal = client_principal(client)
         try:
-            access = await check_access(self.ctx, principal, open_c.id)
+            access = await self._present(principal, open_c.id)
             await do_send(self.ctx, principal, access, f"line:{message.get('id')}"[:64], text)
         except Refusal as refusal:
             await self.say(user, text_message(refusal_text(refusal)))
@@ -433,6 +433,16 @@ class LineChannel:
         assert client.id is not None
         self.ctx.hub.subscribe(self.sub, topic_client(client.id))
         return client
+
+    async def _present(self, principal: Principal, consultation_id: int | None) -> Access:
+        """The LINE client is here (chose to talk, tapped はじめる, or wrote): joined, as a web
+        client's socket joins, so an offer from the waiting line is taken, a reservation is
+        no no-show, and headquarters' board does not say "client away"."""
+        access = await check_access(self.ctx, principal, consultation_id)
+        c = access.consultation
+        if c.status == "open" and (c.client_joined_at is None or c.client_left_at is not None):
+            access = await do_join(self.ctx, principal, c.id)
+        return access
 
     async def _open_consultation(self, client: Client) -> Consultation | None:
         async with self.ctx.db.read() as s:
@@ -511,13 +521,15 @@ class LineChannel:
             quick.append(("まって ならぶ", pb("queue")))
             await self.say(user, text_message("だれと はなす？", quick))
         elif action == "now":
-            await do_chat_now(self.ctx, principal, mentor_id=_int(values.get("m")))
+            c = await do_chat_now(self.ctx, principal, mentor_id=_int(values.get("m")))
+            await self._present(principal, c.id)
         elif action == "prev":
             mentor_id = await self._previous_mentor(client)
             if mentor_id is None:
                 await self.say(user, text_message("まだ はなした ひとは いないよ。", MENU))
                 return
-            await do_chat_now(self.ctx, principal, mentor_id=mentor_id)
+            c = await do_chat_now(self.ctx, principal, mentor_id=mentor_id)
+            await self._present(principal, c.id)
         elif action == "queue":
             await do_join_queue(self.ctx, principal)
             await self.say(user, text_message("ならんだよ。じゅんばんが きたら しらせるね。"))
@@ -536,6 +548,11 @@ class LineChannel:
         elif action == "cancel":
             await do_cancel(self.ctx, principal, consultation_id=_int(values.get("c")) or 0)
             await self.say(user, text_message("よやくを とりけしたよ。", MENU))
+        elif action == "join":
+            open_c = await self._open_consultation(client)
+            if open_c is not None:
+                await self._present(principal, open_c.id)
+                await self.say(user, text_message("どうぞ。なんでも かいてね。"))
         elif action == "end":
             open_c = await self._open_consultation(client)
             if open_c is not None:
@@ -720,7 +737,7 @@ class LineChannel:
                 [
                     text_message(
                         f"そうだんが はじまったよ（{end}まで）。ここに かいてね。",
-                        [("おわる", pb("end"))],
+                        [("はじめる", pb("join")), ("おわる", pb("end"))],
                     )
                 ],
             )

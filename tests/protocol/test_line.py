@@ -15,8 +15,18 @@ from sqlalchemy import func, select
 
 from app.actions import line as line_actions
 from app.actions.lifecycle import sweep
+from app.actions.privacy import purge_expired
+from app.actions.queue import sweep_queue
 from app.clock import ManualClock
-from app.db.tables import Consultation, CrisisAlert, LineEvent, LineUndelivered, LineUser, Message
+from app.db.tables import (
+    Consultation,
+    CrisisAlert,
+    LineEvent,
+    LineUndelivered,
+    LineUser,
+    Message,
+    QueueEntry,
+)
 from tests.conftest import make_settings
 from tests.helpers import add_mentor, add_staff, bearer, staff_token
 from tests.line_standin import (
@@ -32,7 +42,7 @@ from tests.line_standin import (
     webhook_body,
 )
 from tests.protocol.conftest import Live, live_server, ws_client
-from tests.protocol.helpers import supervisor_token
+from tests.protocol.helpers import chat_pair, supervisor_token
 from tests.servers import running_server
 
 CHILD = "U" + "1" * 32
@@ -154,6 +164,7 @@ async def test_a_line_child_and_a_web_mentor_talk(db_url: str, clock: ManualCloc
         async with live.ctx.db.read() as s:
             c = (await s.execute(select(Consultation))).scalar_one()
         assert c.channel == "line" and c.status == "open"
+        assert c.client_joined_at is not None  # here: choosing to talk is joining
         # the mentor's console: the same consultation, marked LINE
         listed = await live.http.get("/api/staff/consultations", headers=bearer(mentor_token))
         assert [x["channel"] for x in listed.json()["consultations"]] == ["line"]
@@ -316,3 +327,82 @@ async def test_booking_and_cancelling_by_postback(db_url: str, clock: ManualCloc
         # someone else's booking id: refused like the web refuses it, in child words
         await post(live, postback_event(CHILD, "a=cancel&c=999"))
         await standin.wait_text("みつからなかったよ")
+
+
+async def test_retention_deletes_an_ended_link_and_old_event_ids(
+    db_url: str, clock: ManualClock
+) -> None:
+    async with line_live(db_url, clock) as (live, standin):
+        await become_client(live, standin)
+        await post(live, event("unfollow", CHILD))
+        await post(live, event("follow", "U" + "3" * 32))  # applied after the unfollow
+        await standin.wait_text("ニックネーム")
+        await standin.wait_for(lambda s: len([t for t in s.texts() if "ニックネーム" in t]) == 2)
+        assert await count(live, LineUser) == 2
+        clock.set(clock.now() + timedelta(days=live.ctx.settings.retention_days + 1))
+        await purge_expired(live.ctx)
+        async with live.ctx.db.read() as s:
+            left = (await s.execute(select(LineUser.line_user_id))).scalars().all()
+        assert left == ["U" + "3" * 32]  # the one still following stays
+        assert await count(live, LineEvent) == 0
+
+
+async def test_the_waiting_line_from_line(db_url: str, clock: ManualClock) -> None:
+    """The one line is taken: the LINE child waits, is offered the freed line, and taps
+    はじめる (joining, so the offer is served, not expired)."""
+    async with line_standin() as standin:
+        settings = make_settings(
+            db_url,
+            lines=1,
+            line_channel_secret=SECRET,
+            line_channel_access_token=TOKEN,
+            line_api_base=standin.base,
+        )
+        async with live_server(settings, clock) as live:
+            pair = await chat_pair(live)  # a web child holds the only line
+            other = await add_mentor(live.ctx, "みどり", audience="both")
+            await become_client(live, standin)
+            await post(live, postback_event(CHILD, f"a=now&m={other}"))
+            full = next(
+                c for c in await _calls_after(standin, "まって ならぶ") if c.body["messages"]
+            )
+            items = full.body["messages"][0]["quickReply"]["items"]
+            assert items[0]["action"]["data"] == "a=queue"
+            await post(live, postback_event(CHILD, "a=queue"))
+            await standin.wait_text("ならんだよ")
+            async with ws_client(live, pair.child) as child:  # the web child ends the chat
+                await child.send(type="join", consultation_id=pair.consultation_id)
+                await child.expect("joined")
+                await child.send(type="end", consultation_id=pair.consultation_id)
+                await child.expect("consultation", event="closed")
+            await standin.wait_text("そうだんが はじまったよ")
+            await post(live, postback_event(CHILD, "a=join"))
+            await standin.wait_text("どうぞ。なんでも かいてね")
+            await sweep_queue(live.ctx)
+            async with live.ctx.db.read() as s:
+                entry = (await s.execute(select(QueueEntry))).scalar_one()
+                c = await s.get(Consultation, entry.consultation_id)
+            assert entry.state == "served"
+            assert c is not None and c.channel == "line"
+            assert c.mentor_id in (pair.mentor_id, other)  # waiting for anyone
+
+
+async def _calls_after(standin: StandIn, label: str) -> list:  # type: ignore[type-arg]
+    def offered(s: StandIn) -> bool:
+        return any(
+            i["action"]["label"] == label
+            for c in s.delivered()
+            for m in c.body["messages"]
+            for i in m.get("quickReply", {}).get("items", [])
+        )
+
+    await standin.wait_for(offered)
+    return [
+        c
+        for c in standin.delivered()
+        if any(
+            i["action"]["label"] == label
+            for m in c.body["messages"]
+            for i in m.get("quickReply", {}).get("items", [])
+        )
+    ]
