@@ -12,9 +12,10 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,7 @@ class StandIn:
     next_statuses: list[int] = field(default_factory=list)
     always: int | None = None
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _changed_sync: threading.Condition = field(default_factory=threading.Condition)
 
     def delivered(self) -> list[Call]:
         return [c for c in self.calls if c.status == 200]
@@ -83,6 +85,15 @@ class StandIn:
         await self.wait_for(has, timeout)
         return found[0]
 
+    def wait_text_sync(self, fragment: str, timeout: float = 15.0) -> str:
+        """wait_text for a test outside the stand-in's loop (the browser tests)."""
+        with self._changed_sync:
+            ok = self._changed_sync.wait_for(
+                lambda: any(fragment in t for t in self.texts()), timeout
+            )
+        assert ok, f"the LINE stand-in never got {fragment!r}: {self.texts()}"
+        return next(t for t in self.texts() if fragment in t)
+
     async def _record(self, request: Request, kind: str) -> JSONResponse:
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
             self.refused += 1
@@ -92,6 +103,8 @@ class StandIn:
         self.calls.append(Call(kind, body, request.headers.get("x-line-retry-key"), status))
         async with self._changed:
             self._changed.notify_all()
+        with self._changed_sync:
+            self._changed_sync.notify_all()
         if status == 429:
             return JSONResponse(TOO_MANY if kind == "reply" else QUOTA, status_code=429)
         if status == 400:
@@ -134,6 +147,30 @@ async def line_standin() -> AsyncIterator[StandIn]:
     finally:
         server.should_exit = True
         await task
+
+
+@contextmanager
+def line_standin_thread() -> Iterator[StandIn]:
+    """The stand-in on its own event loop in a thread, for synchronous tests."""
+    started = threading.Event()
+    box: list[tuple[StandIn, asyncio.AbstractEventLoop, asyncio.Event]] = []
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        async with line_standin() as standin:
+            box.append((standin, asyncio.get_running_loop(), stop))
+            started.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
+    thread.start()
+    assert started.wait(30), "the LINE stand-in failed to start"
+    standin, loop, stop = box[0]
+    try:
+        yield standin
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(30)
 
 
 def sign(body: bytes, secret: str = SECRET) -> str:
