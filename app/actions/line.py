@@ -239,6 +239,10 @@ class LineChannel:
 
     async def _run_hub(self) -> None:
         while True:
+            if self.sub.overflowed:  # fell behind: start over from what is stored
+                self.sub.overflowed = False
+                for cid in list(self.delivery.next_seq):
+                    await self.delivery.catch_up(cid)
             event = await self.sub.queue.get()
             try:
                 await self._hub_event(event)
