@@ -923,6 +923,29 @@ class LineChannel:
             )
 
 
+async def undelivered_seqs(
+    ctx: Context, principal: Principal | None, consultation_id: int
+) -> list[int]:
+    """The messages of a consultation that did not reach the client's LINE, for its mentor or
+    a supervisor (after a reload the mentor's chat marks them again). Seqs only, no text."""
+    from app.actions.staff import require_staff
+
+    staff = require_staff(principal)
+    await check_access(ctx, staff, consultation_id)  # not theirs: not_found
+    async with ctx.db.read() as s:
+        rows = (
+            await s.execute(
+                select(col(LineUndelivered.message_seq))
+                .where(
+                    col(LineUndelivered.consultation_id) == consultation_id,
+                    col(LineUndelivered.message_seq).is_not(None),
+                )
+                .order_by(col(LineUndelivered.message_seq))
+            )
+        ).scalars()
+        return sorted({seq for seq in rows if seq is not None})
+
+
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None

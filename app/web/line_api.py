@@ -12,11 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.actions.line import LineChannel, parse_events, webhook_signature_ok
+from app.actions.inputs import path_id
+from app.actions.line import LineChannel, parse_events, undelivered_seqs, webhook_signature_ok
 from app.contract import schemas as s
 from app.contract.spec import endpoint
 from app.errors import Refusal
-from app.web.auth import context
+from app.web.auth import context, signed_in
 
 MAX_BODY = 1024 * 1024  # LINE's bodies are small; anything bigger is not LINE's
 
@@ -53,4 +54,27 @@ async def line_webhook(request: Request) -> JSONResponse:
     return JSONResponse({})
 
 
-ROUTES = [Route("/line/webhook", line_webhook, methods=["POST"])]
+@endpoint(
+    "The messages of a LINE consultation that did not reach the client's LINE (seqs only)",
+    "staff",
+    s.obj({"consultation_id": s.ID, "seqs": s.array(s.ID)}),
+    description=(
+        "For the consultation's mentor or a supervisor; anyone else gets 404. A seq is in the "
+        "list when LINE refused the message or it stayed rate-limited after the retries."
+    ),
+)
+async def line_undelivered(request: Request) -> JSONResponse:
+    ctx = context(request)
+    cid = path_id(request.path_params["consultation_id"], "consultation_id")
+    seqs = await undelivered_seqs(ctx, await signed_in(request), cid)
+    return JSONResponse({"consultation_id": cid, "seqs": seqs})
+
+
+ROUTES = [
+    Route("/line/webhook", line_webhook, methods=["POST"]),
+    Route(
+        "/api/staff/consultations/{consultation_id}/line-undelivered",
+        line_undelivered,
+        methods=["GET"],
+    ),
+]

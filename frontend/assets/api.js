@@ -117,6 +117,7 @@ export const api = {
     request("GET", `/api/staff/consultations${date ? `?date=${date}` : ""}`),
   lineUse: (date) => request("GET", `/api/staff/line-use${date ? `?date=${date}` : ""}`),
   note: (id) => request("GET", `/api/staff/consultations/${id}/note`),
+  lineUndelivered: (id) => request("GET", `/api/staff/consultations/${id}/line-undelivered`),
   saveNote: (id, text) => request("PUT", `/api/staff/consultations/${id}/note`, { text }),
   history: (id) => request("GET", `/api/staff/consultations/${id}/history`),
   alerts: () => request("GET", "/api/staff/alerts"),

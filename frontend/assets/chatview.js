@@ -423,7 +423,7 @@ export class ChatView {
     } else {
       li = this.bubble({ mine, role: frame.sender?.role, name: frame.sender?.name, text: frame.text, at: frame.sent_at, card: frame.card });
     }
-    if (mine) this.setMsgState(li, "sent");
+    if (mine) this.setMsgState(li, this.undelivered?.has(frame.seq) ? "undelivered" : "sent");
     else if (!this.atEnd) this.newPill.hidden = false;
     else this.announce(frame);
     this.place(li, frame.seq);
@@ -655,9 +655,18 @@ export class ChatView {
   /** A LINE consultation: LINE refused this message or it stayed rate-limited; the mentor
    * sees it as not delivered (headquarters has an alert). */
   onUndelivered(frame) {
-    if (frame.seq == null) return;
-    const li = this.list.querySelector(`li.msg[data-seq="${Number(frame.seq)}"]`);
-    if (li) this.setMsgState(li, "undelivered");
+    if (frame.seq != null) this.markUndelivered([frame.seq]);
+  }
+
+  /** Mark these seqs not delivered, now and when they arrive (a reopened chat: the list from
+   * GET /api/staff/consultations/{id}/line-undelivered). */
+  markUndelivered(seqs) {
+    this.undelivered ??= new Set();
+    for (const seq of seqs) {
+      this.undelivered.add(Number(seq));
+      const li = this.list.querySelector(`li.msg[data-seq="${Number(seq)}"]`);
+      if (li) this.setMsgState(li, "undelivered");
+    }
   }
 
   /** "Read" under my sent messages the other side has seen. */

@@ -194,6 +194,10 @@ function openConsultation(c) {
     extraActions: [...toolButtons(c), shareButton, call, escalateButton(), called],
   });
   $("#chat-host").append(st.chat.root);
+  if (c.channel === "line") {
+    const chat = st.chat;
+    api.lineUndelivered(c.id).then((r) => chat.markUndelivered(r.seqs), () => {});
+  }
   applyTexts(st.chat.root);
   st.chat.start();
   attachChat(st.chat, c);

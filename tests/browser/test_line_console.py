@@ -78,6 +78,14 @@ def test_a_line_child_in_the_mentor_console(tmp_path: Any, open_page: Any) -> No
         expect(refused).to_have_class("msg mine role-mentor undelivered")
         expect(refused.locator(".state")).to_have_text("LINEに届いていません")
         shot(mentor, "mentor-line-chat")
+        # after a reload the mark is still there (read back from the server)
+        mentor.reload()
+        item = mentor.get_by_test_id("today").locator("li.citem").filter(has_text="らいんのこ")
+        item.get_by_role("button").first.click()
+        mchat = mentor.get_by_test_id("chat")
+        again = message(mchat, "とどかない はずの ことば")
+        expect(again.locator(".state")).to_have_text("LINEに届いていません")
+        expect(message(mchat, "きかせてね")).not_to_have_class("msg mine role-mentor undelivered")
 
         # headquarters is told, in the alert list
         hq = open_page(server + "/admin/", TABLET)

@@ -243,6 +243,15 @@ async def test_a_429_storm_is_retried_then_raised_to_headquarters(
             await mentor.expect("ack")
             refused = await mentor.expect("line_undelivered", seq=2)
             assert refused["reason"] == "refused"
+        url = f"/api/staff/consultations/{cid}/line-undelivered"
+        listed = await live.http.get(url, headers=bearer(mentor_token))
+        assert listed.json() == {"consultation_id": cid, "seqs": [1, 2]}
+        assert (await live.http.get(url, headers=bearer(boss))).json()["seqs"] == [1, 2]
+        other = await add_mentor(live.ctx, "みどり", audience="both")
+        await add_staff(live.ctx, "midori", "mentor-pass", mentor_id=other)
+        midori = await staff_token(live.http, "midori", "mentor-pass")
+        assert (await live.http.get(url, headers=bearer(midori))).status_code == 404
+        assert (await live.http.get(url)).status_code == 401
         async with live.ctx.db.read() as s:
             rows = (await s.execute(select(LineUndelivered).order_by(LineUndelivered.id))).scalars()
             assert [(r.message_seq, r.reason) for r in rows] == [
