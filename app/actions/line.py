@@ -255,14 +255,14 @@ class LineChannel:
         event_id = event.get("webhookEventId")
         if not isinstance(event_id, str) or not 1 <= len(event_id) <= 64:
             return
-        if (event.get("deliveryContext") or {}).get("isRedelivery") not in (None, True, False):
-            return
         try:
             async with self.ctx.db.write() as s:
                 s.add(LineEvent(webhook_event_id=event_id, received_at=self.ctx.now()))
         except IntegrityError:
             return  # a redelivery of an event already applied
-        source = event.get("source") or {}
+        source = event.get("source")
+        if not isinstance(source, dict):
+            return
         user_id = source.get("userId")
         if source.get("type") != "user" or not isinstance(user_id, str) or len(user_id) > 64:
             return  # groups and rooms are not a consultation place
@@ -277,9 +277,12 @@ class LineChannel:
         if kind == "follow":
             await self._follow_event(user)
         elif kind == "message":
-            await self._message_event(user, event.get("message") or {})
+            message = event.get("message")
+            await self._message_event(user, message if isinstance(message, dict) else {})
         else:
-            await self._postback(user, str((event.get("postback") or {}).get("data", ""))[:300])
+            postback = event.get("postback")
+            data = postback.get("data") if isinstance(postback, dict) else None
+            await self._postback(user, data[:300] if isinstance(data, str) else "")
 
     async def _user(self, line_user_id: str, reply_token: str | None) -> LineUser:
         now = self.ctx.now()
@@ -312,7 +315,9 @@ class LineChannel:
     async def _follow_event(self, user: LineUser) -> None:
         if user.unfollowed_at is not None:
             await self._set(user, unfollowed_at=None)
-        if await self._client_of(user) is not None:
+        client = await self._client_of(user)
+        if client is not None and client.id is not None:
+            self.ctx.hub.subscribe(self.sub, topic_client(client.id))  # linked again
             await self.say(user, text_message("また きてくれて ありがとう。", MENU))
             return
         await self._set(user, state="nickname", client_id=None)
