@@ -51,6 +51,7 @@ from app.db.tables import (
     LineUndelivered,
     LineUser,
     Mentor,
+    QueueEntry,
 )
 from app.errors import CATALOG, Refusal
 from app.realtime.delivery import Delivery
@@ -679,6 +680,9 @@ class LineChannel:
 
     async def _hub_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
+        if kind == "queue":
+            await self._queue_event(event)
+            return
         cid = event.get("consultation_id")
         if not isinstance(cid, int):
             return
@@ -692,6 +696,29 @@ class LineChannel:
             found = await self._user_of_consultation(cid)
             if found is not None:
                 await self._help_card(found[0], found[1])
+
+    async def _queue_event(self, event: dict[str, Any]) -> None:
+        """The waiting line ended without a chat: tell the waiting LINE child (an offer is
+        told by the consultation's `opened`)."""
+        state, entry_id = event.get("state"), event.get("id")
+        if state not in ("expired", "closed") or not isinstance(entry_id, int):
+            return
+        async with self.ctx.db.read() as s:
+            row = (
+                await s.execute(
+                    select(LineUser)
+                    .join(QueueEntry, col(QueueEntry.client_id) == LineUser.client_id)
+                    .where(col(QueueEntry.id) == entry_id, col(LineUser.unfollowed_at).is_(None))
+                )
+            ).scalar_one_or_none()
+        if row is None or not await self._claim(f"out:q:{entry_id}:{state}"):
+            return
+        text = (
+            "きょうの うけつけは おわったよ。よやくも できるよ。"
+            if state == "closed"
+            else "じゅんばんの じかんが すぎたよ。また ならんでね。"
+        )
+        await self.say(row, text_message(text, MENU))
 
     async def _deliver_message(self, event: dict[str, Any]) -> None:
         sender = event.get("sender") or {}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import func, select
@@ -46,6 +47,7 @@ from tests.protocol.helpers import chat_pair, supervisor_token
 from tests.servers import running_server
 
 CHILD = "U" + "1" * 32
+JST = ZoneInfo("Asia/Tokyo")
 
 
 @asynccontextmanager
@@ -426,3 +428,26 @@ async def _calls_after(standin: StandIn, label: str) -> list:  # type: ignore[ty
             for i in m.get("quickReply", {}).get("items", [])
         )
     ]
+
+
+async def test_a_waiting_line_closed_at_the_cutoff_is_told_on_line(
+    db_url: str, clock: ManualClock
+) -> None:
+    async with line_standin() as standin:
+        settings = make_settings(
+            db_url,
+            lines=1,
+            line_channel_secret=SECRET,
+            line_channel_access_token=TOKEN,
+            line_api_base=standin.base,
+        )
+        async with live_server(settings, clock) as live:
+            await chat_pair(live)  # a web child holds the only line
+            await become_client(live, standin)
+            await post(live, postback_event(CHILD, "a=queue"))
+            await standin.wait_text("ならんだよ")
+            clock.set(datetime(2026, 12, 1, 21, 31, tzinfo=JST))  # past the last start
+            await sweep_queue(live.ctx)
+            await standin.wait_text("きょうの うけつけは おわったよ")
+            await sweep_queue(live.ctx)
+            assert sum("うけつけは おわった" in t for t in standin.texts()) == 1
