@@ -148,7 +148,7 @@ function paintOpen() {
       join.setAttribute("aria-label", `${plain(t("admin.join"))}: ${c.mentor.display_name} / ${c.client.nickname}`);
       return h("tr", { "data-consultation": c.id },
         h("td", {}, c.mentor.display_name),
-        h("td", {}, c.client.nickname, " ", bindText(h("span", { class: "tag" }), `audience.${c.client.audience}`)),
+        h("td", {}, c.client.nickname, " ", bindText(h("span", { class: "tag" }), `audience.${c.client.audience}`), c.channel === "line" ? [" ", bindText(h("span", { class: "tag line-tag", "data-testid": "line" }), "mentor.line")] : null),
         h("td", {}, `${hhmm(c.opened_at || c.starts_at)}〜${hhmm(c.ends_at)}`, " ", bindText(h("span", { class: "tag" }), `mode.${c.mode}`)),
         h("td", {}, plain(t("admin.minutes", { n: since(c) }))),
         h("td", {}, boardState(c)),

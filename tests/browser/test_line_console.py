@@ -90,6 +90,8 @@ def test_a_line_child_in_the_mentor_console(tmp_path: Any, open_page: Any) -> No
         # headquarters is told, in the alert list
         hq = open_page(server + "/admin/", TABLET)
         staff_sign_in(hq, "honbu")
+        row = hq.locator("tr").filter(has_text="らいんのこ")
+        expect(row.get_by_test_id("line")).to_have_text("LINE")
         alert = hq.locator('#alert-list [data-kind="line_undelivered"]')
         expect(alert).to_have_count(1)
         expect(alert).to_contain_text("LINE に とどいていない メッセージが あります")
