@@ -9,6 +9,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -17,6 +18,7 @@ from starlette.routing import Route
 from app.actions import Context
 from app.actions.line import LineChannel
 from app.actions.message_writer import MessageWriter
+from app.actions.pointers import pointed_messages
 from app.actions.stats import RefusalRecorder
 from app.clock import Clock, ShiftedClock, SystemClock
 from app.db.engine import Database
@@ -134,9 +136,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                     await jobs.start()  # one process owns an SQLite file
             else:
                 dsn = asyncpg_dsn(settings.database_url)
-                bridge = PgBridge(dsn, ctx.hub)
+                bridge = PgBridge(dsn, ctx.hub, resolve=partial(pointed_messages, ctx))
+                ctx.hub.bridge = bridge  # first: no subscription made meanwhile goes unrecorded
                 await bridge.start()
-                ctx.hub.bridge = bridge
                 if settings.scheduler:
                     leadership = Leadership(dsn, jobs.start, jobs.stop)
                     leadership.start()

@@ -2,18 +2,21 @@
 
 publish() never awaits a subscriber: a full queue marks that subscriber as overflowed (its
 connection is then closed and the client resumes from the database), so one slow reader
-cannot delay anyone else. Events reach other processes through an optional bridge.
+cannot delay anyone else. Events reach other processes through an optional bridge, which
+is told whenever this process gains its first or loses its last subscriber of a topic
+(`touch`), so that other processes send it only what it has subscribers for.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict, deque
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 log = logging.getLogger("yorisoi.hub")
+ANNOUNCE_WAIT_SECONDS = 2.0  # longest a subscription waits for other processes to know of it
 
 Event = dict[str, Any]
 
@@ -84,14 +87,24 @@ class Bridge:
     async def send(self, topics: list[str], event: Event) -> None:
         return None
 
+    def touch(self, topic: str) -> None:
+        """Whether this process has subscribers for topic may have changed (Hub.interested)."""
+        return None
+
+    def announced(self, topic: str) -> Awaitable[None] | None:
+        """None when other processes already send this process the topic's events; otherwise
+        something to await until they do."""
+        return None
+
     async def close(self) -> None:
         return None
 
 
 class Hub:
     def __init__(self) -> None:
-        self._topics: dict[str, set[Subscriber]] = defaultdict(set)
+        self._topics: dict[str, set[Subscriber]] = {}
         self._accounts: dict[str, set[Subscriber]] = defaultdict(set)
+        self._held: Counter[str] = Counter()  # topics being announced before a subscribe
         self.bridge: Bridge = Bridge()
 
     # -- subscribers -------------------------------------------------------------------
@@ -103,7 +116,40 @@ class Hub:
 
     def subscribe(self, sub: Subscriber, topic: str) -> None:
         sub.topics.add(topic)
-        self._topics[topic].add(sub)
+        subs = self._topics.get(topic)
+        if subs is None:
+            subs = self._topics[topic] = set()
+            if topic not in self._held:
+                self.bridge.touch(topic)
+        subs.add(sub)
+
+    async def subscribe_announced(self, sub: Subscriber, topic: str) -> None:
+        """Subscribe once other processes know this process wants the topic (at most
+        ANNOUNCE_WAIT_SECONDS). A reader that then catches up from the database misses
+        nothing: what was committed before it is read, what is committed after reaches it."""
+        ready = self.bridge.announced(topic)
+        if ready is None:
+            self.subscribe(sub, topic)
+            return
+        self._held[topic] += 1
+        if self._held[topic] == 1 and topic not in self._topics:
+            self.bridge.touch(topic)
+        try:
+            await asyncio.wait_for(ready, ANNOUNCE_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("subscribing before other processes know of it")
+        except BaseException:
+            self._release(topic)
+            raise
+        self.subscribe(sub, topic)
+        self._release(topic)
+
+    def _release(self, topic: str) -> None:
+        self._held[topic] -= 1
+        if not self._held[topic]:
+            del self._held[topic]
+            if topic not in self._topics:
+                self.bridge.touch(topic)
 
     def unsubscribe(self, sub: Subscriber, topic: str) -> None:
         sub.topics.discard(topic)
@@ -112,6 +158,18 @@ class Hub:
             subs.discard(sub)
             if not subs:
                 del self._topics[topic]
+                if topic not in self._held:
+                    self.bridge.touch(topic)
+
+    def interested(self, topic: str) -> bool:
+        """This process has (or is about to have) a subscriber for the topic."""
+        return topic in self._topics or topic in self._held
+
+    def topics(self) -> list[str]:
+        return [*self._topics, *(t for t in self._held if t not in self._topics)]
+
+    def has_subscribers(self, topics: Iterable[str]) -> bool:
+        return any(topic in self._topics for topic in topics)
 
     def remove(self, sub: Subscriber) -> None:
         for topic in list(sub.topics):

@@ -1,25 +1,38 @@
 """PostgreSQL LISTEN/NOTIFY bridge and scheduler leadership by advisory lock.
 
 NOTIFY payloads are small pointers (topics, ids, states), never message text: a process that
-receives a message pointer reads the message from the database before delivering it.
+receives message pointers reads the messages from the database (one read per burst) before
+delivering them.
+
+Routing (app/realtime/interest.py): each process LISTENs on a channel of its own and records,
+in PostgreSQL, which topics it has subscribers for. A publisher NOTIFYs, after the commit,
+only the channels of other processes that want one of the event's topics; an event whose
+subscribers are all local sends nothing. A subscriber that must not miss anything
+(`Hub.subscribe_announced`: a join, a new socket) waits until its interest is committed, so
+a message committed after its catch-up read is certain to be routed to it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import logging
-import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 
-from app.realtime.hub import Bridge, Event, Hub
+from app.realtime import interest, wire
+from app.realtime.hub import Bridge, Event, Hub, topic_consultation
 
 log = logging.getLogger("yorisoi.pg")
-CHANNEL = "yorisoi_events"
 LEADER_LOCK = 0x5930_7150  # arbitrary, fixed: "the Yorisoi scheduler"
+BATCH = 500  # events routed per round trip
+# Message pointers of one burst -> the message events, read from storage in one go:
+# {consultation_id: (first seq, last seq)} -> events ordered by consultation and seq.
+Resolve = Callable[[dict[int, tuple[int, int]]], Awaitable[list[Event]]]
+DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
@@ -27,87 +40,244 @@ def asyncpg_dsn(sqlalchemy_url: str) -> str:
 
 
 class PgBridge(Bridge):
-    def __init__(self, dsn: str, hub: Hub) -> None:
+    def __init__(self, dsn: str, hub: Hub, resolve: Resolve | None = None) -> None:
         self.dsn = dsn
         self.hub = hub
-        self.origin = uuid.uuid4().hex
+        self.resolve = resolve
+        self.origin = wire.new_origin()
+        self.channel = interest.channel_of(self.origin)
         self._listener: asyncpg.Connection | None = None
         self._pool: asyncpg.Pool | None = None
-        self._watchdog: asyncio.Task[None] | None = None
-        self._sender: asyncio.Task[None] | None = None
-        self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=100_000)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._outbox: asyncio.Queue[tuple[list[str], Event]] = asyncio.Queue(maxsize=100_000)
+        self._inbox: deque[str] = deque()
+        self._inbox_ready = asyncio.Event()
+        # interest: topics whose row may be out of date, those committed, and a future that
+        # completes at the end of each registration round
+        self._touched: set[str] = set()
+        self._announced: set[str] = set()
+        self._dirty = asyncio.Event()
+        self._round: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._reclaim = False
+        self.notified = 0  # notifications sent (each may carry several events)
 
     async def start(self) -> None:
-        # One connection for NOTIFY; reset=None skips the per-release reset query.
+        # One connection for routing and NOTIFY; reset=None skips the per-release reset query.
         self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=1, reset=None)
+        async with self._pool.acquire() as conn:
+            await interest.ensure_schema(conn)
         await self._listen()
-        self._sender = asyncio.get_running_loop().create_task(self._drain_outbox())
-        self._watchdog = asyncio.get_running_loop().create_task(self._keep_listening())
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._drain_outbox()),
+            loop.create_task(self._receive()),
+            loop.create_task(self._register()),
+            loop.create_task(self._keep_listening()),
+        ]
 
     async def _listen(self) -> None:
-        self._listener = await asyncpg.connect(self.dsn)
-        await self._listener.add_listener(CHANNEL, self._on_notify)
+        """Open the LISTEN connection, claim this process's channel on it and record every
+        topic this process has subscribers for."""
+        listener = await asyncpg.connect(self.dsn)
+        try:
+            await listener.add_listener(self.channel, self._on_notify)
+            await interest.claim(listener, self.channel)
+            await interest.sweep(listener)
+            topics = self.hub.topics()
+            await interest.update(listener, self.channel, topics, [])
+        except BaseException:
+            await listener.close()
+            raise
+        self._listener = listener
+        self._announced = set(topics)
+        self._end_round()
 
     async def _keep_listening(self, every: float = 2.0) -> None:
-        """Reopen LISTEN after the database restarts or drops the connection. Messages missed
-        meanwhile reach clients through the seq gap filling of their next message or resume."""
+        """Reopen LISTEN after the database restarts or drops the connection; then every
+        followed consultation catches up from storage (what was missed meanwhile)."""
         while True:
             await asyncio.sleep(every)
             listener = self._listener
-            if listener is not None and not listener.is_closed():
+            if listener is not None and not listener.is_closed() and not self._reclaim:
                 continue
             try:
+                if listener is not None and not listener.is_closed():
+                    await listener.close()
+                self._reclaim = False
                 await self._listen()
                 log.warning("event bridge: LISTEN reconnected")
-            except (OSError, asyncpg.PostgresError) as exc:
+            except DB_ERRORS as exc:
                 log.warning("event bridge: reconnect failed (%s)", type(exc).__name__)
+                continue
+            for topic in self.hub.topics():
+                if topic.startswith("consultation:"):
+                    cid = int(topic.split(":", 1)[1])
+                    self.hub.deliver_local([topic], {"type": "_catchup", "consultation_id": cid})
 
     @property
     def listening(self) -> bool:
         return self._listener is not None and not self._listener.is_closed()
 
-    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        try:
-            data = json.loads(payload)
-        except ValueError:
-            return
-        if data.get("o") == self.origin:
-            return
-        # Delivered as it came: a chat message arrives as a pointer (message_ref) and each
-        # socket's sender reads what it has not shown yet, so a burst costs one read per
-        # socket rather than one per message.
-        self.hub.deliver_local(data["t"], data["e"])
+    # -- interest ----------------------------------------------------------------------
+    def touch(self, topic: str) -> None:
+        self._touched.add(topic)
+        self._dirty.set()
 
+    def announced(self, topic: str) -> Awaitable[None] | None:
+        if topic in self._announced and topic not in self._touched:
+            return None
+        return self._until_announced(topic)
+
+    async def _until_announced(self, topic: str) -> None:
+        while topic not in self._announced or topic in self._touched:
+            await asyncio.shield(self._round)
+
+    def _end_round(self) -> None:
+        done, self._round = self._round, asyncio.get_running_loop().create_future()
+        done.set_result(None)
+
+    async def _register(self) -> None:
+        """One task keeps this process's interest rows in step with its subscribers, in
+        rounds (all topics touched since the last round in one transaction), and sweeps away
+        the rows of dead processes every SWEEP_SECONDS."""
+        loop = asyncio.get_running_loop()
+        swept = loop.time()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dirty.wait(), interest.SWEEP_SECONDS)
+            self._dirty.clear()
+            listener = self._listener
+            if listener is None or listener.is_closed():
+                await asyncio.sleep(0.5)  # the watchdog reconnects and records everything
+                continue
+            touched, self._touched = self._touched, set()
+            add = [t for t in touched if self.hub.interested(t)]
+            drop = [t for t in touched if not self.hub.interested(t)]
+            try:
+                if add or drop:
+                    await interest.update(listener, self.channel, add, drop)
+                if loop.time() - swept >= interest.SWEEP_SECONDS:
+                    swept = loop.time()
+                    await interest.sweep(listener)
+            except DB_ERRORS as exc:
+                log.warning("event bridge: interest update failed (%s)", type(exc).__name__)
+                self._touched |= touched
+                self._reclaim = True  # start over on a fresh LISTEN connection
+                await asyncio.sleep(0.5)
+                continue
+            self._announced.difference_update(drop)
+            self._announced.update(add)
+            self._end_round()
+
+    # -- receiving ---------------------------------------------------------------------
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        self._inbox.append(payload)
+        self._inbox_ready.set()
+
+    async def _receive(self) -> None:
+        while True:
+            await self._inbox_ready.wait()
+            self._inbox_ready.clear()
+            try:
+                await self._deliver_inbox()
+            except Exception:  # noqa: BLE001 - one bad round must not stop delivery
+                log.exception("event bridge: delivery round failed")
+
+    async def _deliver_inbox(self) -> None:
+        """Deliver what arrived, in order. Message pointers of a burst are gathered per
+        consultation and read in one go (before any later event of the same consultation,
+        so a socket still sees a message before, say, the consultation's end)."""
+        pending: dict[int, tuple[int, int]] = {}
+        while self._inbox:
+            for topics, event in wire.decode(self.origin, self._inbox.popleft()):
+                if not self.hub.has_subscribers(topics):
+                    continue  # the last subscriber left meanwhile
+                cid = event.get("consultation_id")
+                seq = event.get("seq")
+                if event.get("type") == "message_ref" and isinstance(cid, int):
+                    if isinstance(seq, int):
+                        lo, hi = pending.get(cid, (seq, seq))
+                        pending[cid] = (min(lo, seq), max(hi, seq))
+                    continue
+                if isinstance(cid, int) and cid in pending:
+                    await self._read_pointed(pending)
+                self.hub.deliver_local(topics, event)
+        if pending:
+            await self._read_pointed(pending)
+
+    async def _read_pointed(self, pending: dict[int, tuple[int, int]]) -> None:
+        ranges = dict(pending)
+        pending.clear()
+        if self.resolve is not None:
+            try:
+                events = await self.resolve(ranges)
+            except Exception as exc:  # noqa: BLE001 - each subscriber reads for itself instead
+                log.warning("event bridge: pointer read failed (%s)", type(exc).__name__)
+            else:
+                for event in events:
+                    topic = topic_consultation(event["consultation_id"])
+                    self.hub.deliver_local([topic], event)
+                return
+        for cid, (lo, _hi) in ranges.items():  # each subscriber reads what it has not shown
+            ref = {"type": "message_ref", "consultation_id": cid, "seq": lo}
+            self.hub.deliver_local([topic_consultation(cid)], ref)
+
+    # -- sending -----------------------------------------------------------------------
     async def send(self, topics: list[str], event: Event) -> None:
         """Queue the event for the other processes; never makes the caller wait for them."""
-        shared = {k: v for k, v in event.items() if k != "_json"}
-        payload = json.dumps({"o": self.origin, "t": topics, "e": shared}, separators=(",", ":"))
         try:
-            self._outbox.put_nowait(payload)
+            self._outbox.put_nowait((topics, event))
         except asyncio.QueueFull:
             log.warning("event bridge outbox full; other processes will catch up on resume")
 
     async def _drain_outbox(self) -> None:
-        """One task, one connection, in order: NOTIFYs leave in the order events happened."""
+        """One task, one connection, in order: look up which other processes want each
+        event's topics, then NOTIFY each of them one payload holding its events in order."""
         while True:
-            payload = await self._outbox.get()
-            batch = [payload]
-            while not self._outbox.empty() and len(batch) < 100:
+            batch = [await self._outbox.get()]
+            while not self._outbox.empty() and len(batch) < BATCH:
                 batch.append(self._outbox.get_nowait())
             try:
                 assert self._pool is not None
                 async with self._pool.acquire() as conn:
-                    await conn.executemany(
-                        "SELECT pg_notify($1, $2)", [(CHANNEL, p) for p in batch]
-                    )
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    await self._route(conn, batch)
+            except DB_ERRORS as exc:
                 log.warning("event bridge: NOTIFY failed (%s)", type(exc).__name__)
 
+    async def _route(self, conn: asyncpg.Connection, batch: list[tuple[list[str], Event]]) -> None:
+        wanted = {t for topics, _ in batch for t in topics}
+        where = await interest.route(conn, list(wanted), self.channel)
+        if not where:
+            return  # every subscriber is local: no NOTIFY at all
+        per_channel: dict[str, list[bytes]] = {}
+        for topics, event in batch:
+            channels = {c for t in topics for c in where.get(t, ())}
+            if not channels:
+                continue
+            item = wire.encode_item(topics, event)
+            for channel in channels:
+                per_channel.setdefault(channel, []).append(item)
+        args: list[tuple[str, str]] = []
+        for channel, items in per_channel.items():
+            payloads, dropped = wire.payloads(self.origin, items)
+            if dropped:
+                log.warning("event bridge: %d event(s) too large for NOTIFY", dropped)
+            args += [(channel, p) for p in payloads]
+        if args:
+            await conn.executemany("SELECT pg_notify($1, $2)", args)
+            self.notified += len(args)
+
     async def close(self) -> None:
-        for task in (self._watchdog, self._sender):
-            if task is not None:
-                task.cancel()
-        if self._listener is not None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._listener is not None and not self._listener.is_closed():
+            with contextlib.suppress(*DB_ERRORS):  # leave no rows behind for the sweep
+                await self._listener.execute(
+                    "DELETE FROM yorisoi_listener WHERE channel = $1", self.channel
+                )
             await self._listener.close()
         if self._pool is not None:
             await self._pool.close()

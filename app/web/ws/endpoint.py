@@ -182,12 +182,13 @@ class Connection:
     async def run(self) -> None:
         hub = self.ctx.hub
         p = self.principal
+        # hello once every process sends this socket its account's events
         if p.is_client:
-            hub.subscribe(self.sub, topic_client(p.id))
+            await hub.subscribe_announced(self.sub, topic_client(p.id))
         elif p.is_supervisor:
-            hub.subscribe(self.sub, SUPERVISORS)
+            await hub.subscribe_announced(self.sub, SUPERVISORS)
         elif p.mentor_id is not None:
-            hub.subscribe(self.sub, topic_mentor(p.mentor_id))
+            await hub.subscribe_announced(self.sub, topic_mentor(p.mentor_id))
         self.sub.offer(hello_event(self.ctx, p))
         receiver = asyncio.create_task(self._receiver(), name="ws-receiver")
         self._sender_task = asyncio.create_task(self._sender(), name="ws-sender")

@@ -69,8 +69,9 @@ async def on_join(conn: Connection, data: Frame) -> None:
     conn.read_upto[cid] = own_read_seq(access)
     conn.delivery.follow(cid, last_seq)
     # Subscribe before catching up: anything committed meanwhile is either read by the
-    # catch-up or arrives live; delivery's seq tracking drops the overlap.
-    conn.ctx.hub.subscribe(conn.sub, topic_consultation(cid))
+    # catch-up or arrives live (from other processes too: the subscription is announced to
+    # them first); delivery's seq tracking drops the overlap.
+    await conn.ctx.hub.subscribe_announced(conn.sub, topic_consultation(cid))
     conn.sub.offer(joined_event(conn.ctx, access))
     conn.sub.offer({"type": "_catchup", "consultation_id": cid})
     if first_time:
