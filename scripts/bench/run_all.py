@@ -96,6 +96,13 @@ def main() -> int:
             pg,
             lambda: two_processes.run(cfg["pairs"], ph(), cfg["workers"]),
         ),
+        (
+            "two",
+            "relay_postgres_four_processes",
+            60,
+            pg,
+            lambda: two_processes.run(cfg["pairs"], ph(), cfg["workers"], processes=4),
+        ),
         ("idle", "idle_bare", 12, True, lambda: idle.bare(cfg["idle"])),
         ("idle", "idle_service", 22, True, lambda: idle.service("sqlite", cfg["idle"])),
         ("storm", "storm_sqlite", 12, True, lambda: booking_storm.run("sqlite", cfg["storm"])),
@@ -195,6 +202,7 @@ def markdown(out: dict[str, Any]) -> str:
         ("Yorisoi, SQLite", b.get("relay_sqlite", {})),
         ("Yorisoi, PostgreSQL", b.get("relay_postgres", {})),
         ("Yorisoi, PostgreSQL, 2 processes", b.get("relay_postgres_two_processes", {})),
+        ("Yorisoi, PostgreSQL, 4 processes", b.get("relay_postgres_four_processes", {})),
     ]
     bs = bare.get("phases", {}).get("saturation", {})
     bl = bare.get("phases", {}).get("light", {})
@@ -329,10 +337,18 @@ def markdown(out: dict[str, Any]) -> str:
             "|---|---|---|---|---|---|---|",
             f"| one process | {_f(s1['msgs_per_s'])} | 1.00× | {_f(s1['server_cpu_us_per_msg'])}"
             f" | {_f(l1['msgs_per_s'])} | {_f(l1['p99_ms'], 2)} | 1.00× |",
-            f"| client on A, mentor on B | {_f(s2['msgs_per_s'])}"
+            f"| 2 processes, every message crossing | {_f(s2['msgs_per_s'])}"
             f" | {_ratio(s2['msgs_per_s'], s1['msgs_per_s'])} | {_f(s2['server_cpu_us_per_msg'])}"
             f" | {_f(l2['msgs_per_s'])} | {_f(l2['p99_ms'], 2)} | {_ratio(l2['p99_ms'], l1['p99_ms'])} |",
         ]
+        four = b.get("relay_postgres_four_processes", {}).get("phases")
+        if four:  # client on process i, mentor on i + 1 (mod 4)
+            s4, l4 = four["saturation"], four["light"]
+            lines.append(
+                f"| 4 processes, every message crossing | {_f(s4['msgs_per_s'])}"
+                f" | {_ratio(s4['msgs_per_s'], s1['msgs_per_s'])} | {_f(s4['server_cpu_us_per_msg'])}"
+                f" | {_f(l4['msgs_per_s'])} | {_f(l4['p99_ms'], 2)} | {_ratio(l4['p99_ms'], l1['p99_ms'])} |"
+            )
     queue_rows = [
         (label, b.get(key))
         for label, key in (("SQLite", "queue_sqlite"), ("PostgreSQL", "queue_postgres"))

@@ -1,13 +1,49 @@
-"""Two processes on PostgreSQL: every consultation's client on one server process, its mentor
-on another, so every message crosses processes (NOTIFY pointer, then a read-back)."""
+"""N processes on one PostgreSQL: each consultation's client on process i mod N, its mentor
+on process (i + 1) mod N, so every message crosses processes (routed NOTIFY of a pointer, one
+read per burst on the receiving process) and every process carries the same load."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-import relay
-from load import Phase
+from common import HOST, database, start_service
+from load import PairSpec, Phase, run_load
+from relay import CLOCK, stored_messages
+from seed import seed
 
 
-def run(pairs: int, phases: list[Phase], workers: int) -> dict[str, Any]:
-    return relay.service("postgres", pairs, phases, workers, processes=2)
+def run(pairs: int, phases: list[Phase], workers: int, processes: int = 2) -> dict[str, Any]:
+    with database("postgres", "relay") as url:
+        seeded = asyncio.run(
+            seed(
+                url, now=CLOCK, mentors=pairs, mentor_sessions=True, clients=pairs, open_pairs=pairs
+            )
+        )
+        env = {"YORISOI_CLOCK_START": CLOCK.isoformat(), "YORISOI_LINES": "500"}
+        servers = [
+            start_service(url, env=env, name=f"service-postgres-{i}") for i in range(processes)
+        ]
+        try:
+            specs = []
+            for i, cid in enumerate(seeded.consultation_ids):
+                a, b = servers[i % processes], servers[(i + 1) % processes]
+                specs.append(
+                    PairSpec(
+                        cid=cid,
+                        a_url=f"ws://{HOST}:{a.port}/ws",
+                        b_url=f"ws://{HOST}:{b.port}/ws",
+                        a_token=seeded.client_tokens[i],
+                        b_token=seeded.mentor_tokens[i],
+                        a_origin=f"http://{HOST}:{a.port}",
+                        b_origin=f"http://{HOST}:{b.port}",
+                    )
+                )
+            result = run_load("service", specs, phases, [s.pid for s in servers], workers=workers)
+            result["stored_messages"] = stored_messages(url)
+            result["server_log_tail"] = servers[0].log_tail(5)
+        finally:
+            for s in servers:
+                s.stop()
+    result["server"] = f"yorisoi on postgres, {processes} processes, every message crossing"
+    return result
