@@ -73,7 +73,7 @@ def proxy_options(settings: Settings) -> dict[str, object]:
 
 def build_context(settings: Settings, clock: Clock) -> Context:
     """Everything actions need; the caller owns ctx.db and must dispose of it."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool=settings.db_pool)
     return Context(
         settings=settings,
         db=db,

@@ -88,6 +88,8 @@ class Settings:
     login_inline_wait_seconds: int = 10
     signups_per_hour_per_address: int = 200
     ws_max_per_account: int = 5
+    # PostgreSQL: the most connections one process's request pool opens (10 kept open).
+    db_pool: int = 30
     ws_messages_per_minute: int = 30
     # Every frame a socket sends (any type, bad ones too) spends from this per-socket budget.
     ws_frames_per_minute: int = 240
@@ -229,6 +231,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ("YORISOI_MENTOR_GRACE_MINUTES", "mentor_grace_minutes", 1, 30),
         ("YORISOI_SESSION_DAYS", "session_days", 1, 365),
         ("YORISOI_WS_MAX_PER_ACCOUNT", "ws_max_per_account", 1, 1000),
+        ("YORISOI_DB_POOL", "db_pool", 2, 1000),
         ("YORISOI_WS_MESSAGES_PER_MINUTE", "ws_messages_per_minute", 1, 100_000),
         ("YORISOI_WS_FRAMES_PER_MINUTE", "ws_frames_per_minute", 10, 1_000_000),
         ("YORISOI_WS_QUEUE_SIZE", "ws_queue_size", 8, 100_000),

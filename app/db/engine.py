@@ -49,7 +49,7 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 class Database:
     """Owns the engines; created and disposed by the app lifespan."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool: int = 30) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -67,7 +67,11 @@ class Database:
             event.listen(self.writer_engine.sync_engine, "begin", _sqlite_begin_immediate)
         else:
             self.engine = create_async_engine(
-                url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+                url,
+                echo=echo,
+                pool_size=min(10, pool),
+                max_overflow=pool - min(10, pool),
+                pool_pre_ping=True,
             )
             self.writer_engine = self.engine
         self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)

@@ -20,7 +20,12 @@ def run(pairs: int, phases: list[Phase], workers: int, processes: int = 2) -> di
                 url, now=CLOCK, mentors=pairs, mentor_sessions=True, clients=pairs, open_pairs=pairs
             )
         )
-        env = {"YORISOI_CLOCK_START": CLOCK.isoformat(), "YORISOI_LINES": "500"}
+        env = {
+            "YORISOI_CLOCK_START": CLOCK.isoformat(),
+            "YORISOI_LINES": "500",
+            # two processes keep the default 30; more share 60 (PostgreSQL allows 100 here)
+            "YORISOI_DB_POOL": str(min(30, 60 // processes)),
+        }
         servers = [
             start_service(url, env=env, name=f"service-postgres-{i}") for i in range(processes)
         ]
