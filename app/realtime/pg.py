@@ -33,6 +33,9 @@ BATCH = 500  # events routed per round trip
 # {consultation_id: (first seq, last seq)} -> events ordered by consultation and seq.
 Resolve = Callable[[dict[int, tuple[int, int]]], Awaitable[list[Event]]]
 DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# Consultation events that need not wait for the messages pointed to before them (a mentor's
+# `activity` badge goes to the console's topic, not the chat's, and waits for nothing either).
+UNORDERED = frozenset({"typing", "read"})
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
@@ -185,8 +188,9 @@ class PgBridge(Bridge):
 
     async def _deliver_inbox(self) -> None:
         """Deliver what arrived, in order. Message pointers of a burst are gathered per
-        consultation and read in one go (before any later event of the same consultation,
-        so a socket still sees a message before, say, the consultation's end)."""
+        consultation and read in one go: before a later event to the same consultation's
+        topic (so a socket still sees a message before, say, the consultation's end), else at
+        the end of the burst."""
         pending: dict[int, tuple[int, int]] = {}
         while self._inbox:
             for topics, event in wire.decode(self.origin, self._inbox.popleft()):
@@ -199,7 +203,12 @@ class PgBridge(Bridge):
                         lo, hi = pending.get(cid, (seq, seq))
                         pending[cid] = (min(lo, seq), max(hi, seq))
                     continue
-                if isinstance(cid, int) and cid in pending:
+                if (
+                    isinstance(cid, int)
+                    and cid in pending
+                    and event.get("type") not in UNORDERED
+                    and topic_consultation(cid) in topics
+                ):
                     await self._read_pointed(pending)
                 self.hub.deliver_local(topics, event)
         if pending:

@@ -54,6 +54,8 @@ async def test_a_burst_of_pointers_is_read_once_then_delivered_in_order() -> Non
     hub = Hub()
     sub = Subscriber("mentor:1")
     hub.subscribe(sub, topic_consultation(7))
+    console = Subscriber("mentor:1")
+    hub.subscribe(console, "mentor:1")
     reads: list[dict[int, tuple[int, int]]] = []
 
     async def resolve(ranges: dict[int, tuple[int, int]]) -> list[dict[str, Any]]:
@@ -68,8 +70,11 @@ async def test_a_burst_of_pointers_is_read_once_then_delivered_in_order() -> Non
         ref = {"type": "message_ref", "consultation_id": cid, "seq": seq}
         return wire.encode_item([topic_consultation(cid)], ref)
 
+    badge = {"type": "activity", "consultation_id": 7, "seq": 1}  # the console's, not the chat's
     for first in (1, 4):  # two notifications of the same burst
-        payloads, _ = wire.payloads(other, [pointer(7, s) for s in range(first, first + 3)])
+        items = [pointer(7, s) for s in range(first, first + 3)]
+        items.append(wire.encode_item(["mentor:1"], badge))
+        payloads, _ = wire.payloads(other, items)
         for p in payloads:
             bridge._on_notify(None, 0, bridge.channel, p)
     # a consultation nobody here follows: not read at all
@@ -83,6 +88,7 @@ async def test_a_burst_of_pointers_is_read_once_then_delivered_in_order() -> Non
     )
     await bridge._deliver_inbox()
     assert reads == [{7: (1, 6)}]  # one read for the burst, not one per pointer or socket
+    assert console.queue.qsize() == 2  # the badges, which wait for no read
     got = [sub.queue._items.popleft() for _ in range(sub.queue.qsize())]
     assert [(e["type"], e.get("seq")) for e in got] == [("message", s) for s in range(1, 7)] + [
         ("consultation", None)
