@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.observability.pools import observe_pools
+
 SQLITE_BUSY_MS = 30_000
 
 
@@ -70,6 +72,7 @@ class Database:
                 url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
             )
             self.writer_engine = self.engine
+        observe_pools(self.engines)
         self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._write = async_sessionmaker(
             self.writer_engine, class_=AsyncSession, expire_on_commit=False
