@@ -54,6 +54,7 @@ from app.db.tables import (
     QueueEntry,
 )
 from app.errors import CATALOG, Refusal
+from app.observability import metrics
 from app.realtime.delivery import Delivery
 from app.realtime.hub import SUPERVISORS, Subscriber, topic_client, topic_consultation
 from app.rules.hours import bookable_days
@@ -945,11 +946,13 @@ class LineChannel:
         except IntegrityError:
             alert = None  # already an open alert for this consultation
         log.warning("line: a message of consultation %s was not delivered (%s)", cid, reason)
+        metrics.line_undelivered(reason)
         await self.ctx.hub.publish(
             [topic_consultation(cid)],
             {"type": "line_undelivered", "consultation_id": cid, "seq": seq, "reason": reason},
         )
         if alert is not None:
+            metrics.alert_raised(alert.kind, alert.category)
             await self.ctx.hub.publish(
                 [SUPERVISORS], {"type": "alert", "alert": alert_body(self.ctx, alert, mentor)}
             )
