@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         watchers = [
             loop.create_task(app.state.connections.watch_sessions(ctx)),
             loop.create_task(app.state.connections.watch_accounts(ctx)),
+            loop.create_task(metrics.flush_every()),  # per-message metrics, in bulk
         ]
         jobs = Jobs(ctx, settings.scheduler_interval)
         app.state.jobs = jobs

@@ -96,3 +96,30 @@ def test_the_access_log_becomes_fields() -> None:
         "/healthz",
         200,
     )
+
+
+def test_a_tally_flushed_into_a_histogram_equals_observing_each_value() -> None:
+    from prometheus_client import CollectorRegistry, Histogram
+
+    from app.observability.metrics import LATENCY, _Tally
+
+    values = [0.0, 0.001, 0.0011, 0.004, 0.01, 0.3, 2.5, 9.0, 10.0, 11.0, 250.0]
+    registry = CollectorRegistry()
+    direct = Histogram("direct", "d", buckets=LATENCY, registry=registry)
+    bulk = Histogram("bulk", "b", buckets=LATENCY, registry=registry)
+    tally = _Tally(LATENCY)
+    for v in values:
+        direct.observe(v)
+        tally.observe(v)
+    tally.flush(bulk)
+    tally.flush(bulk)  # a second flush adds nothing
+    samples: dict[str, dict[tuple[str, str | None], float]] = {}
+    for family in registry.collect():
+        for s in family.samples:
+            if s.name.endswith("_created"):
+                continue
+            samples.setdefault(family.name, {})[(s.name.split("_", 1)[1], s.labels.get("le"))] = (
+                s.value
+            )
+    assert samples["bulk"] == samples["direct"]
+    assert samples["bulk"][("count", None)] == len(values)
