@@ -1,8 +1,12 @@
 """The LINE channel: LINE users as anonymous clients of the same consultations.
 
-A webhook request is verified (webhook_signature_ok) and acknowledged at once; its events go
-to LineChannel, whose worker applies them one by one, once each (line_event remembers every
-webhookEventId). A LINE user answers two questions (a nickname, child or parent) and becomes
+A webhook request is verified (webhook_signature_ok); its events are stored 'pending' in
+line_event (raw JSON, webhookEventId unique) in one transaction, and only then is LINE answered
+200, so a crash after the answer loses nothing. LineChannel's worker applies the pending rows
+in order, marks each 'applied' and clears its payload; at start it applies what an earlier
+process left. With several processes on PostgreSQL a row is claimed under FOR UPDATE SKIP
+LOCKED (held while it is applied, released by a crash) and one user's events wait for their
+earlier ones, so each is applied by one process, in order. A LINE user answers two questions (a nickname, child or parent) and becomes
 an anonymous client linked to their LINE user id; nothing from their LINE profile is stored.
 The menu works by postback and calls the same actions as the web pages (booking.py,
 queue.py, chat.py); while a consultation is open their text goes in through chat.do_send.
@@ -26,12 +30,15 @@ import logging
 import re
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.actions.accounts import check_nickname, nickname_key
@@ -68,6 +75,10 @@ FIRST_PAUSE = 0.2
 UNDELIVERED_ALERT = "line_undelivered"
 MAX_QUICK = 13  # LINE's limit of quick-reply buttons
 NOT_TEXT = "もじで おくってね。"
+PENDING, APPLIED = "pending", "applied"
+# The worker looks for pending rows this often even unwoken: rows another process stored
+# for a user whose earlier event this one was applying, or rows a crashed process held.
+SWEEP_SECONDS = 30.0
 
 
 def webhook_signature_ok(secret: str, body: bytes, signature: str | None) -> bool:
@@ -163,12 +174,11 @@ class LineChannel:
         )
         self._client = AsyncApiClient(self._config)
         self.api = AsyncMessagingApi(self._client)
-        self._events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._wake = asyncio.Event()
         self.sub = Subscriber("line", maxsize=100_000)
         self.delivery = Delivery(self._deliver_message, self._load)
         self._tasks: list[asyncio.Task[None]] = []
         self._idle = asyncio.Event()
-        self._idle.set()
 
     # -- running -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -202,11 +212,12 @@ class LineChannel:
         ]
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
-        """Finish the events already acknowledged to LINE (bounded), then stop."""
+        """Apply the events already acknowledged to LINE (bounded), then stop; what is left
+        stays pending in line_event for the next start (or another process)."""
         try:
             await asyncio.wait_for(self._drained(), drain_seconds)
         except TimeoutError:
-            log.warning("line: %s webhook events left at shutdown", self._events.qsize())
+            log.warning("line: webhook events left pending at shutdown")
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -218,25 +229,122 @@ class LineChannel:
         await self._client.close()
 
     async def _drained(self) -> None:
-        while not self._events.empty() or not self._idle.is_set():
+        while self._wake.is_set() or not self._idle.is_set():
             await self._idle.wait()
             await asyncio.sleep(0)
 
-    def accept(self, events: list[dict[str, Any]]) -> None:
+    async def store(self, events: list[dict[str, Any]]) -> None:
+        """Keep a verified webhook's events, pending, in one transaction: the webhook answers
+        LINE only after this commits. An event id already stored (pending or applied: a
+        redelivery) is left as it is; an event without a usable id is not kept."""
+        now = self.ctx.now()
+        rows: list[dict[str, Any]] = []
         for event in events:
-            self._events.put_nowait(event)
-        if events:
-            self._idle.clear()
+            event_id = event.get("webhookEventId")
+            if not isinstance(event_id, str) or not 1 <= len(event_id) <= 64:
+                continue
+            if event_id.startswith("out:"):
+                continue  # the outgoing keys' namespace
+            source = event.get("source")
+            user_id = source.get("userId") if isinstance(source, dict) else None
+            rows.append(
+                {
+                    "webhook_event_id": event_id,
+                    "received_at": now,
+                    "state": PENDING,
+                    "line_user_id": user_id
+                    if isinstance(user_id, str) and len(user_id) <= 64
+                    else None,
+                    "payload": json.dumps(event, ensure_ascii=False),
+                }
+            )
+        if not rows:
+            return
+        insert = sqlite_insert if self.ctx.db.is_sqlite else pg_insert
+        async with self.ctx.db.write() as s:
+            await s.execute(
+                insert(LineEvent)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["webhook_event_id"])
+            )
+        self._idle.clear()
+        self._wake.set()
 
     async def _run_webhook(self) -> None:
         while True:
-            event = await self._events.get()
+            self._wake.clear()
             try:
-                await self.apply(event)
-            except Exception:  # noqa: BLE001 - one bad event never stops the channel
-                log.exception("line: event %s failed", event.get("type"))
-            if self._events.empty():
+                while await self._apply_next():
+                    pass
+            except Exception:  # noqa: BLE001 - the database away: the rows wait, pending
+                log.exception("line: pending webhook events could not be applied")
+            if not self._wake.is_set():
                 self._idle.set()
+            try:
+                await asyncio.wait_for(self._wake.wait(), SWEEP_SECONDS)
+            except TimeoutError:
+                pass
+            self._idle.clear()
+
+    async def _apply_next(self) -> bool:
+        """Apply the oldest pending event this process may take; False when there is none."""
+        if self.ctx.db.is_sqlite:  # one process owns the file: no claim needed
+            async with self.ctx.db.read() as s:
+                row = (
+                    await s.execute(
+                        select(
+                            col(LineEvent.id), col(LineEvent.payload), col(LineEvent.received_at)
+                        )
+                        .where(col(LineEvent.state) == PENDING)
+                        .order_by(col(LineEvent.id))
+                        .limit(1)
+                    )
+                ).first()
+            if row is None:
+                return False
+            await self._apply_stored(row[1], row[2])
+            async with self.ctx.db.write() as s:
+                await self._mark_applied(s, row[0])
+            return True
+        earlier = aliased(LineEvent)
+        async with self.ctx.db.write() as s:
+            # Held locked while it is applied; a crash ends the transaction and the row is
+            # pending again for another process. One user's events wait for the earlier ones.
+            row = (
+                await s.execute(
+                    select(col(LineEvent.id), col(LineEvent.payload), col(LineEvent.received_at))
+                    .where(
+                        col(LineEvent.state) == PENDING,
+                        ~exists().where(
+                            col(earlier.state) == PENDING,
+                            col(earlier.line_user_id) == LineEvent.line_user_id,
+                            col(earlier.id) < LineEvent.id,
+                        ),
+                    )
+                    .order_by(col(LineEvent.id))
+                    .limit(1)
+                    .with_for_update(skip_locked=True, of=LineEvent)
+                )
+            ).first()
+            if row is None:
+                return False
+            await self._apply_stored(row[1], row[2])
+            await self._mark_applied(s, row[0])
+        return True
+
+    async def _mark_applied(self, s: Any, row_id: int | None) -> None:
+        # The payload goes: the consultation's messages hold the content, once.
+        await s.execute(
+            update(LineEvent).where(col(LineEvent.id) == row_id).values(state=APPLIED, payload=None)
+        )
+
+    async def _apply_stored(self, payload: str | None, received_at: datetime) -> None:
+        try:
+            event = json.loads(payload) if payload else None
+            if isinstance(event, dict):
+                await self.apply(event, received_at)
+        except Exception:  # noqa: BLE001 - one bad event never stops the channel
+            log.exception("line: a webhook event failed")
 
     async def _run_hub(self) -> None:
         while True:
@@ -251,16 +359,10 @@ class LineChannel:
                 log.exception("line: hub event %s failed", event.get("type"))
 
     # -- webhook events ------------------------------------------------------------------
-    async def apply(self, event: dict[str, Any]) -> None:
-        """One webhook event, once: its webhookEventId is remembered before it is applied."""
-        event_id = event.get("webhookEventId")
-        if not isinstance(event_id, str) or not 1 <= len(event_id) <= 64:
-            return
-        try:
-            async with self.ctx.db.write() as s:
-                s.add(LineEvent(webhook_event_id=event_id, received_at=self.ctx.now()))
-        except IntegrityError:
-            return  # a redelivery of an event already applied
+    async def apply(self, event: dict[str, Any], received_at: datetime | None = None) -> None:
+        """One stored webhook event (store() keeps each webhookEventId once). Applied again
+        only if a process died between applying it and marking it: a child's text then goes
+        in once all the same (do_send is idempotent on the LINE message id)."""
         source = event.get("source")
         if not isinstance(source, dict):
             return
@@ -274,7 +376,9 @@ class LineChannel:
             return
         if kind not in ("follow", "message", "postback"):
             return
-        user = await self._user(user_id, token if isinstance(token, str) else None)
+        user = await self._user(
+            user_id, token if isinstance(token, str) else None, received_at or self.ctx.now()
+        )
         if kind == "follow":
             await self._follow_event(user)
         elif kind == "message":
@@ -285,7 +389,9 @@ class LineChannel:
             data = postback.get("data") if isinstance(postback, dict) else None
             await self._postback(user, data[:300] if isinstance(data, str) else "")
 
-    async def _user(self, line_user_id: str, reply_token: str | None) -> LineUser:
+    async def _user(
+        self, line_user_id: str, reply_token: str | None, received_at: datetime
+    ) -> LineUser:
         now = self.ctx.now()
         async with self.ctx.db.write() as s:
             user = (
@@ -296,7 +402,7 @@ class LineChannel:
                 s.add(user)
             if reply_token is not None and len(reply_token) <= 255:
                 user.reply_token = reply_token
-                user.reply_token_at = now
+                user.reply_token_at = received_at  # LINE's minute runs from the delivery
             await s.flush()
         return user
 
