@@ -360,8 +360,14 @@ async def _candidates(ctx: Context, client: Principal, kind: str) -> list[int]:
 
 
 async def do_cancel(
-    ctx: Context, principal: Principal | None, *, consultation_id: int
+    ctx: Context,
+    principal: Principal | None,
+    *,
+    consultation_id: int,
+    reason: str = "cancelled_by_client",
 ) -> Consultation:
+    """The client cancels a reservation before it starts (reason: cancelled_by_client, or
+    line_unfollowed when a LINE client blocked the account)."""
     client = require_client(principal)
     now = ctx.now()
     async with ctx.db.write() as s:
@@ -372,9 +378,9 @@ async def do_cancel(
             raise Refusal("not_cancellable")
         consultation.status = "cancelled"
         consultation.closed_at = now
-        consultation.close_reason = "cancelled_by_client"
+        consultation.close_reason = reason
         await s.execute(delete(LineHold).where(col(LineHold.consultation_id) == consultation_id))
-    await publish_lifecycle(ctx, consultation, "cancelled", "cancelled_by_client")
+    await publish_lifecycle(ctx, consultation, "cancelled", reason)
     from app.actions.queue import line_freed  # here: queue builds on this module
 
     await line_freed(ctx)  # a freed reservation may let a waiter's walk-in fit

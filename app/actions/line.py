@@ -44,10 +44,18 @@ from sqlmodel import col
 from app.actions.accounts import check_nickname, nickname_key
 from app.actions.booking import do_book, do_cancel, do_chat_now
 from app.actions.catalog import mentor_day
-from app.actions.chat import Access, check_access, do_end, do_join, do_send, messages_after
+from app.actions.chat import (
+    Access,
+    check_access,
+    close_consultation,
+    do_end,
+    do_join,
+    do_send,
+    messages_after,
+)
 from app.actions.context import Context, Principal
 from app.actions.events import alert_body, message_event
-from app.actions.queue import do_join_queue
+from app.actions.queue import do_join_queue, do_leave_queue
 from app.actions.safety import help_contacts
 from app.db.tables import (
     AuditLog,
@@ -73,6 +81,7 @@ REPLY_TOKEN_SECONDS = 50
 SEND_TRIES = 4
 FIRST_PAUSE = 0.2
 UNDELIVERED_ALERT = "line_undelivered"
+UNFOLLOWED = "line_unfollowed"  # the close / cancel reason when a LINE client blocks us
 MAX_QUICK = 13  # LINE's limit of quick-reply buttons
 NOT_TEXT = "もじで おくってね。"
 PENDING, APPLIED = "pending", "applied"
@@ -159,6 +168,10 @@ class SendFailed(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason  # "refused" | "rate_limited"
+
+
+class Unfollowed(Exception):
+    """The LINE user blocked the official account (or the link is gone)."""
 
 
 class LineChannel:
@@ -437,6 +450,8 @@ class LineChannel:
         )
 
     async def _unfollow(self, line_user_id: str) -> None:
+        """The user blocked the account: nothing more is sent to them (every way back checks
+        unfollowed_at, set first), and nothing of theirs is left hanging."""
         async with self.ctx.db.write() as s:
             user = (
                 await s.execute(select(LineUser).where(col(LineUser.line_user_id) == line_user_id))
@@ -448,6 +463,59 @@ class LineChannel:
             client_id = user.client_id
         if client_id is not None:
             self.ctx.hub.unsubscribe(self.sub, topic_client(client_id))
+            async with self.ctx.db.read() as s:
+                client = await s.get(Client, client_id)
+            if client is not None and client.deleted_at is None:
+                await self._client_gone(client)
+
+    async def _client_gone(self, client: Client) -> None:
+        """End what a client who unfollowed had going, the way the web ends each: out of the
+        waiting line (an offer declined), the open consultation closed (the mentor is told
+        "line_unfollowed", the line freed), future reservations cancelled (the mentor sees
+        them cancelled). Each is on the audit log."""
+        principal = client_principal(client)
+        ended: list[int] = []
+        try:
+            place = await do_leave_queue(self.ctx, principal)
+            if place.entry.consultation_id is not None:
+                ended.append(place.entry.consultation_id)
+        except Refusal:
+            pass  # not waiting
+        open_c = await self._open_consultation(client)
+        if open_c is not None and open_c.id is not None:
+            self._forget(open_c.id)
+            if await close_consultation(self.ctx, open_c.id, reason=UNFOLLOWED) is not None:
+                ended.append(open_c.id)
+        async with self.ctx.db.read() as s:
+            booked = (
+                await s.execute(
+                    select(col(Consultation.id)).where(
+                        col(Consultation.client_id) == client.id,
+                        col(Consultation.status) == "booked",
+                        col(Consultation.starts_at) > self.ctx.now(),
+                    )
+                )
+            ).scalars()
+            booked_ids = [i for i in booked if i is not None]
+        for cid in booked_ids:
+            try:
+                await do_cancel(self.ctx, principal, consultation_id=cid, reason=UNFOLLOWED)
+                ended.append(cid)
+            except Refusal:
+                pass  # started or cancelled meanwhile
+        if ended:
+            now = self.ctx.now()
+            async with self.ctx.db.write() as s:
+                for cid in ended:
+                    s.add(
+                        AuditLog(
+                            at=now,
+                            actor_role="system",
+                            actor_id=0,
+                            action=UNFOLLOWED,
+                            consultation_id=cid,
+                        )
+                    )
 
     async def _message_event(self, user: LineUser, message: dict[str, Any]) -> None:
         text = message.get("text") if message.get("type") == "text" else None
@@ -950,17 +1018,22 @@ class LineChannel:
             await self._undelivered(cid, seq if isinstance(seq, int) else None, failed.reason)
 
     async def _fresh_token(self, user: LineUser) -> str | None:
-        """Take the user's reply token if it is still fresh (each token is used once)."""
+        """Take the user's reply token if it is still fresh (each token is used once).
+        Raises Unfollowed when the user has blocked the account: nothing goes to them."""
         now = self.ctx.now()
         async with self.ctx.db.write() as s:
             row = (
                 await s.execute(
-                    select(col(LineUser.reply_token), col(LineUser.reply_token_at)).where(
-                        col(LineUser.id) == user.id
-                    )
+                    select(
+                        col(LineUser.reply_token),
+                        col(LineUser.reply_token_at),
+                        col(LineUser.unfollowed_at),
+                    ).where(col(LineUser.id) == user.id)
                 )
             ).first()
-            if row is None or row[0] is None or row[1] is None:
+            if row is None or row[2] is not None:
+                raise Unfollowed
+            if row[0] is None or row[1] is None:
                 return None
             await s.execute(
                 update(LineUser).where(col(LineUser.id) == user.id).values(reply_token=None)
@@ -974,7 +1047,10 @@ class LineChannel:
         from linebot.v3.messaging import PushMessageRequest, ReplyMessageRequest
         from linebot.v3.messaging.exceptions import ApiException
 
-        token = await self._fresh_token(user)
+        try:
+            token = await self._fresh_token(user)
+        except Unfollowed:
+            return  # blocked (or gone): LINE would refuse it; nobody is waiting for it
         retry_key = str(uuid.uuid4())
         pause = FIRST_PAUSE
         for attempt in range(SEND_TRIES):
