@@ -2,7 +2,10 @@
 
 It checks the bearer token, records every reply and push call (body and headers), answers
 with the bodies LINE documents, and can be told to answer 429 or 400 instead, or to hold
-every call unanswered (a sender stuck on LINE, for the tests that kill a server then). Tests point
+every call unanswered (a sender stuck on LINE, for the tests that kill a server then). It
+serves the month's message quota (GET /v2/bot/message/quota and .../quota/consumption) from
+`quota` (None: no limit) and `quota_used` (each delivered push counts one; replies do not);
+a push past the quota gets LINE's 429 "You have reached your monthly limit.". Tests point
 YORISOI_LINE_API_BASE at it and assert what it received.
 """
 
@@ -63,6 +66,9 @@ class StandIn:
     # What to answer next: a status per call (popped), then `always` (None: 200).
     next_statuses: list[int] = field(default_factory=list)
     always: int | None = None
+    quota: int | None = None
+    quota_used: int = 0
+    quota_asks: int = 0  # GET quota + consumption calls
     # hold(): calls are recorded with status HELD and not answered until release().
     holding: bool = False
     _loop: asyncio.AbstractEventLoop | None = None
@@ -135,10 +141,15 @@ class StandIn:
             await released.wait()
             return JSONResponse({"sentMessages": []})
         status = self.next_statuses.pop(0) if self.next_statuses else (self.always or 200)
+        used_up = kind == "push" and self.quota is not None and self.quota_used >= self.quota
+        if used_up and status == 200:
+            status = 429
+        elif status == 200 and kind == "push":
+            self.quota_used += 1
         self.calls.append(Call(kind, body, request.headers.get("x-line-retry-key"), status))
         await self._notify()
         if status == 429:
-            return JSONResponse(TOO_MANY if kind == "reply" else QUOTA, status_code=429)
+            return JSONResponse(QUOTA if used_up else TOO_MANY, status_code=429)
         if status == 400:
             return JSONResponse(BAD_REQUEST, status_code=400)
         if status != 200:
@@ -148,6 +159,26 @@ class StandIn:
             for _ in body.get("messages", [])
         ]
         return JSONResponse({"sentMessages": sent})
+
+    def _authorized(self, request: Request) -> bool:
+        if request.headers.get("authorization") == f"Bearer {TOKEN}":
+            return True
+        self.refused += 1
+        return False
+
+    async def get_quota(self, request: Request) -> JSONResponse:
+        if not self._authorized(request):
+            return JSONResponse(BAD_TOKEN, status_code=401)
+        self.quota_asks += 1
+        if self.quota is None:
+            return JSONResponse({"type": "none"})
+        return JSONResponse({"type": "limited", "value": self.quota})
+
+    async def get_consumption(self, request: Request) -> JSONResponse:
+        if not self._authorized(request):
+            return JSONResponse(BAD_TOKEN, status_code=401)
+        self.quota_asks += 1
+        return JSONResponse({"totalUsage": self.quota_used})
 
     async def reply(self, request: Request) -> JSONResponse:
         return await self._record(request, "reply")
@@ -163,6 +194,8 @@ async def line_standin() -> AsyncIterator[StandIn]:
         routes=[
             Route("/v2/bot/message/reply", standin.reply, methods=["POST"]),
             Route("/v2/bot/message/push", standin.push, methods=["POST"]),
+            Route("/v2/bot/message/quota", standin.get_quota, methods=["GET"]),
+            Route("/v2/bot/message/quota/consumption", standin.get_consumption, methods=["GET"]),
         ]
     )
     port = free_port()

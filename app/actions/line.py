@@ -81,6 +81,8 @@ REPLY_TOKEN_SECONDS = 50
 SEND_TRIES = 4
 FIRST_PAUSE = 0.2
 UNDELIVERED_ALERT = "line_undelivered"
+# The month's push quota is asked at most this often (pushes made meanwhile are counted here).
+QUOTA_CACHE_SECONDS = 60
 UNFOLLOWED = "line_unfollowed"  # the close / cancel reason when a LINE client blocks us
 MAX_QUICK = 13  # LINE's limit of quick-reply buttons
 NOT_TEXT = "もじで おくってね。"
@@ -167,7 +169,7 @@ def refusal_text(refusal: Refusal) -> str:
 class SendFailed(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason  # "refused" | "rate_limited"
+        self.reason = reason  # "refused" | "rate_limited" | "quota"
 
 
 class Unfollowed(Exception):
@@ -192,6 +194,8 @@ class LineChannel:
         self.delivery = Delivery(self._deliver_message, self._load)
         self._tasks: list[asyncio.Task[None]] = []
         self._idle = asyncio.Event()
+        # (asked at, pushes left this month; None: no limit or not known)
+        self._quota: tuple[datetime, int | None] | None = None
 
     # -- running -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -1043,6 +1047,35 @@ class LineChannel:
             token if at is not None and now - at <= timedelta(seconds=REPLY_TOKEN_SECONDS) else None
         )
 
+    async def _pushes_left(self) -> int | None:
+        """The month's pushes left (None: no limit, or LINE could not say: then push and let
+        a 429 tell), from GET /v2/bot/message/quota and .../quota/consumption, asked at most
+        once a minute. Replies do not count against the quota; pushes do."""
+        from linebot.v3.messaging.exceptions import ApiException
+
+        now = self.ctx.now()
+        if self._quota is not None and now - self._quota[0] < timedelta(
+            seconds=QUOTA_CACHE_SECONDS
+        ):
+            return self._quota[1]
+        left: int | None = None
+        try:
+            quota = await self.api.get_message_quota()
+            if quota.type == "limited" and quota.value is not None:
+                used = await self.api.get_message_quota_consumption()
+                left = max(0, quota.value - (used.total_usage or 0))
+        except (ApiException, OSError, ValueError) as exc:
+            log.warning("line: the message quota could not be read (%s)", type(exc).__name__)
+        self._quota = (now, left)
+        return left
+
+    def _pushed(self) -> None:
+        if self._quota is not None and self._quota[1] is not None:
+            self._quota = (self._quota[0], max(0, self._quota[1] - 1))
+
+    def _quota_used_up(self) -> None:
+        self._quota = (self.ctx.now(), 0)
+
     async def _send(self, user: LineUser, messages: list[dict[str, Any]]) -> None:
         from linebot.v3.messaging import PushMessageRequest, ReplyMessageRequest
         from linebot.v3.messaging.exceptions import ApiException
@@ -1060,12 +1093,15 @@ class LineChannel:
                         ReplyMessageRequest.from_dict({"replyToken": token, "messages": messages})
                     )
                 else:
+                    if await self._pushes_left() == 0:
+                        raise SendFailed("quota")  # not even tried: it would count as refused
                     await self.api.push_message(
                         PushMessageRequest.from_dict(
                             {"to": user.line_user_id, "messages": messages}
                         ),
                         x_line_retry_key=retry_key,
                     )
+                    self._pushed()
                 return
             except ApiException as exc:
                 status = exc.status or 0
@@ -1074,6 +1110,9 @@ class LineChannel:
                     continue
                 if status == 409:
                     return  # the retry key was already accepted: it was delivered
+                if token is None and status == 429 and "monthly limit" in str(exc.body or ""):
+                    self._quota_used_up()  # the month's quota is gone: no use retrying
+                    raise SendFailed("quota") from None
                 if status == 429 or status >= 500:
                     token = None  # a reply token is single use; retry as a push
                     if attempt + 1 < SEND_TRIES:

@@ -62,7 +62,8 @@ async def line_webhook(request: Request) -> JSONResponse:
     s.obj({"consultation_id": s.ID, "seqs": s.array(s.ID)}),
     description=(
         "For the consultation's mentor or a supervisor; anyone else gets 404. A seq is in the "
-        "list when LINE refused the message or it stayed rate-limited after the retries."
+        "list when LINE refused the message, it stayed rate-limited after the retries, or it "
+        "was not pushed because the month's message quota was used up."
     ),
 )
 async def line_undelivered(request: Request) -> JSONResponse:
