@@ -1,4 +1,4 @@
-"""POST /line/webhook: the LINE platform's events (app/actions/line.py applies them).
+"""POST /line/webhook: the LINE platform's events (app/actions/line/ applies them).
 
 The signature is checked on the raw body before anything is parsed; a bad or missing one is
 401 and changes nothing. Verified events are stored pending in line_event (one transaction) and the request
