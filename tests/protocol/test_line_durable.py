@@ -7,6 +7,7 @@ worker is stuck on LINE when it is SIGKILLed right after answering the webhook 2
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from app.actions.privacy import purge_expired
 from app.clock import ManualClock
@@ -36,6 +38,9 @@ from tests.line_standin import (
     text_event,
     webhook_body,
 )
+from tests.protocol.test_line import CHILD as LINE_CHILD
+from tests.protocol.test_line import become_client, line_live
+from tests.protocol.test_line import post as line_post
 from tests.protocol.test_two_processes import open_ws
 from tests.servers import serve_process
 
@@ -209,3 +214,41 @@ async def test_retention_never_deletes_an_event_still_pending(
         async with env.ctx.db.read() as s:
             left = (await s.execute(select(LineEvent.webhook_event_id))).scalars().all()
         assert left == ["P1"]
+
+
+async def test_an_event_that_meets_a_database_outage_stays_pending_and_is_applied_later(
+    db_url: str, clock: ManualClock
+) -> None:
+    async with line_live(db_url, clock) as (live, standin):
+        await become_client(live, standin)
+        line = live.server.config.app.state.line
+        real_apply = line.apply
+        failed = asyncio.Event()
+
+        async def outage(event: dict[str, object], received_at: object = None) -> None:
+            failed.set()
+            raise OperationalError("SELECT 1", {}, Exception("the database went away"))
+
+        line.apply = outage
+        help_ = postback_event(LINE_CHILD, "a=help")
+        assert (await line_post(live, help_)).status_code == 200
+        await asyncio.wait_for(failed.wait(), 10)
+        await line._drained()
+        async with live.ctx.db.read() as s:
+            row = (
+                await s.execute(
+                    select(LineEvent).where(LineEvent.webhook_event_id == help_["webhookEventId"])
+                )
+            ).scalar_one()
+        assert row.state == "pending" and row.payload is not None  # not lost, not skipped
+        # the database is back; the next webhook wakes the worker: the old event first
+        line.apply = real_apply
+        assert (await line_post(live, postback_event(LINE_CHILD, "a=prev"))).status_code == 200
+        await standin.wait_text("まだ はなした ひとは いないよ")
+        texts = standin.texts()
+        assert sum("でんわ" in t for t in texts) == 1
+        assert [i for i, t in enumerate(texts) if "でんわ" in t][0] < len(texts) - 1  # in order
+        await line._drained()
+        async with live.ctx.db.read() as s:
+            states = (await s.execute(select(LineEvent.state))).scalars().all()
+        assert set(states) == {"applied"}

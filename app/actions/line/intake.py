@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
@@ -173,9 +174,22 @@ class Intake(Conversation):
         )
 
     async def _apply_stored(self, payload: str | None, received_at: datetime) -> None:
+        """Apply one stored event. The database or the network away: raised, so the row
+        stays pending and is tried again (at the next wake or sweep). Anything else is this
+        event's own fault: logged, and the event counts as applied, so one bad event never
+        stops the channel nor holds back the user's later ones."""
         try:
             event = json.loads(payload) if payload else None
             if isinstance(event, dict):
                 await self.apply(event, received_at)
-        except Exception:  # noqa: BLE001 - one bad event never stops the channel
+        except Exception as exc:
+            if transient(exc):
+                raise
             log.exception("line: a webhook event failed")
+
+
+def transient(exc: BaseException) -> bool:
+    """A failure that says nothing about the event: try it again later."""
+    if isinstance(exc, IntegrityError | DataError | ProgrammingError):
+        return False
+    return isinstance(exc, DBAPIError | OSError | TimeoutError)
