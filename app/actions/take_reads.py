@@ -1,0 +1,142 @@
+"""What a take (booking, chat-now, a waiting-line offer) reads: four prebuilt Core statements.
+
+The same facts as `load_occupancy` + `load_care` for one mentor, plus the mentor's row and the
+client's own booked/open consultations, in four round trips instead of seven ORM queries (the
+booking-storm profile: most requests are refusals decided on these reads). Nothing here
+decides a race: the unique constraints on line_hold and consultation do (booking.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Table, and_, bindparam, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.actions.occupancy import Occupancy
+from app.actions.wellbeing import COUNTED
+from app.db.tables import Consultation, LineHold, Mentor, ServiceSetting, Shift
+from app.rules.capacity import ticks_between
+
+MENTOR: Table = Mentor.__table__  # type: ignore[attr-defined]
+SETTING: Table = ServiceSetting.__table__  # type: ignore[attr-defined]
+HOLD: Table = LineHold.__table__  # type: ignore[attr-defined]
+SHIFT: Table = Shift.__table__  # type: ignore[attr-defined]
+CONSULTATION: Table = Consultation.__table__  # type: ignore[attr-defined]
+OWN = ("booked", "open")
+
+_LINES = select(SETTING.c.value).where(SETTING.c.key == "lines").scalar_subquery()
+_MENTOR_ROW = select(
+    MENTOR.c.active,
+    MENTOR.c.audience,
+    MENTOR.c.max_per_day,
+    MENTOR.c.max_per_shift,
+    MENTOR.c.resting_until,
+    _LINES,
+).where(MENTOR.c.id == bindparam("mentor_id"))
+# Inside the write transaction the mentor's row is locked first: takes for one mentor queue
+# here, so her limits per day and shift hold across processes (PostgreSQL; SQLite's writer
+# is already alone).
+_MENTOR_ROW_LOCKED = _MENTOR_ROW.with_for_update(of=MENTOR)
+_HOLDS = select(HOLD.c.tick, HOLD.c.line_no, HOLD.c.mentor_id, HOLD.c.client_id).where(
+    HOLD.c.tick >= bindparam("first"), HOLD.c.tick <= bindparam("last")
+)
+_SHIFTS = select(SHIFT.c.starts_at, SHIFT.c.ends_at).where(
+    SHIFT.c.mentor_id == bindparam("mentor_id"),
+    SHIFT.c.ends_at > bindparam("start"),
+    SHIFT.c.starts_at < bindparam("end"),
+)
+# The mentor's consultations that count against her limits around the window, and the
+# client's own booked/open ones (booking numbers, an open chat not yet closed).
+_CONSULTATIONS = select(
+    CONSULTATION.c.mentor_id,
+    CONSULTATION.c.client_id,
+    CONSULTATION.c.status,
+    CONSULTATION.c.starts_at,
+    CONSULTATION.c.booking_no,
+).where(
+    or_(
+        and_(
+            CONSULTATION.c.mentor_id == bindparam("mentor_id"),
+            CONSULTATION.c.status.in_(COUNTED),
+            CONSULTATION.c.starts_at >= bindparam("first_start"),
+            CONSULTATION.c.starts_at < bindparam("last_start"),
+        ),
+        and_(
+            CONSULTATION.c.client_id == bindparam("client_id"),
+            CONSULTATION.c.status.in_(OWN),
+        ),
+    )
+)
+
+
+@dataclass
+class MentorRow:
+    active: bool
+    audience: str
+
+
+@dataclass
+class TakeView:
+    """One mentor's side of a take and the client's own: what `booking._check` decides on."""
+
+    mentor: MentorRow | None
+    occ: Occupancy
+    client_open: bool = False  # the client has an open consultation
+    booking_nos: list[int] = field(default_factory=list)  # of the client's booked ones
+
+
+async def load_take_view(
+    s: AsyncSession,
+    *,
+    client_id: int,
+    mentor_id: int,
+    start: datetime,
+    end: datetime,
+    lines: int,
+    lock: bool = False,
+) -> TakeView:
+    """`lines` is the default capacity if headquarters set none. `lock`: inside the write
+    transaction, lock the mentor's row first (SELECT … FOR UPDATE on PostgreSQL)."""
+    row = (
+        await s.execute(_MENTOR_ROW_LOCKED if lock else _MENTOR_ROW, {"mentor_id": mentor_id})
+    ).first()
+    occ = Occupancy(lines=lines)
+    if row is None:
+        return TakeView(None, occ)
+    active, audience, per_day, per_shift, resting_until, set_lines = row
+    if set_lines is not None:
+        occ.lines = int(set_lines)
+    view = TakeView(MentorRow(bool(active), audience), occ)
+    occ.limits[mentor_id] = (per_day, per_shift)
+    if resting_until is not None:
+        occ.resting[mentor_id] = resting_until
+    ticks = ticks_between(start, end)
+    if ticks:
+        holds = await s.execute(_HOLDS, {"first": ticks[0], "last": ticks[-1]})
+        for tick, line_no, holder, client in holds:
+            occ.line_use[tick].add(line_no)
+            occ.mentor_ticks[holder].add(tick)
+            occ.client_ticks[client].add(tick)
+    shifts = await s.execute(_SHIFTS, {"mentor_id": mentor_id, "start": start, "end": end})
+    # A local day is at most a day from any instant in it; a shift may reach further
+    # (the same window as wellbeing.load_care).
+    first = start - timedelta(days=1)
+    last = end + timedelta(days=1)
+    for s0, e0 in shifts:
+        occ.shifts[mentor_id].append((s0, e0))
+        first, last = min(first, s0), max(last, e0)
+    rows = await s.execute(
+        _CONSULTATIONS,
+        {"mentor_id": mentor_id, "client_id": client_id, "first_start": first, "last_start": last},
+    )
+    for holder, client, status, starts_at, booking_no in rows:
+        if holder == mentor_id and status in COUNTED and first <= starts_at < last:
+            occ.starts[mentor_id].append(starts_at)
+        if client == client_id:
+            if status == "open":
+                view.client_open = True
+            elif status == "booked" and booking_no is not None:
+                view.booking_nos.append(booking_no)
+    return view
