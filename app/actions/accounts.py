@@ -342,7 +342,7 @@ async def principal_for_token(ctx: Context, token: str) -> Principal | None:
     if not token or len(token) > 128:
         return None
     now = ctx.now()
-    async with ctx.db.read() as s:
+    async with ctx.db.quick_read() as s:
         conn = await s.connection()
         row = (
             await conn.execute(

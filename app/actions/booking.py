@@ -274,11 +274,11 @@ async def _take_with_retry(
     # most LINES (≤ MAX_LINES) of those per tick, so this bound is never reached.
     attempts = len(ticks_between(start, end)) * MAX_LINES + ctx.rules.max_bookings + 3
     seen = TURNS.takes(mentor_id)
-    async with ctx.db.read() as s:  # refuse early without queueing for the writer
+    async with ctx.db.quick_read() as s:  # refuse early without queueing for the writer
         await _check(s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end)
     async with TURNS.turn(mentor_id):
         if TURNS.takes(mentor_id) != seen:  # a take for her ran meanwhile: look again
-            async with ctx.db.read() as s:
+            async with ctx.db.quick_read() as s:
                 await _check(
                     s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end
                 )
