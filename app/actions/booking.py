@@ -223,23 +223,16 @@ async def _channel_of(s: AsyncSession, client_id: int) -> str:
 
 
 class MentorTurns:
-    """Takes for one mentor queue in this process before the writer, not inside it.
+    """Takes for one mentor queue in this process, each reading and then writing in turn.
 
-    Only a speed-up: in a rush nearly every request passes the early read (nothing is taken
-    yet) and would otherwise hold the writer (SQLite) or wait on the mentor's row lock with
-    a pooled connection (PostgreSQL) just to be refused. Queued here, a request whose turn
-    comes after another take for her re-reads first and is usually refused on that read.
-    Races between processes (and with other paths) are still decided by the database."""
+    Only a speed-up: in a rush every request would pass a read made before anything is
+    taken, and then hold the writer (SQLite) or wait on the mentor's row lock with a pooled
+    connection (PostgreSQL) just to be refused. In turn, a request reads after the takes
+    ahead of it and is usually refused on that read, without the writer. Races between
+    processes (and with other paths) are still decided by the database."""
 
     def __init__(self) -> None:
         self._locks: dict[tuple[int, int], tuple[asyncio.Lock, int]] = {}
-        self._takes: dict[int, int] = {}
-
-    def takes(self, mentor_id: int) -> int:
-        return self._takes.get(mentor_id, 0)
-
-    def took(self, mentor_id: int) -> None:
-        self._takes[mentor_id] = self._takes.get(mentor_id, 0) + 1
 
     @asynccontextmanager
     async def turn(self, mentor_id: int) -> AsyncIterator[None]:
@@ -273,37 +266,30 @@ async def _take_with_retry(
     # Each lost race means a competitor committed a hold on one of our ticks; there can be at
     # most LINES (≤ MAX_LINES) of those per tick, so this bound is never reached.
     attempts = len(ticks_between(start, end)) * MAX_LINES + ctx.rules.max_bookings + 3
-    seen = TURNS.takes(mentor_id)
-    async with ctx.db.quick_read() as s:  # refuse early without queueing for the writer
-        await _check(s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end)
     async with TURNS.turn(mentor_id):
-        if TURNS.takes(mentor_id) != seen:  # a take for her ran meanwhile: look again
-            async with ctx.db.quick_read() as s:
-                await _check(
-                    s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end
-                )
-        try:
-            for _ in range(attempts):
-                try:
-                    async with ctx.db.write() as s:
-                        return await _take(
-                            s,
-                            ctx,
-                            client=client,
-                            mentor_id=mentor_id,
-                            mode=mode,
-                            start=start,
-                            end=end,
-                            booked_by=booked_by,
-                        )
-                except IntegrityError:
+        async with ctx.db.quick_read() as s:  # refuse without queueing for the writer
+            await _check(
+                s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end
+            )
+        for _ in range(attempts):
+            try:
+                async with ctx.db.write() as s:
+                    return await _take(
+                        s,
+                        ctx,
+                        client=client,
+                        mentor_id=mentor_id,
+                        mode=mode,
+                        start=start,
+                        end=end,
+                        booked_by=booked_by,
+                    )
+            except IntegrityError:
+                continue
+            except DBAPIError as exc:
+                if _sqlstate(exc) in RETRYABLE_SQLSTATES:
                     continue
-                except DBAPIError as exc:
-                    if _sqlstate(exc) in RETRYABLE_SQLSTATES:
-                        continue
-                    raise
-        finally:
-            TURNS.took(mentor_id)
+                raise
     raise Refusal("busy_try_again")
 
 
