@@ -1,7 +1,7 @@
-"""What a take (booking, chat-now, a waiting-line offer) reads: four prebuilt Core statements.
+"""What a take (booking, chat-now, a waiting-line offer) reads: three prebuilt Core statements.
 
 The same facts as `load_occupancy` + `load_care` for one mentor, plus the mentor's row and the
-client's own booked/open consultations, in four round trips instead of seven ORM queries (the
+client's own booked/open consultations, in three round trips instead of seven ORM queries (the
 booking-storm profile: most requests are refusals decided on these reads). Nothing here
 decides a race: the unique constraints on line_hold and consultation do (booking.py).
 """
@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, and_, bindparam, or_, select
+from sqlalchemy import Table, and_, bindparam, cast, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actions.occupancy import Occupancy
 from app.actions.wellbeing import COUNTED
 from app.db.tables import Consultation, LineHold, Mentor, ServiceSetting, Shift
+from app.db.types import UTCDateTime
 from app.rules.capacity import ticks_between
 
 MENTOR: Table = Mentor.__table__  # type: ignore[attr-defined]
@@ -39,13 +40,23 @@ _MENTOR_ROW = select(
 # here, so her limits per day and shift hold across processes (PostgreSQL; SQLite's writer
 # is already alone).
 _MENTOR_ROW_LOCKED = _MENTOR_ROW.with_for_update(of=MENTOR)
-_HOLDS = select(HOLD.c.tick, HOLD.c.line_no, HOLD.c.mentor_id, HOLD.c.client_id).where(
-    HOLD.c.tick >= bindparam("first"), HOLD.c.tick <= bindparam("last")
-)
-_SHIFTS = select(SHIFT.c.starts_at, SHIFT.c.ends_at).where(
-    SHIFT.c.mentor_id == bindparam("mentor_id"),
-    SHIFT.c.ends_at > bindparam("start"),
-    SHIFT.c.starts_at < bindparam("end"),
+# The window's holds and her shifts in one round trip: a shift row has no tick, a hold row
+# no times (the first branch's types decide how the columns are read back).
+_NO_TIME = cast(null(), UTCDateTime())
+_HOLDS_AND_SHIFTS = union_all(
+    select(
+        HOLD.c.tick,
+        HOLD.c.line_no,
+        HOLD.c.mentor_id,
+        HOLD.c.client_id,
+        _NO_TIME.label("starts_at"),
+        _NO_TIME.label("ends_at"),
+    ).where(HOLD.c.tick >= bindparam("first"), HOLD.c.tick <= bindparam("last")),
+    select(null(), null(), null(), null(), SHIFT.c.starts_at, SHIFT.c.ends_at).where(
+        SHIFT.c.mentor_id == bindparam("mentor_id"),
+        SHIFT.c.ends_at > bindparam("start"),
+        SHIFT.c.starts_at < bindparam("end"),
+    ),
 )
 # The mentor's consultations that count against her limits around the window, and the
 # client's own booked/open ones (booking numbers, an open chat not yet closed).
@@ -113,20 +124,22 @@ async def load_take_view(
     if resting_until is not None:
         occ.resting[mentor_id] = resting_until
     ticks = ticks_between(start, end)
-    if ticks:
-        holds = await s.execute(_HOLDS, {"first": ticks[0], "last": ticks[-1]})
-        for tick, line_no, holder, client in holds:
-            occ.line_use[tick].add(line_no)
-            occ.mentor_ticks[holder].add(tick)
-            occ.client_ticks[client].add(tick)
-    shifts = await s.execute(_SHIFTS, {"mentor_id": mentor_id, "start": start, "end": end})
     # A local day is at most a day from any instant in it; a shift may reach further
     # (the same window as wellbeing.load_care).
     first = start - timedelta(days=1)
     last = end + timedelta(days=1)
-    for s0, e0 in shifts:
-        occ.shifts[mentor_id].append((s0, e0))
-        first, last = min(first, s0), max(last, e0)
+    window = {"first": ticks[0], "last": ticks[-1]} if ticks else {"first": 1, "last": 0}
+    found = await s.execute(
+        _HOLDS_AND_SHIFTS, {**window, "mentor_id": mentor_id, "start": start, "end": end}
+    )
+    for tick, line_no, holder, client, s0, e0 in found:
+        if s0 is not None:
+            occ.shifts[mentor_id].append((s0, e0))
+            first, last = min(first, s0), max(last, e0)
+        else:
+            occ.line_use[tick].add(line_no)
+            occ.mentor_ticks[holder].add(tick)
+            occ.client_ticks[client].add(tick)
     rows = await s.execute(
         _CONSULTATIONS,
         {"mentor_id": mentor_id, "client_id": client_id, "first_start": first, "last_start": last},
