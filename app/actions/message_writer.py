@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from time import perf_counter
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError
@@ -24,6 +25,7 @@ from sqlmodel import col
 from app.db.engine import Database
 from app.db.tables import Consultation, Message
 from app.errors import Refusal
+from app.observability import metrics
 
 log = logging.getLogger("yorisoi.writer")
 MAX_BATCH = 256
@@ -92,6 +94,7 @@ class MessageWriter:
                         future.set_exception(one)
 
     async def _store_batch(self, batch: list[tuple[Message, asyncio.Future[Result]]]) -> None:
+        started = perf_counter()
         by_consultation: dict[int, list[tuple[Message, asyncio.Future[Result]]]] = defaultdict(list)
         for item in batch:
             by_consultation[item[0].consultation_id].append(item)
@@ -112,6 +115,7 @@ class MessageWriter:
                     stored.append((message, future))
             if stored:
                 await s.execute(insert(Message), [m.model_dump(exclude={"id"}) for m, _f in stored])
+        metrics.message_batch(len(batch), len(stored), started)
         for future, refusal in refused:
             if not future.done():
                 future.set_exception(refusal)
@@ -142,6 +146,7 @@ class MessageWriter:
                     raise await _not_open(s, message.consultation_id)
                 message.seq = seq
                 await conn.execute(INSERT_MESSAGES, [message.model_dump(exclude={"id"})])
+            metrics.message_stored()
             return message, False
         except IntegrityError:
             # Stored before (a resend): the increment rolled back with the insert; answer with

@@ -29,6 +29,7 @@ from app.actions.chat import (
 from app.actions.events import error_event, hello_event, message_event, publish_presence
 from app.actions.inputs import check_json, load_json, storable
 from app.errors import Refusal, Register
+from app.observability import metrics
 from app.realtime.delivery import Delivery
 from app.realtime.hub import (
     SUPERVISORS,
@@ -90,11 +91,13 @@ async def endpoint(ws: WebSocket) -> None:
     conn = Connection(ctx, ws, principal, sub, token or "")
     ctx.hub.add(sub)
     registry.connections.add(conn)
+    metrics.socket_opened(conn.role)
     try:
         await ws.accept()
         await conn.run()
     finally:
         registry.connections.discard(conn)
+        metrics.socket_closed(conn.role)
         ctx.hub.remove(sub)
 
 

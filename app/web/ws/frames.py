@@ -26,6 +26,7 @@ from app.actions.chat import (
 from app.actions.events import ack_event, joined_event, pong_event, publish_typing
 from app.actions.inputs import check_id
 from app.errors import Refusal
+from app.observability import metrics
 from app.realtime.hub import topic_consultation
 from app.security.ratelimit import SlidingWindow
 
@@ -99,6 +100,7 @@ async def on_leave(conn: Connection, data: Frame) -> None:
     await conn.presence(cid, "left", access, board=board)
 
 
+@metrics.timed_ack
 async def on_send(conn: Connection, data: Frame) -> None:
     access = writer(conn, data)
     message, duplicate = await do_send(
@@ -107,6 +109,7 @@ async def on_send(conn: Connection, data: Frame) -> None:
     conn.sub.offer(ack_event(conn.ctx, message, duplicate))
 
 
+@metrics.timed_ack
 async def on_share(conn: Connection, data: Frame) -> None:
     access = writer(conn, data)
     message, duplicate = await do_share(
