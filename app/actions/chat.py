@@ -322,11 +322,13 @@ async def do_send(
     text: object,
     *,
     card_id: str | None = None,
+    origin: object = None,
 ) -> tuple[Message, bool]:
     """Store a message once per (sender, client_msg_id); returns (message, was_duplicate).
 
     The sequence number comes from an atomic increment on the consultation row, so seqs are
-    dense and ordered even with the client and mentor on different processes.
+    dense and ordered even with the client and mentor on different processes. origin: the
+    sending socket, which learns of its own message from its ack (see publish_message).
     """
     msg_id = check_client_msg_id(client_msg_id)
     body = check_text(text)
@@ -348,7 +350,7 @@ async def do_send(
     message, duplicate = await ctx.messages.store(message)
     if duplicate:
         return message, True
-    await publish_message(ctx, message)
+    await publish_message(ctx, message, origin=origin)
     if access.role == "client":
         await publish_activity(ctx, c, message)
         try:
@@ -421,7 +423,13 @@ async def do_read(ctx: Context, principal: Principal, access: Access, seq: objec
 
 
 async def do_share(
-    ctx: Context, principal: Principal, access: Access, client_msg_id: object, entry_id: object
+    ctx: Context,
+    principal: Principal,
+    access: Access,
+    client_msg_id: object,
+    entry_id: object,
+    *,
+    origin: object = None,
 ) -> tuple[Message, bool]:
     """A mentor (or a joined supervisor) shares a help-directory entry as a card."""
     if access.role == "client":
@@ -430,7 +438,13 @@ async def do_share(
     if entry is None:
         raise Refusal("not_found", field="entry_id")
     return await do_send(
-        ctx, principal, access, client_msg_id, entry["name"]["ja"], card_id=entry["id"]
+        ctx,
+        principal,
+        access,
+        client_msg_id,
+        entry["name"]["ja"],
+        card_id=entry["id"],
+        origin=origin,
     )
 
 

@@ -39,12 +39,15 @@ def message_event(ctx: Context, m: Message) -> dict[str, Any]:
     return body
 
 
-async def publish_message(ctx: Context, m: Message) -> None:
+async def publish_message(ctx: Context, m: Message, *, origin: object = None) -> None:
+    """origin: the receiver that sent it (a socket), which is told by its ack instead of
+    being sent its own message again; its other sockets receive the message as usual."""
     # Other processes get a pointer and read the text from the database themselves.
     pointer = {"type": "message_ref", "consultation_id": m.consultation_id, "seq": m.seq}
-    await ctx.hub.publish(
-        [topic_consultation(m.consultation_id)], message_event(ctx, m), remote=pointer
-    )
+    event = message_event(ctx, m)
+    if origin is not None:
+        event["_origin"] = origin  # never sent: keys starting with "_" stay in the process
+    await ctx.hub.publish([topic_consultation(m.consultation_id)], event, remote=pointer)
 
 
 async def publish_lifecycle(

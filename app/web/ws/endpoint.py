@@ -108,7 +108,7 @@ class Connection:
         self.sub = sub
         self.token = token
         self.joined: dict[int, Access] = {}
-        self.delivery = Delivery(self._send, self._stored_after)
+        self.delivery = Delivery(self._send_message, self._stored_after)
         self.client_close_code: int | None = None
         self.close_code: int | None = None  # set when the server decides to close
         self.rate: SlidingWindow = ws.app.state.message_rate
@@ -233,6 +233,14 @@ class Connection:
             await self._handle(text)
 
     async def _send(self, event: dict[str, Any]) -> None:
+        await self.ws.send_text(_dump(event))
+
+    async def _send_message(self, event: dict[str, Any]) -> None:
+        """A message in its seq turn. This socket's own fresh message is not sent back: its
+        ack (with the seq, offered after this event) already told it; Delivery still counts
+        the seq as passed, so the next message needs no gap filling."""
+        if event.get("_origin") is self.sub:
+            return
         await self.ws.send_text(_dump(event))
 
     async def _stored_after(self, cid: int, seq: int) -> list[dict[str, Any]]:
