@@ -14,6 +14,7 @@ import json
 import logging
 from typing import Any
 
+import orjson
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -50,14 +51,16 @@ CLEAN_CLOSE = {1000, 1001}
 
 
 def _dump(event: dict[str, Any]) -> str:
-    """The frame for an event, encoded once however many sockets receive it."""
+    """The frame for an event, encoded once however many sockets receive it (orjson; what it
+    will not encode, such as an integer past 64 bits, goes through json with the same
+    compact, non-ASCII-escaping form)."""
     encoded = event.get("_json")
     if encoded is None:
-        encoded = json.dumps(
-            {k: v for k, v in event.items() if not k.startswith("_")},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        body = {k: v for k, v in event.items() if not k.startswith("_")}
+        try:
+            encoded = orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:
+            encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         event["_json"] = encoded
     return str(encoded)
 
