@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError
 from sqlmodel import col
 
@@ -82,6 +82,28 @@ Item = tuple[AnyMessage, "int | None", "asyncio.Future[Result]"]  # message, as_
 
 def _row(message: AnyMessage) -> dict[str, object]:
     return {name: getattr(message, name) for name in COLUMNS}
+
+
+def _reserve_many(groups: list[tuple[int, int, int | None]]) -> tuple[object, dict[str, object]]:
+    """One UPDATE ... FROM (VALUES ...) RETURNING for many consultations, each (id, n,
+    as_mentor) at most once: the same per-row condition and increment as RESERVE_SEQS(_AS_
+    MENTOR), one statement instead of one per consultation (SQLite >= 3.35, PostgreSQL)."""
+    values = ", ".join(
+        f"(CAST(:c{i} AS INTEGER), CAST(:n{i} AS INTEGER), CAST(:m{i} AS INTEGER))"
+        for i in range(len(groups))
+    )
+    params: dict[str, object] = {}
+    for i, (cid, n, as_mentor) in enumerate(groups):
+        params[f"c{i}"], params[f"n{i}"], params[f"m{i}"] = cid, n, as_mentor
+    # Only bind-parameter names are generated; every value is bound.
+    sql = (
+        f"WITH v(id, n, mentor) AS (VALUES {values}) "  # noqa: S608
+        "UPDATE consultation SET last_seq = consultation.last_seq + v.n FROM v "
+        "WHERE consultation.id = v.id AND consultation.status = 'open' "
+        "AND (v.mentor IS NULL OR consultation.mentor_id = v.mentor) "
+        "RETURNING consultation.id, consultation.last_seq"
+    )
+    return text(sql), params
 
 
 def _reserve(cid: int, n: int, as_mentor: int | None) -> tuple[object, dict[str, int]]:
@@ -147,11 +169,25 @@ class MessageWriter:
             groups[(item[0].consultation_id, item[1])].append(item)
         stored: list[tuple[AnyMessage, asyncio.Future[Result]]] = []
         refused: list[tuple[asyncio.Future[Result], Refusal]] = []
+        # Consultations met once in this batch share one statement; one with messages under
+        # two guards (its client's and its mentor's) keeps a statement per guard.
+        seen: dict[int, int] = defaultdict(int)
+        for cid, _guard in groups:
+            seen[cid] += 1
+        together = [(k, items) for k, items in groups.items() if seen[k[0]] == 1]
         async with self.db.write() as s:
             conn = await s.connection()
+            lasts: dict[tuple[int, int | None], int | None] = {}
+            if len(together) > 1:
+                many, many_params = _reserve_many([(c, len(i), g) for (c, g), i in together])
+                got = dict((await conn.execute(many, many_params)).tuples().all())  # type: ignore[call-overload]
+                lasts = {key: got.get(key[0]) for key, _items in together}
             for (cid, as_mentor), items in groups.items():
-                statement, params = _reserve(cid, len(items), as_mentor)
-                last = (await conn.execute(statement, params)).scalar_one_or_none()  # type: ignore[call-overload]
+                if (cid, as_mentor) in lasts:
+                    last = lasts[(cid, as_mentor)]
+                else:
+                    statement, params = _reserve(cid, len(items), as_mentor)
+                    last = (await conn.execute(statement, params)).scalar_one_or_none()  # type: ignore[call-overload]
                 if last is None:
                     refusal = await _not_open(s, cid, as_mentor)
                     refused.extend((future, refusal) for _m, _g, future in items)

@@ -136,3 +136,15 @@ async def test_a_mentor_handed_over_meanwhile_is_refused_by_the_write_itself(env
     assert sorted((m.seq, m.text) for m in rows) == [(1, "before")] + [
         (i + 2, f"c{i}") for i in range(5)
     ]
+    # Alone with other consultations' messages (one shared seq reservation): refused too.
+    other, other_cid = await _open(env, "h2")
+    acc_other = await check_access(env.ctx, other, other_cid)
+    jobs = [do_send(env.ctx, other, acc_other, f"o{i}", f"o{i}") for i in range(3)]
+    jobs.insert(1, do_send(env.ctx, mentor, stale, "m2", "still here?"))
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    assert [r.code for r in results if isinstance(r, Refusal)] == ["not_joined"]
+    assert [m.seq for m, _dup in (r for r in results if not isinstance(r, BaseException))] == [
+        1,
+        2,
+        3,
+    ]
