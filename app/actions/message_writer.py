@@ -169,25 +169,32 @@ class MessageWriter:
             groups[(item[0].consultation_id, item[1])].append(item)
         stored: list[tuple[AnyMessage, asyncio.Future[Result]]] = []
         refused: list[tuple[asyncio.Future[Result], Refusal]] = []
-        # Consultations met once in this batch share one statement; one with messages under
-        # two guards (its client's and its mentor's) keeps a statement per guard.
-        seen: dict[int, int] = defaultdict(int)
-        for cid, _guard in groups:
-            seen[cid] += 1
-        together = [(k, items) for k, items in groups.items() if seen[k[0]] == 1]
+        # One statement reserves the seqs of every consultation in the batch; a consultation
+        # with messages under two guards (its client's and its mentor's) needs a second one
+        # for its second group (an UPDATE ... FROM changes each row once).
+        layers: list[list[tuple[int, int, int | None]]] = []
+        depth: dict[int, int] = defaultdict(int)
+        for (cid, as_mentor), items in groups.items():
+            if depth[cid] == len(layers):
+                layers.append([])
+            layers[depth[cid]].append((cid, len(items), as_mentor))
+            depth[cid] += 1
         async with self.db.write() as s:
             conn = await s.connection()
             lasts: dict[tuple[int, int | None], int | None] = {}
-            if len(together) > 1:
-                many, many_params = _reserve_many([(c, len(i), g) for (c, g), i in together])
+            for layer in layers:
+                if len(layer) == 1:
+                    cid, n, as_mentor = layer[0]
+                    statement, params = _reserve(cid, n, as_mentor)
+                    result = await conn.execute(statement, params)  # type: ignore[call-overload]
+                    lasts[(cid, as_mentor)] = result.scalar_one_or_none()
+                    continue
+                many, many_params = _reserve_many(layer)
                 got = dict((await conn.execute(many, many_params)).tuples().all())  # type: ignore[call-overload]
-                lasts = {key: got.get(key[0]) for key, _items in together}
+                for cid, _n, as_mentor in layer:
+                    lasts[(cid, as_mentor)] = got.get(cid)
             for (cid, as_mentor), items in groups.items():
-                if (cid, as_mentor) in lasts:
-                    last = lasts[(cid, as_mentor)]
-                else:
-                    statement, params = _reserve(cid, len(items), as_mentor)
-                    last = (await conn.execute(statement, params)).scalar_one_or_none()  # type: ignore[call-overload]
+                last = lasts[(cid, as_mentor)]
                 if last is None:
                     refusal = await _not_open(s, cid, as_mentor)
                     refused.extend((future, refusal) for _m, _g, future in items)
