@@ -6,7 +6,10 @@ and the service; only the handshake differs (the service needs a token, `hello` 
 
 Phases, run back to back on every worker from one shared wall-clock start:
 - light: each socket sends after an exponential think time (rate = total / sockets);
+- uniform: each socket sends after a think time drawn uniformly from `interval` seconds;
 - sat:   each socket keeps `window` messages in flight; a peer's receipt releases the next.
+`active` limits the sending sockets (per worker: its share); `heartbeat` > 0 makes every
+socket, sending or not, send the protocol's `ping` frame that often (docs/protocol.md).
 A message counts for a phase when it was sent inside it; receipts are awaited for `drain`
 seconds after the phase ends.
 """
@@ -21,6 +24,7 @@ import multiprocessing as mp
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +35,9 @@ from common import (
     percentile,
     postgres_cpu_seconds,
     raise_nofile,
+    rss_bytes,
 )
+from noise import CpuMarks, loadavg, phase_load
 from websockets.asyncio.client import ClientConnection, connect
 
 
@@ -49,12 +55,14 @@ class PairSpec:
 @dataclass
 class Phase:
     name: str
-    kind: str  # "light" | "sat"
+    kind: str  # "light" | "uniform" | "sat"
     duration: float
     rate_per_socket: float = 0.0
     window: int = 1
-    active: int = 0  # sat: how many sockets send (0: all); divided among the workers
+    active: int = 0  # how many sockets send (0: all); divided among the workers
     drain: float = 2.0
+    interval: tuple[float, float] = (5.0, 10.0)  # uniform: think time bounds, seconds
+    heartbeat: float = 0.0  # every socket sends `ping` this often (0: never)
 
 
 @dataclass
@@ -106,6 +114,8 @@ class Worker:
         self.connect_failures = 0
         self.closed_early = 0
         self.stray_errors: dict[str, int] = {}
+        self.pings = 0
+        self.pongs = 0
 
     # -- connecting ---------------------------------------------------------------------
     async def _open(
@@ -170,6 +180,9 @@ class Worker:
                     if ph is not None:
                         ph.ack_latencies.append((now - t) / 1e6)
                     continue
+                elif typ == "pong":
+                    self.pongs += 1
+                    continue
                 elif typ == "error":
                     code = str(d.get("code"))
                     ph = self.phase
@@ -210,6 +223,20 @@ class Worker:
             await sock.send_one()
             await asyncio.sleep(random.expovariate(rate))
 
+    async def _uniform_sender(self, sock: Sock, lo: float, hi: float, end_ns: int) -> None:
+        await asyncio.sleep(random.uniform(0, hi))
+        while time.perf_counter_ns() < end_ns:
+            await sock.send_one()
+            await asyncio.sleep(random.uniform(lo, hi))
+
+    async def _heartbeat(self, sock: Sock, every: float, end_ns: int) -> None:
+        await asyncio.sleep(random.uniform(0, every))
+        while time.perf_counter_ns() < end_ns:
+            with contextlib.suppress(Exception):
+                await sock.ws.send('{"type":"ping"}')
+            self.pings += 1
+            await asyncio.sleep(every)
+
     async def run_phases(self, start_wall: float, phases: list[Phase]) -> None:
         offset_ns = time.perf_counter_ns() - time.time_ns()
         t = int(start_wall * 1e9) + offset_ns
@@ -223,21 +250,32 @@ class Worker:
             stats.sending = True
             for s in self.socks:
                 s.inflight = 0
-            if ph.kind == "light":
+            senders = self.socks[: ph.active] if ph.active else self.socks
+            beats = [
+                asyncio.create_task(self._heartbeat(s, ph.heartbeat, int(stats.end)))
+                for s in (self.socks if ph.heartbeat > 0 else ())
+            ]
+            if ph.kind in ("light", "uniform"):
+                lo, hi = ph.interval
                 tasks = [
-                    asyncio.create_task(self._light_sender(s, ph.rate_per_socket, int(stats.end)))
-                    for s in self.socks
+                    asyncio.create_task(
+                        self._light_sender(s, ph.rate_per_socket, int(stats.end))
+                        if ph.kind == "light"
+                        else self._uniform_sender(s, lo, hi, int(stats.end))
+                    )
+                    for s in senders
                 ]
                 await asyncio.gather(*tasks)
             else:
                 self._sat_window = ph.window
-                senders = self.socks[: ph.active] if ph.active else self.socks
                 for s in senders:
                     for _ in range(ph.window):
                         await s.send_one()
                 await asyncio.sleep(max(0.0, (stats.end - time.perf_counter_ns()) / 1e9))
                 self._sat_window = 0
             stats.sending = False
+            for b in beats:
+                b.cancel()
             await asyncio.sleep(
                 max(0.0, (stats.end + ph.drain * 1e9 - time.perf_counter_ns()) / 1e9)
             )
@@ -278,7 +316,7 @@ async def _worker_main(conn: Any, mode: str, pairs: list[PairSpec], concurrency:
     await w.close_all()
     for r in readers:
         r.cancel()
-    conn.send(("done", result, w.closed_early, w.stray_errors))
+    conn.send(("done", result, w.closed_early, w.stray_errors, (w.pings, w.pongs)))
 
 
 def worker_entry(conn: Any, mode: str, pairs: list[PairSpec], concurrency: int) -> None:
@@ -293,13 +331,24 @@ def run_load(
     *,
     workers: int = 2,
     concurrency: int = 64,
+    not_before: float | None = None,
+    on_start: Callable[[float], None] | None = None,
+    rss_pid: int | None = None,
+    loadgen_pids: list[int] | None = None,
 ) -> dict[str, Any]:
-    """Drive the pairs through the phases; return per-phase figures, server CPU included."""
+    """Drive the pairs through the phases; return per-phase figures, server CPU included.
+
+    not_before: wall-clock time the first phase may start at (the default: as soon as every
+    socket is connected); on_start(start_wall) is called once the start is known; rss_pid:
+    that process's RSS is read before connecting, once connected, and after the phases;
+    loadgen_pids: other load-generating processes, counted in the load generator's CPU."""
     ctx = mp.get_context("spawn")
     chunks = [pairs[i::workers] for i in range(workers)]
     phases = [dataclasses.replace(p, active=-(-p.active // workers)) for p in phases]
     procs = []
     conns = []
+    rss_before = rss_bytes(rss_pid) if rss_pid else 0
+    rss_connected = rss_after = 0
     for chunk in chunks:
         parent, child = ctx.Pipe()
         p = ctx.Process(target=worker_entry, args=(child, mode, chunk, concurrency), daemon=True)
@@ -316,29 +365,38 @@ def run_load(
             sockets += n
             failures += f
         connect_s = time.monotonic() - t_connect
-        start = time.time() + 0.5
+        if rss_pid:
+            rss_connected = rss_bytes(rss_pid)
+        start = max(time.time() + 0.5, not_before or 0.0)
+        if on_start is not None:
+            on_start(start)
         for c in conns:
             c.send(("go", start, phases))
         pids = server_pids
-        wpids = [p.pid for p in procs if p.pid is not None]
-        marks = []
+        wpids = [p.pid for p in procs if p.pid is not None] + list(loadgen_pids or ())
+        marks: list[tuple[CpuMarks, CpuMarks, tuple[float, float, float]]] = []
         t = start
         for ph in phases:
             time.sleep(max(0.0, t - time.time()))
             before = _cpu(pids, wpids)
             time.sleep(max(0.0, t + ph.duration - time.time()))
             after = _cpu(pids, wpids)
-            marks.append(tuple(y - x for x, y in zip(before, after, strict=True)))
+            marks.append((before, after, loadavg()))
             t += ph.duration + ph.drain
+        if rss_pid:
+            rss_after = rss_bytes(rss_pid)
         results = []
         closed_early = 0
+        pings = pongs = 0
         stray: dict[str, int] = {}
         for c in conns:
             if not c.poll(max(60.0, t - time.time() + 60)):
                 raise RuntimeError("load worker did not report")
-            _, res, closed, errs = c.recv()
+            _, res, closed, errs, (pi, po) = c.recv()
             results.append(res)
             closed_early += closed
+            pings += pi
+            pongs += po
             for k, v in errs.items():
                 stray[k] = stray.get(k, 0) + v
     finally:
@@ -353,8 +411,15 @@ def run_load(
         "connect_seconds": round(connect_s, 2),
         "closed_early": closed_early,
         "stray_errors": stray,
+        "pings_sent": pings,
+        "pongs_received": pongs,
         "phases": {},
     }
+    if rss_pid:
+        out["rss_before_mib"] = round(rss_before / 2**20, 1)
+        out["rss_connected_mib"] = round(rss_connected / 2**20, 1)
+        out["rss_after_mib"] = round(rss_after / 2**20, 1)
+        out["kib_per_socket"] = round((rss_connected - rss_before) / max(sockets, 1) / 1024, 1)
     for i, ph in enumerate(phases):
         lat = [x for r in results for x in r[i]["latencies"]]
         ack = [x for r in results for x in r[i]["ack_latencies"]]
@@ -365,7 +430,11 @@ def run_load(
         for r in results:
             for k, v in r[i]["errors"].items():
                 errors[k] = errors.get(k, 0) + v
-        server_cpu, client_cpu, pg_cpu, busy = marks[i]
+        before, after, load = marks[i]
+        server_cpu = after.server - before.server
+        client_cpu = after.loadgen - before.loadgen
+        pg_cpu = after.postgres - before.postgres
+        busy = after.machine - before.machine
         out["phases"][ph.name] = {
             "kind": ph.kind,
             "senders": (ph.active * workers) if ph.active else sockets,
@@ -386,17 +455,18 @@ def run_load(
             "postgres_cpu_util": round(pg_cpu / ph.duration, 2),
             "machine_cpu_util": round(busy / ph.duration, 2),
             "server_cpu_us_per_msg": round(server_cpu / in_window * 1e6, 1) if in_window else None,
+            "noise": {**phase_load(before, after, ph.duration), "loadavg_1m": load[0]},
             "errors": errors,
         }
     return out
 
 
-def _cpu(pids: list[int], wpids: list[int]) -> tuple[float, float, float, float]:
-    return (
-        sum(cpu_seconds(x) for x in pids),
-        sum(cpu_seconds(x) for x in wpids),
-        postgres_cpu_seconds(),
-        machine_busy_seconds(),
+def _cpu(pids: list[int], wpids: list[int]) -> CpuMarks:
+    return CpuMarks(
+        server=sum(cpu_seconds(x) for x in pids),
+        loadgen=sum(cpu_seconds(x) for x in wpids),
+        postgres=postgres_cpu_seconds(),
+        machine=machine_busy_seconds(),
     )
 
 
