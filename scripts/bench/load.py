@@ -112,6 +112,8 @@ class Worker:
         self.phase: PhaseStats | None = None
         self.phases: list[PhaseStats] = []
         self.connect_failures = 0
+        self.connect_timed_out = 0  # pairs not connected when the connect deadline passed
+        self.half_open: list[Sock] = []  # a pair's first socket, when its second failed
         self.closed_early = 0
         self.stray_errors: dict[str, int] = {}
         self.pings = 0
@@ -144,21 +146,34 @@ class Worker:
                     raise RuntimeError(f"join refused: {frame}")
         return Sock(ws, role, cid, idx, self)
 
-    async def connect_all(self, concurrency: int) -> None:
+    async def connect_all(self, concurrency: int, give_up_after: float) -> None:
+        """Connect every pair, at most `concurrency` handshakes at a time; pairs still
+        connecting after `give_up_after` seconds are given up (counted, not fatal): a slow server
+        shows as fewer sockets, not as a crashed benchmark."""
         gate = asyncio.Semaphore(concurrency)
 
         async def one(i: int, p: PairSpec) -> None:
             async with gate:
+                a: Sock | None = None
                 try:
                     a = await self._open(p.a_url, p.a_token, p.a_origin, p.cid, "client", 2 * i)
                     b = await self._open(p.b_url, p.b_token, p.b_origin, p.cid, "mentor", 2 * i + 1)
-                except Exception:  # noqa: BLE001 - counted and reported
-                    self.connect_failures += 1
-                    return
+                except BaseException:
+                    if a is not None:
+                        self.half_open.append(a)
+                    raise
                 a.peer, b.peer = b, a
                 self.socks += [a, b]
 
-        await asyncio.gather(*(one(i, p) for i, p in enumerate(self.pairs)))
+        tasks = [asyncio.create_task(one(i, p)) for i, p in enumerate(self.pairs)]
+        if not tasks:
+            return
+        done, pending = await asyncio.wait(tasks, timeout=give_up_after)
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        self.connect_timed_out = len(pending)
+        self.connect_failures = sum(1 for t in done if t.exception() is not None)
 
     # -- receiving ----------------------------------------------------------------------
     async def reader(self, sock: Sock) -> None:
@@ -286,15 +301,17 @@ class Worker:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(s.ws.close(), 5)
 
-        await asyncio.gather(*(close(s) for s in self.socks))
+        await asyncio.gather(*(close(s) for s in self.socks + self.half_open))
 
 
-async def _worker_main(conn: Any, mode: str, pairs: list[PairSpec], concurrency: int) -> None:
+async def _worker_main(
+    conn: Any, mode: str, pairs: list[PairSpec], concurrency: int, connect_timeout: float
+) -> None:
     raise_nofile()
     w = Worker(mode, pairs)
-    await asyncio.wait_for(w.connect_all(concurrency), 120)
+    await w.connect_all(concurrency, connect_timeout)
     readers = [asyncio.create_task(w.reader(s)) for s in w.socks]
-    conn.send(("ready", len(w.socks), w.connect_failures))
+    conn.send(("ready", len(w.socks), w.connect_failures, w.connect_timed_out))
     loop = asyncio.get_running_loop()
     msg = await loop.run_in_executor(None, conn.recv)
     if msg[0] == "go":
@@ -319,8 +336,10 @@ async def _worker_main(conn: Any, mode: str, pairs: list[PairSpec], concurrency:
     conn.send(("done", result, w.closed_early, w.stray_errors, (w.pings, w.pongs)))
 
 
-def worker_entry(conn: Any, mode: str, pairs: list[PairSpec], concurrency: int) -> None:
-    uvloop.run(_worker_main(conn, mode, pairs, concurrency))
+def worker_entry(
+    conn: Any, mode: str, pairs: list[PairSpec], concurrency: int, connect_timeout: float
+) -> None:
+    uvloop.run(_worker_main(conn, mode, pairs, concurrency, connect_timeout))
 
 
 def run_load(
@@ -335,36 +354,45 @@ def run_load(
     on_start: Callable[[float], None] | None = None,
     rss_pid: int | None = None,
     loadgen_pids: list[int] | None = None,
+    connect_timeout: float = 120.0,
 ) -> dict[str, Any]:
     """Drive the pairs through the phases; return per-phase figures, server CPU included.
 
     not_before: wall-clock time the first phase may start at (the default: as soon as every
     socket is connected); on_start(start_wall) is called once the start is known; rss_pid:
     that process's RSS is read before connecting, once connected, and after the phases;
-    loadgen_pids: other load-generating processes, counted in the load generator's CPU."""
+    loadgen_pids: other load-generating processes, counted in the load generator's CPU;
+    connect_timeout: pairs not connected by then are given up and counted."""
     ctx = mp.get_context("spawn")
     chunks = [pairs[i::workers] for i in range(workers)]
     phases = [dataclasses.replace(p, active=-(-p.active // workers)) for p in phases]
     procs = []
     conns = []
     rss_before = rss_bytes(rss_pid) if rss_pid else 0
+    connect_cpu = _cpu(server_pids, [])
     rss_connected = rss_after = 0
     for chunk in chunks:
         parent, child = ctx.Pipe()
-        p = ctx.Process(target=worker_entry, args=(child, mode, chunk, concurrency), daemon=True)
+        p = ctx.Process(
+            target=worker_entry,
+            args=(child, mode, chunk, concurrency, connect_timeout),
+            daemon=True,
+        )
         p.start()
         procs.append(p)
         conns.append(parent)
     try:
         t_connect = time.monotonic()
-        sockets = failures = 0
+        sockets = failures = timed_out = 0
         for c in conns:
-            if not c.poll(150):
+            if not c.poll(connect_timeout + 60):
                 raise RuntimeError("load worker did not connect in time")
-            _, n, f = c.recv()
+            _, n, f, late = c.recv()
             sockets += n
             failures += f
+            timed_out += late
         connect_s = time.monotonic() - t_connect
+        connect_cpu_after = _cpu(server_pids, [p.pid for p in procs if p.pid is not None])
         if rss_pid:
             rss_connected = rss_bytes(rss_pid)
         start = max(time.time() + 0.5, not_before or 0.0)
@@ -408,7 +436,24 @@ def run_load(
     out: dict[str, Any] = {
         "sockets": sockets,
         "connect_failures": failures,
+        "connect_timed_out_pairs": timed_out,
         "connect_seconds": round(connect_s, 2),
+        # server CPU while connecting (handshake, session, hello, join), per socket
+        "connect_server_cpu_ms_per_socket": round(
+            (connect_cpu_after.server - connect_cpu.server) / max(sockets, 1) * 1000, 2
+        ),
+        "connect_other_cores": round(
+            max(
+                0.0,
+                connect_cpu_after.machine
+                - connect_cpu.machine
+                - (connect_cpu_after.server - connect_cpu.server)
+                - connect_cpu_after.loadgen
+                - (connect_cpu_after.postgres - connect_cpu.postgres),
+            )
+            / max(connect_s, 0.001),
+            2,
+        ),
         "closed_early": closed_early,
         "stray_errors": stray,
         "pings_sent": pings,

@@ -107,11 +107,13 @@ def evaluate(b: dict[str, Any]) -> list[Row]:
     r = b.get("tenk_sqlite", {})
     if "phases" in r:
         n, failed = r["sockets"], r["connect_failures"]
+        late = r.get("connect_timed_out_pairs", 0)
         held = n >= r.get("attempted", n) and failed == 0 and r["closed_early"] == 0
         rows.append(
             (
                 "10,000 authenticated, joined sockets in one process",
-                f"{n:,} held, {failed} failed, {r['closed_early']} dropped",
+                f"{n:,} held in {r['connect_seconds']} s, {failed} pairs failed,"
+                f" {late} pairs not connected in time, {r['closed_early']} dropped",
                 # a smaller run (--quick) shows the figures but does not judge the target
                 (held and n >= 10_000) if r.get("attempted", 0) >= 10_000 else None,
             )

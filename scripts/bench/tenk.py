@@ -20,6 +20,9 @@ from relay import CLOCK, stored_messages
 from seed import seed
 
 HEARTBEAT_S = 20.0  # docs/protocol.md: a client pings every 20 s
+# Pairs not connected and joined by then are given up and reported (a busy machine connects
+# a few hundred sockets a second; the row must stay bounded).
+CONNECT_S = 150.0
 
 
 def run(
@@ -70,7 +73,13 @@ def run(
                 for i, cid in enumerate(seeded.consultation_ids)
             ]
             result = run_load(
-                "service", specs, [phase], [server.pid], workers=workers, rss_pid=server.pid
+                "service",
+                specs,
+                [phase],
+                [server.pid],
+                workers=workers,
+                rss_pid=server.pid,
+                connect_timeout=CONNECT_S,
             )
             result["stored_messages"] = stored_messages(url)
             result["server_log_tail"] = server.log_tail(5)
