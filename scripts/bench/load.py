@@ -235,14 +235,25 @@ class Worker:
     async def _light_sender(self, sock: Sock, rate: float, end_ns: int) -> None:
         await asyncio.sleep(random.random() / rate)
         while time.perf_counter_ns() < end_ns:
-            await sock.send_one()
+            if not await self._send(sock):
+                return
             await asyncio.sleep(random.expovariate(rate))
 
     async def _uniform_sender(self, sock: Sock, lo: float, hi: float, end_ns: int) -> None:
         await asyncio.sleep(random.uniform(0, hi))
         while time.perf_counter_ns() < end_ns:
-            await sock.send_one()
+            if not await self._send(sock):
+                return
             await asyncio.sleep(random.uniform(lo, hi))
+
+    async def _send(self, sock: Sock) -> bool:
+        """Send one message; a socket the server closed stops sending (counted by the
+        reader as closed early; the message counts as sent and not delivered)."""
+        try:
+            await sock.send_one()
+        except Exception:  # noqa: BLE001 - ConnectionClosed and the like
+            return False
+        return True
 
     async def _heartbeat(self, sock: Sock, every: float, end_ns: int) -> None:
         await asyncio.sleep(random.uniform(0, every))
