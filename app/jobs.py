@@ -10,22 +10,27 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from time import perf_counter
 
+from apscheduler.events import EVENT_JOB_SUBMITTED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from app.actions import Context
 from app.actions.lifecycle import sweep
 from app.actions.privacy import purge_expired
+from app.observability import metrics
 
 log = logging.getLogger("yorisoi.jobs")
 
 
 async def run_sweep(ctx: Context) -> None:
+    started = perf_counter()
     try:
         done = await sweep(ctx)
     except Exception as exc:  # type only: a traceback could carry SQL parameters
         log.error("scheduler sweep failed (%s); it will run again", type(exc).__name__)
         return
+    metrics.sweep_done(started)
     if any(done.values()):
         log.info("scheduler: %s", ", ".join(f"{k}={v}" for k, v in done.items() if v))
 
@@ -76,10 +81,13 @@ class Jobs:
             coalesce=True,
             next_run_time=datetime.now(UTC),  # and once at start, to catch up
         )
+        scheduler.add_listener(metrics.job_submitted, EVENT_JOB_SUBMITTED)
         scheduler.start()
         self.scheduler = scheduler
+        metrics.scheduler_running(True)
 
     async def stop(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+            metrics.scheduler_running(False)

@@ -22,6 +22,7 @@ from app.clock import Clock, ShiftedClock, SystemClock
 from app.db.engine import Database
 from app.db.tables import MENTOR_KINDS
 from app.jobs import Jobs
+from app.observability import metrics
 from app.realtime.hub import Hub
 from app.realtime.pg import Leadership, PgBridge, asyncpg_dsn
 from app.rules import ServiceRules
@@ -41,6 +42,7 @@ from app.web.health import healthz
 from app.web.inputs import UrlBoundary
 from app.web.line_api import ROUTES as LINE_ROUTES
 from app.web.links_api import ROUTES as LINK_ROUTES
+from app.web.metrics_api import ROUTES as METRICS_ROUTES
 from app.web.offline_api import ROUTES as OFFLINE_ROUTES
 from app.web.pages import page_mounts
 from app.web.presence_api import ROUTES as PRESENCE_ROUTES
@@ -103,6 +105,7 @@ def build_context(settings: Settings, clock: Clock) -> Context:
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Starlette:
     settings = settings or load_settings()
     clock = clock or build_clock(settings)
+    metrics.configure(settings.metrics_dir)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -116,6 +119,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         watchers = [
             loop.create_task(app.state.connections.watch_sessions(ctx)),
             loop.create_task(app.state.connections.watch_accounts(ctx)),
+            loop.create_task(metrics.flush_every()),  # per-message metrics, in bulk
         ]
         jobs = Jobs(ctx, settings.scheduler_interval)
         app.state.jobs = jobs
@@ -154,11 +158,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             if bridge is not None:
                 await bridge.close()
             await ctx.db.dispose()
+            metrics.process_stopped()
 
     return Starlette(
         debug=False,
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
+            *METRICS_ROUTES,
             *API_ROUTES,
             *SAFETY_ROUTES,
             *ROSTER_ROUTES,

@@ -107,6 +107,14 @@ class Settings:
     line_channel_secret: str = ""
     line_channel_access_token: str = ""
     line_api_base: str = "https://api.line.me"
+    # The operator's view (GET /metrics, docs/operations.md "Metrics and logs"): who may
+    # scrape (networks; default loopback only) or the bearer token that admits anyone; the
+    # directory shared by all processes of one host for multi-process metrics (None: this
+    # process alone); "text" or "json" log lines.
+    metrics_allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    metrics_token: str = ""
+    metrics_dir: Path | None = None
+    log_format: str = "text"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -290,6 +298,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if not base.startswith(("http://", "https://")):
             raise SettingsError(f"YORISOI_LINE_API_BASE must be an http(s) URL, got {base!r}")
         kwargs["line_api_base"] = base
+    kwargs.update(_observability(env))
     if "YORISOI_SCHEDULER" in env:
         kwargs["scheduler"] = _bool("YORISOI_SCHEDULER", env["YORISOI_SCHEDULER"])
     if env.get("YORISOI_UI_REPAINT_MS"):
@@ -326,6 +335,45 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     settings = Settings(**kwargs)  # type: ignore[arg-type]
     _check_rules(settings)
     return settings
+
+
+METRICS_TOKEN_MIN = 16
+
+
+def _observability(env: Mapping[str, str]) -> dict[str, object]:
+    """YORISOI_METRICS_ALLOW / _TOKEN / _DIR and YORISOI_LOG_FORMAT."""
+    kwargs: dict[str, object] = {}
+    raw_allow = env.get("YORISOI_METRICS_ALLOW", "").strip()
+    if raw_allow.lower() == "none":
+        kwargs["metrics_allow"] = ()
+    elif raw_allow:
+        networks = []
+        for entry in (e.strip() for e in raw_allow.split(",") if e.strip()):
+            try:
+                networks.append(str(ipaddress.ip_network(entry, strict=False)))
+            except ValueError:
+                raise SettingsError(
+                    f"YORISOI_METRICS_ALLOW entry {entry!r} is not an address or network"
+                ) from None
+        kwargs["metrics_allow"] = tuple(networks)
+    token = env.get("YORISOI_METRICS_TOKEN", "").strip()
+    if token and len(token) < METRICS_TOKEN_MIN:
+        raise SettingsError(
+            f"YORISOI_METRICS_TOKEN must be at least {METRICS_TOKEN_MIN} characters"
+        )
+    kwargs["metrics_token"] = token
+    if env.get("YORISOI_METRICS_DIR", "").strip():
+        directory = Path(env["YORISOI_METRICS_DIR"].strip())
+        if not directory.is_dir() or not os.access(directory, os.W_OK | os.X_OK):
+            raise SettingsError(
+                f"YORISOI_METRICS_DIR points at {directory}, which is not a writable directory"
+            )
+        kwargs["metrics_dir"] = directory
+    log_format = env.get("YORISOI_LOG_FORMAT", "").strip().lower() or "text"
+    if log_format not in {"text", "json"}:
+        raise SettingsError(f"YORISOI_LOG_FORMAT must be 'text' or 'json', got {log_format!r}")
+    kwargs["log_format"] = log_format
+    return kwargs
 
 
 def _normalise_db_url(url: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from uvicorn.config import LOGGING_CONFIG  # noqa: E402
 from app.db.migrate import upgrade  # noqa: E402
 from app.demo import seed_demo  # noqa: E402
 from app.main import build_clock, build_context, proxy_options  # noqa: E402
+from app.observability.logs import root_formatter, uvicorn_log_config  # noqa: E402
 from app.settings import SettingsError, load_settings  # noqa: E402
 from app.web.logs import EscapeControlChars  # noqa: E402
 from app.web.ws.transport import LeanWebSocketProtocol  # noqa: E402
@@ -31,24 +31,31 @@ async def prepare(settings) -> list[tuple[str, str, str]]:  # type: ignore[no-un
         await ctx.db.dispose()
 
 
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging, with controls in every logged value escaped (docs/operations.md)."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["filters"] = {"escape": {"()": "app.web.logs.EscapeControlChars"}}
-    for handler in config["handlers"].values():
-        handler["filters"] = ["escape"]
-    return config
+def log_config(log_format: str = "text") -> dict[str, Any]:
+    """uvicorn's logging, with controls in every logged value escaped, as text or JSON lines
+    (docs/operations.md)."""
+    return uvicorn_log_config(LOGGING_CONFIG, log_format)
+
+
+def setup_logging(log_format: str) -> None:
+    """The app's loggers (yorisoi.*) at INFO, everything else at WARNING, to standard error."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(root_formatter(log_format))
+    handler.addFilter(EscapeControlChars())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("yorisoi").setLevel(logging.INFO)
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(name)s %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(EscapeControlChars())
-    logging.getLogger("yorisoi").setLevel(logging.INFO)
     try:
         settings = load_settings()
     except SettingsError as exc:
         sys.exit(f"yorisoi: {exc}")
+    setup_logging(settings.log_format)
     # Demo accounts with a published password exist only in dev mode.
     seed = settings.dev and "--no-seed" not in sys.argv
     if seed:
@@ -79,7 +86,7 @@ def main() -> None:
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         log_level="info",
-        log_config=log_config(),
+        log_config=log_config(settings.log_format),
         **proxy_options(settings),  # type: ignore[arg-type]
     )
 

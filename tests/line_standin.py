@@ -1,7 +1,11 @@
 """A local stand-in for the LINE Messaging API, started by the tests on 127.0.0.1.
 
 It checks the bearer token, records every reply and push call (body and headers), answers
-with the bodies LINE documents, and can be told to answer 429 or 400 instead. Tests point
+with the bodies LINE documents, and can be told to answer 429 or 400 instead, or to hold
+every call unanswered (a sender stuck on LINE, for the tests that kill a server then). It
+serves the month's message quota (GET /v2/bot/message/quota and .../quota/consumption) from
+`quota` (None: no limit) and `quota_used` (each delivered push counts one; replies do not);
+a push past the quota gets LINE's 429 "You have reached your monthly limit.". Tests point
 YORISOI_LINE_API_BASE at it and assert what it received.
 """
 
@@ -32,6 +36,7 @@ SECRET = "standin-channel-secret"  # noqa: S105 - a test value
 
 TOO_MANY = {"message": "Too Many Requests"}
 QUOTA = {"message": "You have reached your monthly limit."}
+HELD = -1  # Call.status of a call the stand-in held unanswered
 BAD_REQUEST = {
     "message": "The request body has 1 error(s)",
     "details": [{"message": "May not be empty", "property": "messages[0].text"}],
@@ -61,6 +66,13 @@ class StandIn:
     # What to answer next: a status per call (popped), then `always` (None: 200).
     next_statuses: list[int] = field(default_factory=list)
     always: int | None = None
+    quota: int | None = None
+    quota_used: int = 0
+    quota_asks: int = 0  # GET quota + consumption calls
+    # hold(): calls are recorded with status HELD and not answered until release().
+    holding: bool = False
+    _loop: asyncio.AbstractEventLoop | None = None
+    _released: asyncio.Event | None = None
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _changed_sync: threading.Condition = field(default_factory=threading.Condition)
 
@@ -94,19 +106,50 @@ class StandIn:
         assert ok, f"the LINE stand-in never got {fragment!r}: {self.texts()}"
         return next(t for t in self.texts() if fragment in t)
 
+    def hold(self) -> None:
+        """From now on, answer no call (each is recorded with status HELD) until release()."""
+        self.holding = True
+
+    def release(self) -> None:
+        """Answer the held calls (200) and the next ones as usual; safe from any thread."""
+        self.holding = False
+        if self._loop is not None and self._released is not None:
+            self._loop.call_soon_threadsafe(self._released.set)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+        with self._changed_sync:
+            self._changed_sync.notify_all()
+
+    def wait_sync(self, check: Callable[[StandIn], bool], timeout: float = 15.0) -> None:
+        with self._changed_sync:
+            ok = self._changed_sync.wait_for(lambda: check(self), timeout)
+        assert ok, f"the LINE stand-in never saw it: {self.calls}"
+
     async def _record(self, request: Request, kind: str) -> JSONResponse:
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
             self.refused += 1
             return JSONResponse(BAD_TOKEN, status_code=401)
         body = json.loads(await request.body())
+        if self.holding:
+            if self._released is None or self._released.is_set():
+                self._loop, self._released = asyncio.get_running_loop(), asyncio.Event()
+            released = self._released
+            self.calls.append(Call(kind, body, request.headers.get("x-line-retry-key"), HELD))
+            await self._notify()
+            await released.wait()
+            return JSONResponse({"sentMessages": []})
         status = self.next_statuses.pop(0) if self.next_statuses else (self.always or 200)
+        used_up = kind == "push" and self.quota is not None and self.quota_used >= self.quota
+        if used_up and status == 200:
+            status = 429
+        elif status == 200 and kind == "push":
+            self.quota_used += 1
         self.calls.append(Call(kind, body, request.headers.get("x-line-retry-key"), status))
-        async with self._changed:
-            self._changed.notify_all()
-        with self._changed_sync:
-            self._changed_sync.notify_all()
+        await self._notify()
         if status == 429:
-            return JSONResponse(TOO_MANY if kind == "reply" else QUOTA, status_code=429)
+            return JSONResponse(QUOTA if used_up else TOO_MANY, status_code=429)
         if status == 400:
             return JSONResponse(BAD_REQUEST, status_code=400)
         if status != 200:
@@ -116,6 +159,26 @@ class StandIn:
             for _ in body.get("messages", [])
         ]
         return JSONResponse({"sentMessages": sent})
+
+    def _authorized(self, request: Request) -> bool:
+        if request.headers.get("authorization") == f"Bearer {TOKEN}":
+            return True
+        self.refused += 1
+        return False
+
+    async def get_quota(self, request: Request) -> JSONResponse:
+        if not self._authorized(request):
+            return JSONResponse(BAD_TOKEN, status_code=401)
+        self.quota_asks += 1
+        if self.quota is None:
+            return JSONResponse({"type": "none"})
+        return JSONResponse({"type": "limited", "value": self.quota})
+
+    async def get_consumption(self, request: Request) -> JSONResponse:
+        if not self._authorized(request):
+            return JSONResponse(BAD_TOKEN, status_code=401)
+        self.quota_asks += 1
+        return JSONResponse({"totalUsage": self.quota_used})
 
     async def reply(self, request: Request) -> JSONResponse:
         return await self._record(request, "reply")
@@ -131,6 +194,8 @@ async def line_standin() -> AsyncIterator[StandIn]:
         routes=[
             Route("/v2/bot/message/reply", standin.reply, methods=["POST"]),
             Route("/v2/bot/message/push", standin.push, methods=["POST"]),
+            Route("/v2/bot/message/quota", standin.get_quota, methods=["GET"]),
+            Route("/v2/bot/message/quota/consumption", standin.get_consumption, methods=["GET"]),
         ]
     )
     port = free_port()

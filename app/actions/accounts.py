@@ -7,7 +7,7 @@ import unicodedata
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -293,54 +293,95 @@ async def do_sign_out(ctx: Context, *, principal: Principal) -> None:
         )
 
 
+# One prebuilt Core statement: the session row and its account in a single round trip (the
+# ORM's two lookups were most of a request's auth cost in the booking-storm profile).
+_SESSION: Table = AuthSession.__table__  # type: ignore[attr-defined]
+_CLIENT: Table = Client.__table__  # type: ignore[attr-defined]
+_STAFF: Table = Staff.__table__  # type: ignore[attr-defined]
+_MENTOR: Table = Mentor.__table__  # type: ignore[attr-defined]
+_SESSION_LOOKUP = (
+    select(
+        _SESSION.c.id,
+        _SESSION.c.principal,
+        _SESSION.c.created_at,
+        _SESSION.c.expires_at,
+        _SESSION.c.revoked_at,
+        _SESSION.c.last_seen_at,
+        _CLIENT.c.id,
+        _CLIENT.c.audience,
+        _CLIENT.c.nickname,
+        _CLIENT.c.deleted_at,
+        _STAFF.c.id,
+        _STAFF.c.role,
+        _STAFF.c.display_name,
+        _STAFF.c.mentor_id,
+        _STAFF.c.active,
+        _STAFF.c.must_change_password,
+        _STAFF.c.totp_secret,
+        _MENTOR.c.active,
+    )
+    .select_from(
+        _SESSION.outerjoin(
+            _CLIENT,
+            and_(_SESSION.c.principal == "client", _CLIENT.c.id == _SESSION.c.principal_id),
+        )
+        .outerjoin(
+            _STAFF, and_(_SESSION.c.principal == "staff", _STAFF.c.id == _SESSION.c.principal_id)
+        )
+        .outerjoin(_MENTOR, _MENTOR.c.id == _STAFF.c.mentor_id)
+    )
+    .where(_SESSION.c.token_hash == bindparam("token_hash"))
+)
+
+
 async def principal_for_token(ctx: Context, token: str) -> Principal | None:
-    """The signed-in principal for a session token, or None if unknown, expired or revoked."""
+    """The signed-in principal for a session token, or None if unknown, expired or revoked,
+    idle, or its account deleted or stopped. Read from the database on every call, so a
+    sign-out, revocation, deactivation or erasure committed by any process is refused at
+    the very next request."""
     if not token or len(token) > 128:
         return None
     now = ctx.now()
-    async with ctx.db.read() as s:
-        session = (
-            await s.execute(
-                select(AuthSession).where(
-                    col(AuthSession.token_hash) == token_hash(token, ctx.settings.secret_key)
-                )
-            )
-        ).scalar_one_or_none()
-        if (
-            session is None
-            or session.revoked_at is not None
-            or session.expires_at <= now
-            or _idle(ctx, session, now)
-        ):
-            return None
-        assert session.id is not None
-        if now - (session.last_seen_at or session.created_at) >= TOUCH_EVERY:
-            await _touch(ctx, [session.id], now)
-        if session.principal == "client":
-            client = await s.get(Client, session.principal_id)
-            if client is None or client.id is None or client.deleted_at is not None:
-                return None
-            return Principal("client", client.id, client.audience, client.nickname, session.id)
+    async with ctx.db.quick_read() as s:
+        conn = await s.connection()
         row = (
-            await s.execute(
-                select(Staff, Mentor.active)  # type: ignore[call-overload]
-                .outerjoin(Mentor, col(Mentor.id) == Staff.mentor_id)
-                .where(col(Staff.id) == session.principal_id)
+            await conn.execute(
+                _SESSION_LOOKUP, {"token_hash": token_hash(token, ctx.settings.secret_key)}
             )
         ).first()
-        staff, mentor_active = row if row is not None else (None, None)
-        # A stopped login, or a mentor login whose mentor profile is stopped, is nobody.
-        if staff is None or staff.id is None or not staff.active or mentor_active is False:
+    if row is None:
+        return None
+    (sid, kind, created, expires, revoked, last_seen, cid, audience, nickname, deleted) = row[:10]
+    (staff_id, role, display_name, mentor_id, active, must_change, totp_secret) = row[10:17]
+    mentor_active = row[17]
+    last = last_seen or created
+    if revoked is not None or expires <= now or now - last > idle_limit(ctx, kind):
+        return None
+    if kind == "client":
+        if cid is None or deleted is not None:
             return None
-        return Principal(
+        principal = Principal("client", cid, audience, nickname, sid)
+    else:
+        # A stopped login, or a mentor login whose mentor profile is stopped, is nobody.
+        if staff_id is None or not active or mentor_active is False:
+            return None
+        principal = Principal(
             "staff",
-            staff.id,
-            staff.role,
-            staff.display_name,
-            session.id,
-            staff.mentor_id,
-            staff_accounts.restriction(ctx, staff),
+            staff_id,
+            role,
+            display_name,
+            sid,
+            mentor_id,
+            staff_accounts.restriction_of(
+                ctx,
+                role,
+                must_change_password=must_change,
+                has_second_factor=totp_secret is not None,
+            ),
         )
+    if now - last >= TOUCH_EVERY:
+        await _touch(ctx, [sid], now)
+    return principal
 
 
 async def live_tokens(ctx: Context, tokens: list[str]) -> set[str]:

@@ -8,8 +8,10 @@ refusal. Nothing here relies on a check-then-insert being atomic.
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -21,8 +23,8 @@ from sqlmodel import col
 from app.actions.context import Context, Principal
 from app.actions.events import publish_lifecycle
 from app.actions.inputs import check_id
-from app.actions.occupancy import load_occupancy
 from app.actions.stats import record_refusal
+from app.actions.take_reads import load_take_view
 from app.actions.wellbeing import care_params, care_reason
 from app.db.tables import MENTOR_KINDS, Consultation, LineHold, LineUser, Mentor
 from app.errors import Refusal
@@ -54,39 +56,34 @@ async def _check(
     mode: str,
     start: datetime,
     end: datetime,
+    lock: bool = False,
 ) -> tuple[list[int], list[int], int | None]:
     """Every rule for taking this time; (ticks, a free line per tick, booking number) or a
     Refusal. Run on a read snapshot first (most requests in a rush are refusals and never
-    need the writer), then again inside the write transaction that inserts."""
-    mentor = await s.get(Mentor, mentor_id)
-    if mentor is None or not mentor.active or not serves(mentor, client.role):
+    need the writer), then again inside the write transaction that inserts (`lock`: the
+    mentor's row is locked by the first read)."""
+    view = await load_take_view(
+        s,
+        client_id=client.id,
+        mentor_id=mentor_id,
+        start=start,
+        end=end,
+        lines=ctx.rules.lines,
+        lock=lock,
+    )
+    mentor, occ = view.mentor, view.occ
+    if mentor is None or not mentor.active or mentor.audience not in (client.role, "both"):
         raise Refusal("not_found", field="mentor_id")
     ticks = ticks_between(start, end)
-    occ = await load_occupancy(
-        s, start=start, end=end, lines=ctx.rules.lines, mentor_ids=[mentor_id]
-    )
     if not occ.on_shift(mentor_id, start, end):
         raise Refusal("mentor_off_shift")
     if occ.client_taken(client.id, ticks):
         raise await _client_busy(s, ctx, client.id, start, end)
-    if mode == "walk_in":
-        still_open = await s.execute(
-            select(col(Consultation.id)).where(
-                col(Consultation.client_id) == client.id, col(Consultation.status) == "open"
-            )
-        )
-        if still_open.first() is not None:  # over, but the scheduler has not closed it yet
-            raise await _client_busy(s, ctx, client.id, start, end, open_too=True)
+    if mode == "walk_in" and view.client_open:  # over, but the scheduler has not closed it yet
+        raise await _client_busy(s, ctx, client.id, start, end, open_too=True)
     booking_no = None
     if mode == "booked":
-        used = (
-            await s.execute(
-                select(col(Consultation.booking_no)).where(
-                    col(Consultation.client_id) == client.id, col(Consultation.status) == "booked"
-                )
-            )
-        ).scalars()
-        booking_no = first_free([n for n in used if n is not None], ctx.rules.max_bookings)
+        booking_no = first_free(view.booking_nos, ctx.rules.max_bookings)
         if booking_no is None:
             booked = [
                 (c, m) for c, m in await own_consultations(s, client.id) if c.status == "booked"
@@ -176,11 +173,12 @@ async def _take(
     """Inside one write transaction: check again, then insert. The unique constraints on
     line_hold decide any race the check could not see."""
     now = ctx.now()
-    # The mentor's row is locked first: takes for one mentor queue here, so her limits per
-    # day and shift hold across processes and a cool-down committed before is seen.
-    await s.get(Mentor, mentor_id, with_for_update=True)
+    # The mentor's row is locked first (_check's first read): takes for one mentor queue
+    # there, so her limits per day and shift hold across processes and a cool-down committed
+    # before is seen. Core reads skip the ORM's autoflush: flush what the caller changed.
+    await s.flush()
     ticks, lines, booking_no = await _check(
-        s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end
+        s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end, lock=True
     )
     consultation = Consultation(
         client_id=client.id,
@@ -224,6 +222,37 @@ async def _channel_of(s: AsyncSession, client_id: int) -> str:
     return "line" if linked is not None else "web"
 
 
+class MentorTurns:
+    """Takes for one mentor queue in this process, each reading and then writing in turn.
+
+    Only a speed-up: in a rush every request would pass a read made before anything is
+    taken, and then hold the writer (SQLite) or wait on the mentor's row lock with a pooled
+    connection (PostgreSQL) just to be refused. In turn, a request reads after the takes
+    ahead of it and is usually refused on that read, without the writer. Races between
+    processes (and with other paths) are still decided by the database."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[int, int], tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def turn(self, mentor_id: int) -> AsyncIterator[None]:
+        key = (id(asyncio.get_running_loop()), mentor_id)  # a lock belongs to one loop
+        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+TURNS = MentorTurns()
+
+
 async def _take_with_retry(
     ctx: Context,
     *,
@@ -237,27 +266,30 @@ async def _take_with_retry(
     # Each lost race means a competitor committed a hold on one of our ticks; there can be at
     # most LINES (≤ MAX_LINES) of those per tick, so this bound is never reached.
     attempts = len(ticks_between(start, end)) * MAX_LINES + ctx.rules.max_bookings + 3
-    async with ctx.db.read() as s:  # refuse early without queueing for the writer
-        await _check(s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end)
-    for _ in range(attempts):
-        try:
-            async with ctx.db.write() as s:
-                return await _take(
-                    s,
-                    ctx,
-                    client=client,
-                    mentor_id=mentor_id,
-                    mode=mode,
-                    start=start,
-                    end=end,
-                    booked_by=booked_by,
-                )
-        except IntegrityError:
-            continue
-        except DBAPIError as exc:
-            if _sqlstate(exc) in RETRYABLE_SQLSTATES:
+    async with TURNS.turn(mentor_id):
+        async with ctx.db.quick_read() as s:  # refuse without queueing for the writer
+            await _check(
+                s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end
+            )
+        for _ in range(attempts):
+            try:
+                async with ctx.db.write() as s:
+                    return await _take(
+                        s,
+                        ctx,
+                        client=client,
+                        mentor_id=mentor_id,
+                        mode=mode,
+                        start=start,
+                        end=end,
+                        booked_by=booked_by,
+                    )
+            except IntegrityError:
                 continue
-            raise
+            except DBAPIError as exc:
+                if _sqlstate(exc) in RETRYABLE_SQLSTATES:
+                    continue
+                raise
     raise Refusal("busy_try_again")
 
 
@@ -360,8 +392,14 @@ async def _candidates(ctx: Context, client: Principal, kind: str) -> list[int]:
 
 
 async def do_cancel(
-    ctx: Context, principal: Principal | None, *, consultation_id: int
+    ctx: Context,
+    principal: Principal | None,
+    *,
+    consultation_id: int,
+    reason: str = "cancelled_by_client",
 ) -> Consultation:
+    """The client cancels a reservation before it starts (reason: cancelled_by_client, or
+    line_unfollowed when a LINE client blocked the account)."""
     client = require_client(principal)
     now = ctx.now()
     async with ctx.db.write() as s:
@@ -372,9 +410,9 @@ async def do_cancel(
             raise Refusal("not_cancellable")
         consultation.status = "cancelled"
         consultation.closed_at = now
-        consultation.close_reason = "cancelled_by_client"
+        consultation.close_reason = reason
         await s.execute(delete(LineHold).where(col(LineHold.consultation_id) == consultation_id))
-    await publish_lifecycle(ctx, consultation, "cancelled", "cancelled_by_client")
+    await publish_lifecycle(ctx, consultation, "cancelled", reason)
     from app.actions.queue import line_freed  # here: queue builds on this module
 
     await line_freed(ctx)  # a freed reservation may let a waiter's walk-in fit

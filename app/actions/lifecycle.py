@@ -19,6 +19,7 @@ from app.actions.context import Context
 from app.actions.events import publish_lifecycle, publish_mentor_absent
 from app.actions.queue import sweep_queue
 from app.db.tables import AuditLog, Consultation, CrisisAlert, Mentor
+from app.observability import metrics
 
 WARNING_BEFORE_END = timedelta(minutes=5)
 
@@ -215,6 +216,7 @@ async def absent_due(ctx: Context) -> int:
             await s.flush()
             mentor = await s.get(Mentor, consultation.mentor_id)
         await publish_mentor_absent(ctx, alert, consultation, mentor)
+        metrics.alert_raised(alert.kind, alert.category)
         done += 1
     return done
 

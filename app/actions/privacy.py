@@ -111,10 +111,14 @@ async def _purge_sessions_and_reasons(ctx: Context) -> None:
             .values(reason=None)
         )
         # The LINE channel: a link ended by unfollow goes after the retention period; the
-        # ids of applied webhook events are kept a week (LINE redelivers within hours).
+        # ids of applied webhook events are kept a week (LINE redelivers within hours); a
+        # pending event is never deleted before it is applied.
         await s.execute(delete(LineUser).where(col(LineUser.unfollowed_at) < cutoff))
         await s.execute(
-            delete(LineEvent).where(col(LineEvent.received_at) < now - timedelta(days=7))
+            delete(LineEvent).where(
+                col(LineEvent.received_at) < now - timedelta(days=7),
+                col(LineEvent.state) != "pending",
+            )
         )
 
 

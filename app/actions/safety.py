@@ -20,6 +20,7 @@ from app.actions.staff import require_staff
 from app.actions.wellbeing import start_cooldown
 from app.db.tables import AuditLog, Consultation, CrisisAlert, Mentor
 from app.errors import Refusal
+from app.observability import metrics
 from app.realtime.hub import SUPERVISORS, topic_client, topic_mentor
 
 log = logging.getLogger("yorisoi.safety")
@@ -65,6 +66,8 @@ async def raise_alerts(ctx: Context, consultation: Consultation, seq: int, text:
             continue  # already an open alert of this category for this consultation
     if not new:
         return []
+    for alert in new:
+        metrics.alert_raised(alert.kind, alert.category)
     async with ctx.db.write() as s:
         await s.execute(
             update(Consultation).where(col(Consultation.id) == consultation.id).values(at_risk=True)

@@ -44,9 +44,20 @@ def throttle_key(username: str) -> str:
 
 def restriction(ctx: Context, staff: Staff) -> str | None:
     """What a signed-in staff member must do before anything else, if anything."""
-    if staff.must_change_password:
+    return restriction_of(
+        ctx,
+        staff.role,
+        must_change_password=staff.must_change_password,
+        has_second_factor=staff.totp_secret is not None,
+    )
+
+
+def restriction_of(
+    ctx: Context, role: str, *, must_change_password: bool, has_second_factor: bool
+) -> str | None:
+    if must_change_password:
         return PASSWORD_CHANGE
-    if staff.totp_secret is None and ctx.settings.second_factor_required(staff.role):
+    if not has_second_factor and ctx.settings.second_factor_required(role):
         return ENROLMENT
     return None
 

@@ -29,6 +29,7 @@ from app.actions.staff import require_staff
 from app.db.engine import Database
 from app.db.tables import Client, Consultation, Handover, Mentor, QueueEntry, RefusalEvent
 from app.errors import Refusal
+from app.observability import metrics
 from app.rules import at_local, local_day, slot_starts, to_local
 
 log = logging.getLogger("yorisoi.stats")
@@ -55,6 +56,7 @@ async def record_refusal(ctx: Context, action: str, code: str, audience: str) ->
     """Count a turned-away request. Written in batches off the request path: a rush of
     refusals must not queue behind its own bookkeeping."""
     if code in COUNTED:
+        metrics.refusal(code)
         ctx.refusals.add(RefusalEvent(at=ctx.now(), action=action, code=code, audience=audience))
 
 

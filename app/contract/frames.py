@@ -321,13 +321,14 @@ SERVER: dict[str, Schema] = {
         }
     ),
     # A message of a LINE consultation that did not reach the client's LINE (refused by
-    # LINE, or still rate-limited after the retries); seq None: a notice, not a message.
+    # LINE, still rate-limited after the retries, or not pushed: the month's quota is used
+    # up); seq None: a notice, not a message.
     "line_undelivered": obj(
         {
             "type": const("line_undelivered"),
             "consultation_id": ID,
             "seq": nullable(COUNT),
-            "reason": enum("refused", "rate_limited"),
+            "reason": enum("refused", "rate_limited", "quota"),
         }
     ),
     "at_risk": obj(

@@ -9,17 +9,21 @@ Both SQLite engines run with secure_delete, and `checkpoint()` empties the WAL a
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from app.observability.pools import observe_pools
 
 SQLITE_BUSY_MS = 30_000
 
@@ -46,6 +50,33 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """`pool_pre_ping`, but only for a connection that sat in the pool for a while: under
+    load a connection is checked out again within milliseconds, and a ping per checkout was
+    one round trip in every request (booking-storm profile). A connection found dead is
+    replaced before use (the pool retries the checkout), as with pool_pre_ping."""
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("connection lost while idle in the pool") from exc
+
+    event.listen(pool, "checkin", checked_in)
+    event.listen(pool, "checkout", checked_out)
+
+
 class Database:
     """Owns the engines; created and disposed by the app lifespan."""
 
@@ -66,13 +97,24 @@ class Database:
             event.listen(self.writer_engine.sync_engine, "connect", _sqlite_writer_connect)
             event.listen(self.writer_engine.sync_engine, "begin", _sqlite_begin_immediate)
         else:
-            self.engine = create_async_engine(
-                url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
-            )
+            self.engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=20)
+            _ping_when_idle(self.engine)
             self.writer_engine = self.engine
+        observe_pools(self.engines)
         self._read = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._write = async_sessionmaker(
             self.writer_engine, class_=AsyncSession, expire_on_commit=False
+        )
+        # PostgreSQL: no BEGIN/ROLLBACK around a quick read (at READ COMMITTED each statement
+        # has its own snapshot anyway); SQLite's reads open no transaction either way.
+        self._quick = (
+            self._read
+            if self.is_sqlite
+            else async_sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                class_=AsyncSession,
+                expire_on_commit=False,
+            )
         )
 
     @property
@@ -86,6 +128,13 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._read() as session:
+            yield session
+
+    @asynccontextmanager
+    async def quick_read(self) -> AsyncIterator[AsyncSession]:
+        """Reads that need no transaction (no FOR UPDATE, no writes): the per-request
+        session lookup and a take's early refusal. Two round trips fewer on PostgreSQL."""
+        async with self._quick() as session:
             yield session
 
     @asynccontextmanager

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -644,16 +645,29 @@ class LineUser(SQLModel, table=True):
 
 
 class LineEvent(SQLModel, table=True):
-    """A webhook event already applied (its webhookEventId), so a redelivery is applied once."""
+    """A webhook event by its webhookEventId, so a redelivery is stored and applied once.
+
+    The webhook stores each event 'pending' with its raw JSON (payload) before it answers
+    LINE; the channel's worker applies it and marks it 'applied', clearing the payload (the
+    consultation's messages hold the content, one copy). Outgoing-message keys ("out:...")
+    share the table as 'applied' rows without a payload. line_user_id keeps one user's
+    events in order across processes."""
 
     __tablename__ = "line_event"
     __table_args__ = (
         UniqueConstraint("webhook_event_id", name="uq_line_event_id"),
         Index("ix_line_event_received", "received_at"),
+        Index("ix_line_event_state", "state", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     webhook_event_id: str = Field(max_length=64)
     received_at: datetime = Field(sa_column=_ts())
+    state: str = Field(
+        default="applied",
+        sa_column=Column(String(8), nullable=False, server_default="applied"),
+    )
+    line_user_id: str | None = Field(default=None, max_length=64)
+    payload: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class LineUndelivered(SQLModel, table=True):

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import Refusal
+from app.observability import metrics
 from app.web.faces import register_of
 from app.web.logs import escape_for_log
 
@@ -73,5 +74,6 @@ class ErrorBoundary:
         except Exception as exc:  # noqa: BLE001 - this is the boundary
             path = escape_for_log(scope["path"])
             log.error("unexpected %s on %s %s", type(exc).__name__, scope["method"], path)
+            metrics.http_error()
             if not started:
                 await refusal_response(Refusal("internal_error"), scope)(scope, receive, send)

@@ -1,8 +1,9 @@
-"""POST /line/webhook: the LINE platform's events (app/actions/line.py applies them).
+"""POST /line/webhook: the LINE platform's events (app/actions/line/ applies them).
 
 The signature is checked on the raw body before anything is parsed; a bad or missing one is
-401 and changes nothing. Verified events are handed to the channel's worker and the request
-is answered at once (LINE waits only a few seconds and redelivers what it thinks failed).
+401 and changes nothing. Verified events are stored pending in line_event (one transaction) and the request
+is answered once they are stored (LINE waits only a few seconds and redelivers what it thinks
+failed, but never what got 200: so 200 comes only after the events are committed).
 With the channel off (no secret or no access token) the route answers 404.
 """
 
@@ -31,7 +32,8 @@ MAX_BODY = 1024 * 1024  # LINE's bodies are small; anything bigger is not LINE's
         "Answers 404 unless YORISOI_LINE_CHANNEL_SECRET and YORISOI_LINE_CHANNEL_ACCESS_TOKEN "
         "are set. X-Line-Signature must be the base64 HMAC-SHA256 of the raw body with the "
         "channel secret (401 bad_signature otherwise, nothing changes). Events are "
-        "acknowledged at once and applied asynchronously, each webhookEventId once."
+        "stored before it is acknowledged (200 only after they are committed) and applied "
+        "asynchronously, in order, each webhookEventId once."
     ),
 )
 async def line_webhook(request: Request) -> JSONResponse:
@@ -50,7 +52,7 @@ async def line_webhook(request: Request) -> JSONResponse:
         events = parse_events(body)
     except Exception:  # noqa: BLE001 - a verified body LINE's models do not accept
         raise Refusal("invalid_input", field="events") from None
-    channel.accept(events)
+    await channel.store(events)
     return JSONResponse({})
 
 
@@ -60,7 +62,8 @@ async def line_webhook(request: Request) -> JSONResponse:
     s.obj({"consultation_id": s.ID, "seqs": s.array(s.ID)}),
     description=(
         "For the consultation's mentor or a supervisor; anyone else gets 404. A seq is in the "
-        "list when LINE refused the message or it stayed rate-limited after the retries."
+        "list when LINE refused the message, it stayed rate-limited after the retries, or it "
+        "was not pushed because the month's message quota was used up."
     ),
 )
 async def line_undelivered(request: Request) -> JSONResponse:

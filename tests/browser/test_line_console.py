@@ -95,3 +95,8 @@ def test_a_line_child_in_the_mentor_console(tmp_path: Any, open_page: Any) -> No
         alert = hq.locator('#alert-list [data-kind="line_undelivered"]')
         expect(alert).to_have_count(1)
         expect(alert).to_contain_text("LINE に とどいていない メッセージが あります")
+
+        # the child blocks the account mid-chat: the mentor's chat says so, in plain words
+        post(event("unfollow", CHILD))
+        expect(mchat).to_contain_text("相談者が LINE の友だちを解除しました。")
+        shot(mentor, "mentor-line-unfollowed")

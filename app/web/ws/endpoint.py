@@ -14,6 +14,7 @@ import json
 import logging
 from typing import Any
 
+import orjson
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -29,6 +30,7 @@ from app.actions.chat import (
 from app.actions.events import error_event, hello_event, message_event, publish_presence
 from app.actions.inputs import check_json, load_json, storable
 from app.errors import Refusal, Register
+from app.observability import metrics
 from app.realtime.delivery import Delivery
 from app.realtime.hub import (
     SUPERVISORS,
@@ -50,14 +52,16 @@ CLEAN_CLOSE = {1000, 1001}
 
 
 def _dump(event: dict[str, Any]) -> str:
-    """The frame for an event, encoded once however many sockets receive it."""
+    """The frame for an event, encoded once however many sockets receive it (orjson; what it
+    will not encode, such as an integer past 64 bits, goes through json with the same
+    compact, non-ASCII-escaping form)."""
     encoded = event.get("_json")
     if encoded is None:
-        encoded = json.dumps(
-            {k: v for k, v in event.items() if not k.startswith("_")},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        body = {k: v for k, v in event.items() if not k.startswith("_")}
+        try:
+            encoded = orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:
+            encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         event["_json"] = encoded
     return str(encoded)
 
@@ -90,11 +94,13 @@ async def endpoint(ws: WebSocket) -> None:
     conn = Connection(ctx, ws, principal, sub, token or "")
     ctx.hub.add(sub)
     registry.connections.add(conn)
+    metrics.socket_opened(conn.role)
     try:
         await ws.accept()
         await conn.run()
     finally:
         registry.connections.discard(conn)
+        metrics.socket_closed(conn.role)
         ctx.hub.remove(sub)
 
 
@@ -108,7 +114,7 @@ class Connection:
         self.sub = sub
         self.token = token
         self.joined: dict[int, Access] = {}
-        self.delivery = Delivery(self._send, self._stored_after)
+        self.delivery = Delivery(self._send_message, self._stored_after)
         self.client_close_code: int | None = None
         self.close_code: int | None = None  # set when the server decides to close
         self.rate: SlidingWindow = ws.app.state.message_rate
@@ -244,6 +250,14 @@ class Connection:
             await self._handle(text)
 
     async def _send(self, event: dict[str, Any]) -> None:
+        await self.ws.send_text(_dump(event))
+
+    async def _send_message(self, event: dict[str, Any]) -> None:
+        """A message in its seq turn. This socket's own fresh message is not sent back: its
+        ack (with the seq, offered after this event) already told it; Delivery still counts
+        the seq as passed, so the next message needs no gap filling."""
+        if event.get("_origin") is self.sub:
+            return
         await self.ws.send_text(_dump(event))
 
     async def _stored_after(self, cid: int, seq: int) -> list[dict[str, Any]]:

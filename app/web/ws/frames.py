@@ -26,6 +26,7 @@ from app.actions.chat import (
 from app.actions.events import ack_event, joined_event, pong_event, publish_typing
 from app.actions.inputs import check_id
 from app.errors import Refusal
+from app.observability import metrics
 from app.realtime.hub import topic_consultation
 from app.security.ratelimit import SlidingWindow
 
@@ -98,18 +99,30 @@ async def on_leave(conn: Connection, data: Frame) -> None:
     await conn.presence(cid, "left", access, board=board)
 
 
+@metrics.timed_ack
 async def on_send(conn: Connection, data: Frame) -> None:
     access = writer(conn, data)
     message, duplicate = await do_send(
-        conn.ctx, conn.principal, access, data.get("client_msg_id"), data.get("text")
+        conn.ctx,
+        conn.principal,
+        access,
+        data.get("client_msg_id"),
+        data.get("text"),
+        origin=conn.sub,  # this socket learns of its own message from the ack alone
     )
     conn.sub.offer(ack_event(conn.ctx, message, duplicate))
 
 
+@metrics.timed_ack
 async def on_share(conn: Connection, data: Frame) -> None:
     access = writer(conn, data)
     message, duplicate = await do_share(
-        conn.ctx, conn.principal, access, data.get("client_msg_id"), data.get("entry_id")
+        conn.ctx,
+        conn.principal,
+        access,
+        data.get("client_msg_id"),
+        data.get("entry_id"),
+        origin=conn.sub,
     )
     conn.sub.offer(ack_event(conn.ctx, message, duplicate))
 

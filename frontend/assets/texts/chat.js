@@ -47,6 +47,7 @@ export const CHAT = {
   "chat.closed.ended_by_client": { ja: "相談者が終了しました。", en: "The client ended the chat.", zh: "咨询者结束了聊天。", ko: "상담자가 종료했습니다." },
   "chat.closed.ended_by_mentor": { ja: "メンターが終了しました。", en: "The mentor ended the chat.", zh: "导师结束了聊天。", ko: "멘토가 종료했습니다." },
   "chat.closed.not_opened": { ja: "予約の時間が過ぎたため終了しました。", en: "Closed because the booked time passed.", zh: "预约时间已过，因此结束了。", ko: "예약 시간이 지나서 종료했습니다." },
+  "chat.closed.line_unfollowed": { ja: "相談者が LINE の友だちを解除しました。", en: "The client blocked the LINE account (unfollowed).", zh: "咨询者在 LINE 上解除了好友。", ko: "상담자가 LINE 친구를 해제했습니다." },
   "chat.closed.no_show": { ja: "相談者が来なかったため終了しました。", en: "Closed because the client did not come.", zh: "咨询者没有来，因此结束了。", ko: "상담자가 오지 않아서 종료했습니다." },
   "chat.closed.other": { ja: "もうメッセージは送れません。", en: "No more messages can be sent.", zh: "不能再发送消息了。", ko: "더 이상 메시지를 보낼 수 없습니다." },
   "chat.closed.again": {

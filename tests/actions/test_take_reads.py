@@ -1,0 +1,115 @@
+"""The take path's reads and its per-mentor turns, on SQLite and PostgreSQL.
+
+`load_take_view` must see exactly what `load_occupancy` + `load_care` see for one mentor,
+plus the client's own booking numbers and open chat; and a rush at one mentor inside one
+process must reach the writer once, the others being refused on a re-read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select, update
+from sqlmodel import col
+
+from app.actions import booking
+from app.actions.accounts import principal_for_token
+from app.actions.booking import do_book, do_chat_now
+from app.actions.occupancy import load_occupancy
+from app.actions.take_reads import load_take_view
+from app.db.tables import Consultation, Mentor, ServiceSetting
+from app.errors import Refusal
+from tests.conftest import Env
+from tests.helpers import add_mentor, jst, sign_up
+
+
+async def _principal(env: Env, nickname: str):  # type: ignore[no-untyped-def]
+    p = await principal_for_token(env.ctx, await sign_up(env.http, nickname))
+    assert p is not None
+    return p
+
+
+async def test_take_view_sees_what_occupancy_and_care_see(env: Env) -> None:
+    env.clock.set(jst(2026, 12, 1, 16, 0))
+    mentor = await add_mentor(env.ctx, "さくら")
+    other = await add_mentor(env.ctx, "ひまわり")
+    me = await _principal(env, "わたし")
+    someone = await _principal(env, "だれか")
+    await do_book(env.ctx, me, mentor_id=mentor, start=jst(2026, 12, 1, 18, 0).isoformat())
+    await do_book(env.ctx, me, mentor_id=other, start=jst(2026, 12, 2, 18, 0).isoformat())
+    await do_book(env.ctx, someone, mentor_id=mentor, start=jst(2026, 12, 1, 17, 0).isoformat())
+    await do_chat_now(env.ctx, someone, mentor_id=other)
+    rest = jst(2026, 12, 1, 16, 20)
+    async with env.ctx.db.write() as s:
+        await s.execute(
+            update(Mentor)
+            .where(col(Mentor.id) == mentor)
+            .values(max_per_day=7, max_per_shift=5, resting_until=rest)
+        )
+        s.add(ServiceSetting(key="lines", value=3, updated_at=env.ctx.now()))
+    start, end = jst(2026, 12, 1, 17, 0), jst(2026, 12, 1, 17, 40)
+    async with env.ctx.db.read() as s:
+        occ = await load_occupancy(s, start=start, end=end, lines=9, mentor_ids=[mentor])
+        view = await load_take_view(
+            s, client_id=me.id, mentor_id=mentor, start=start, end=end, lines=9
+        )
+        nos = (
+            await s.execute(
+                select(col(Consultation.booking_no)).where(
+                    col(Consultation.client_id) == me.id, col(Consultation.status) == "booked"
+                )
+            )
+        ).scalars()
+        expected_nos = sorted(n for n in nos if n is not None)
+    got = view.occ
+    assert view.mentor is not None and view.mentor.active and view.mentor.audience == "both"
+    assert got.lines == occ.lines == 3
+    assert dict(got.line_use) == dict(occ.line_use) and got.line_use
+    assert dict(got.mentor_ticks) == dict(occ.mentor_ticks)
+    assert dict(got.client_ticks) == dict(occ.client_ticks)
+    assert dict(got.shifts) == dict(occ.shifts) and got.shifts[mentor]
+    assert got.limits == {mentor: (7, 5)} and occ.limits[mentor] == (7, 5)
+    assert got.resting == {mentor: rest} == occ.resting
+    assert sorted(got.starts[mentor]) == sorted(occ.starts[mentor]) and len(got.starts[mentor]) == 2
+    assert sorted(view.booking_nos) == expected_nos == [1, 2]
+    assert view.client_open is False
+    async with env.ctx.db.read() as s:
+        theirs = await load_take_view(
+            s, client_id=someone.id, mentor_id=other, start=start, end=end, lines=9
+        )
+        missing = await load_take_view(
+            s, client_id=me.id, mentor_id=mentor + other + 100, start=start, end=end, lines=9
+        )
+    assert theirs.client_open is True and theirs.booking_nos == [1]
+    assert missing.mentor is None
+
+
+async def test_a_rush_at_one_mentor_reaches_the_writer_once(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env.clock.set(jst(2026, 12, 1, 16, 0))
+    mentor = await add_mentor(env.ctx, "さくら")
+    clients = [await _principal(env, f"c{i}") for i in range(12)]
+    takes = 0
+    real_take = booking._take
+
+    async def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal takes
+        takes += 1
+        return await real_take(*args, **kwargs)
+
+    monkeypatch.setattr(booking, "_take", counted)
+    slot = jst(2026, 12, 1, 18, 0).isoformat()
+    results = await asyncio.gather(
+        *(do_book(env.ctx, c, mentor_id=mentor, start=slot) for c in clients),
+        return_exceptions=True,
+    )
+    refused = [r.code for r in results if isinstance(r, Refusal)]
+    assert len(refused) == len(clients) - 1 and set(refused) == {"slot_taken"}
+    assert takes == 1  # the others were refused on the re-read in their turn
+    async with env.ctx.db.read() as s:
+        booked = (
+            await s.execute(select(Consultation).where(col(Consultation.mentor_id) == mentor))
+        ).scalars()
+        assert [c.starts_at for c in booked] == [jst(2026, 12, 1, 18, 0)]
