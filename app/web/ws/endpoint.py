@@ -199,10 +199,21 @@ class Connection:
         self._sender_task = asyncio.create_task(self._sender(), name="ws-sender")
         if self.close_code is not None:  # killed before the sender existed
             self._sender_task.cancel()
-        tasks = {receiver, self._sender_task}
-        _done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
+        tasks = (receiver, self._sender_task)
+        # Whichever task ends first ends the socket. (asyncio.wait(FIRST_COMPLETED) did the
+        # same with a set, a frame and a future held for the socket's life: ~1 KiB each.)
+        first = asyncio.get_running_loop().create_future()
+
+        def finished(_task: asyncio.Task[None]) -> None:
+            if not first.done():
+                first.set_result(None)
+
+        for task in tasks:
+            task.add_done_callback(finished)
+        await first
+        for task in tasks:
+            if not task.done():
+                task.cancel()
         for task in tasks:  # collect every outcome: no "exception never retrieved"
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
@@ -254,6 +265,7 @@ class Connection:
 
     async def _sender(self) -> None:
         while True:
+            event = None  # an idle socket holds no past event (nor its encoded frame)
             event = await self.sub.queue.get()
             kind = event.get("type")
             if kind == "message":
