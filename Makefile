@@ -55,7 +55,7 @@ test: $(VENV)/.dev browser-deps lint
 browser-repeat: $(VENV)/.dev browser-deps
 	bash scripts/repeat-browser.sh $(or $(RUNS),5)
 
-## make bench: the service against a bare websocket relay, in one run (< 6 min on 2 cores)
+## make bench: the service against a bare websocket relay, in one run (~12 min on 2 cores)
 bench: $(VENV)/.dev
 	$(PY) scripts/bench/run_all.py
 

@@ -19,6 +19,7 @@ from app.main import build_clock, build_context, proxy_options  # noqa: E402
 from app.observability.logs import root_formatter, uvicorn_log_config  # noqa: E402
 from app.settings import SettingsError, load_settings  # noqa: E402
 from app.web.logs import EscapeControlChars  # noqa: E402
+from app.web.ws.transport import LeanWebSocketProtocol  # noqa: E402
 
 
 async def prepare(settings) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
@@ -77,7 +78,9 @@ def main() -> None:
         port=settings.port,
         loop="uvloop",
         http="httptools",
-        ws="websockets-sansio",  # the websockets library, sans-I/O flavour (uvicorn deprecates the legacy one)
+        # the websockets library, sans-I/O flavour (uvicorn deprecates the legacy one), keeping
+        # less per open socket (app/web/ws/transport.py)
+        ws=LeanWebSocketProtocol,
         ws_per_message_deflate=False,
         ws_max_size=settings.ws_max_frame_bytes,
         ws_ping_interval=20.0,

@@ -7,7 +7,7 @@ a consultation that is not yours looks exactly like one that does not exist.
 from __future__ import annotations
 
 import logging
-import unicodedata
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,6 +25,7 @@ from app.actions.events import (
     publish_supervisor_called,
 )
 from app.actions.inputs import MAX_ID, check_id
+from app.actions.message_writer import AnyMessage, Draft
 from app.actions.queue import line_freed
 from app.actions.safety import raise_alerts
 from app.actions.wellbeing import cooldown_after_close
@@ -279,18 +280,9 @@ async def messages_after(ctx: Context, consultation_id: int, last_seq: int) -> l
         return list(rows.scalars())
 
 
-async def check_still_mentor(ctx: Context, principal: Principal, consultation_id: int) -> None:
-    """A socket keeps the access it joined with; a consultation handed to another mentor
-    meanwhile is no longer this mentor's to write in (the reassigned event that makes the
-    socket forget it may still be on its way)."""
-    async with ctx.db.read() as s:
-        mentor_id = (
-            await s.execute(
-                select(col(Consultation.mentor_id)).where(col(Consultation.id) == consultation_id)
-            )
-        ).scalar_one_or_none()
-    if mentor_id is None or mentor_id != principal.mentor_id:
-        raise Refusal("not_joined")
+# Unicode category Cc (fixed by Unicode's stability policy: U+0000-001F, U+007F-009F) but
+# newline and tab; one regex scan instead of a category lookup per character.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def check_text(text: object) -> str:
@@ -299,7 +291,7 @@ def check_text(text: object) -> str:
     cleaned = text.strip()
     if not cleaned or len(cleaned) > MAX_TEXT:
         raise Refusal("message_too_long", field="text", max_text=MAX_TEXT)
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in cleaned):
+    if CONTROL_CHARACTERS.search(cleaned) is not None:
         raise Refusal("invalid_input", field="text")
     return cleaned
 
@@ -322,19 +314,26 @@ async def do_send(
     text: object,
     *,
     card_id: str | None = None,
-) -> tuple[Message, bool]:
+    origin: object = None,
+) -> tuple[AnyMessage, bool]:
     """Store a message once per (sender, client_msg_id); returns (message, was_duplicate).
 
     The sequence number comes from an atomic increment on the consultation row, so seqs are
-    dense and ordered even with the client and mentor on different processes.
+    dense and ordered even with the client and mentor on different processes. origin: the
+    sending socket, which learns of its own message from its ack (see publish_message).
     """
     msg_id = check_client_msg_id(client_msg_id)
     body = check_text(text)
     c = access.consultation
     assert c.id is not None
+    as_mentor = None
     if access.role == "mentor":
-        await check_still_mentor(ctx, principal, c.id)
-    message = Message(
+        # Still this mentor's consultation (it may have been handed over while the socket's
+        # reassigned event is on its way): checked by the seq reservation itself.
+        if principal.mentor_id is None:
+            raise Refusal("not_joined")
+        as_mentor = principal.mentor_id
+    draft = Draft(
         consultation_id=c.id,
         seq=0,
         sender_role=access.role,
@@ -345,10 +344,10 @@ async def do_send(
         created_at=ctx.now(),
         card_id=card_id,
     )
-    message, duplicate = await ctx.messages.store(message)
+    message, duplicate = await ctx.messages.store(draft, as_mentor=as_mentor)
     if duplicate:
         return message, True
-    await publish_message(ctx, message)
+    await publish_message(ctx, message, origin=origin)
     if access.role == "client":
         await publish_activity(ctx, c, message)
         try:
@@ -402,7 +401,7 @@ async def do_read(ctx: Context, principal: Principal, access: Access, seq: objec
     if upto > last_seq:
         raise Refusal("invalid_input", field="seq")
     if access.role == "mentor" and mentor_id != principal.mentor_id:
-        raise Refusal("not_joined")  # handed to another mentor meanwhile (check_still_mentor)
+        raise Refusal("not_joined")  # handed to another mentor meanwhile (as do_send checks)
     if upto <= current:
         return None
     async with ctx.db.write() as s:
@@ -421,8 +420,14 @@ async def do_read(ctx: Context, principal: Principal, access: Access, seq: objec
 
 
 async def do_share(
-    ctx: Context, principal: Principal, access: Access, client_msg_id: object, entry_id: object
-) -> tuple[Message, bool]:
+    ctx: Context,
+    principal: Principal,
+    access: Access,
+    client_msg_id: object,
+    entry_id: object,
+    *,
+    origin: object = None,
+) -> tuple[AnyMessage, bool]:
     """A mentor (or a joined supervisor) shares a help-directory entry as a card."""
     if access.role == "client":
         raise Refusal("not_allowed")
@@ -430,7 +435,13 @@ async def do_share(
     if entry is None:
         raise Refusal("not_found", field="entry_id")
     return await do_send(
-        ctx, principal, access, client_msg_id, entry["name"]["ja"], card_id=entry["id"]
+        ctx,
+        principal,
+        access,
+        client_msg_id,
+        entry["name"]["ja"],
+        card_id=entry["id"],
+        origin=origin,
     )
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from app.actions.context import Context, Principal
-from app.db.tables import Consultation, CrisisAlert, HandoverRequest, Mentor, Message
+from app.db.tables import Consultation, CrisisAlert, HandoverRequest, Mentor
 from app.errors import Refusal, Register
 from app.realtime.hub import (
     SUPERVISORS,
@@ -17,6 +17,7 @@ from app.realtime.hub import (
 
 if TYPE_CHECKING:  # chat.py publishes through this module
     from app.actions.chat import Access
+    from app.actions.message_writer import AnyMessage
     from app.actions.queue import Place
 
 
@@ -24,7 +25,7 @@ def iso(ctx: Context, value: Any) -> str | None:
     return value.astimezone(ctx.rules.tz).isoformat() if value is not None else None
 
 
-def message_event(ctx: Context, m: Message) -> dict[str, Any]:
+def message_event(ctx: Context, m: AnyMessage) -> dict[str, Any]:
     body = {
         "type": "message",
         "consultation_id": m.consultation_id,
@@ -39,12 +40,15 @@ def message_event(ctx: Context, m: Message) -> dict[str, Any]:
     return body
 
 
-async def publish_message(ctx: Context, m: Message) -> None:
+async def publish_message(ctx: Context, m: AnyMessage, *, origin: object = None) -> None:
+    """origin: the receiver that sent it (a socket), which is told by its ack instead of
+    being sent its own message again; its other sockets receive the message as usual."""
     # Other processes get a pointer and read the text from the database themselves.
     pointer = {"type": "message_ref", "consultation_id": m.consultation_id, "seq": m.seq}
-    await ctx.hub.publish(
-        [topic_consultation(m.consultation_id)], message_event(ctx, m), remote=pointer
-    )
+    event = message_event(ctx, m)
+    if origin is not None:
+        event["_origin"] = origin  # never sent: keys starting with "_" stay in the process
+    await ctx.hub.publish([topic_consultation(m.consultation_id)], event, remote=pointer)
 
 
 async def publish_lifecycle(
@@ -213,7 +217,7 @@ def error_event(
     return body
 
 
-def ack_event(ctx: Context, m: Message, duplicate: bool) -> dict[str, Any]:
+def ack_event(ctx: Context, m: AnyMessage, duplicate: bool) -> dict[str, Any]:
     return {
         "type": "ack",
         "consultation_id": m.consultation_id,
@@ -323,7 +327,7 @@ async def publish_supervisor_called(ctx: Context, access: Access) -> None:
 # --- what a mentor's console must act on without having the chat open -------------------
 
 
-def activity_event(ctx: Context, m: Message) -> dict[str, Any]:
+def activity_event(ctx: Context, m: AnyMessage) -> dict[str, Any]:
     """A client wrote in one of this mentor's consultations: a badge, never a preview."""
     return {
         "type": "activity",
@@ -334,7 +338,7 @@ def activity_event(ctx: Context, m: Message) -> dict[str, Any]:
     }
 
 
-async def publish_activity(ctx: Context, c: Consultation, m: Message) -> None:
+async def publish_activity(ctx: Context, c: Consultation, m: AnyMessage) -> None:
     """To the mentor's connections (the consoles); a socket that has that chat open skips
     it, since the message itself is already there."""
     await ctx.hub.publish([topic_mentor(c.mentor_id)], activity_event(ctx, m))

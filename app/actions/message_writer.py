@@ -5,6 +5,10 @@ is waiting in a single transaction: one `UPDATE ... RETURNING` per consultation 
 run of sequence numbers, one multi-row INSERT stores the messages. A sender's future is
 resolved only after the commit, so an ack still means "stored".
 
+A mentor's message carries the mentor it must still belong to (`as_mentor`): the seq
+reservation itself checks it (`AND mentor_id = ...`), so a consultation handed to another
+mentor refuses the old mentor's message atomically, without a read before every message.
+
 A batch that fails for any reason but a lost database (a resend of a client_msg_id racing in
 from another process, a string the driver cannot encode, any constraint) is replayed one
 message at a time, so only the offending message is refused, with its own reason, and the
@@ -16,9 +20,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 from time import perf_counter
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError
 from sqlmodel import col
 
@@ -40,15 +46,78 @@ RESERVE_SEQS = (
     .values(last_seq=CONSULTATION.c.last_seq + bindparam("n"))
     .returning(CONSULTATION.c.last_seq)
 )
+RESERVE_SEQS_AS_MENTOR = (
+    update(CONSULTATION)
+    .where(
+        CONSULTATION.c.id == bindparam("cid"),
+        CONSULTATION.c.status == "open",
+        CONSULTATION.c.mentor_id == bindparam("mentor"),
+    )
+    .values(last_seq=CONSULTATION.c.last_seq + bindparam("n"))
+    .returning(CONSULTATION.c.last_seq)
+)
 INSERT_MESSAGES = insert(MESSAGE)
+COLUMNS = tuple(c.name for c in MESSAGE.columns if c.name != "id")
 
-Result = tuple[Message, bool]  # (the stored message, was it already stored)
+
+@dataclass(slots=True)
+class Draft:
+    """A new message on its way to storage: Message's columns without the ORM's per-object
+    machinery (building a Message instance was a fifth of the CPU per message)."""
+
+    consultation_id: int
+    seq: int
+    sender_role: str
+    sender_id: int
+    sender_name: str
+    client_msg_id: str
+    text: str
+    created_at: datetime
+    card_id: str | None = None
+    id: int | None = None
+
+
+AnyMessage = Message | Draft  # a new message as stored, or the row read back (a duplicate)
+Result = tuple[AnyMessage, bool]  # (the stored message, was it already stored)
+Item = tuple[AnyMessage, "int | None", "asyncio.Future[Result]"]  # message, as_mentor, its waiter
+
+
+def _row(message: AnyMessage) -> dict[str, object]:
+    return {name: getattr(message, name) for name in COLUMNS}
+
+
+def _reserve_many(groups: list[tuple[int, int, int | None]]) -> tuple[object, dict[str, object]]:
+    """One UPDATE ... FROM (VALUES ...) RETURNING for many consultations, each (id, n,
+    as_mentor) at most once: the same per-row condition and increment as RESERVE_SEQS(_AS_
+    MENTOR), one statement instead of one per consultation (SQLite >= 3.35, PostgreSQL)."""
+    values = ", ".join(
+        f"(CAST(:c{i} AS INTEGER), CAST(:n{i} AS INTEGER), CAST(:m{i} AS INTEGER))"
+        for i in range(len(groups))
+    )
+    params: dict[str, object] = {}
+    for i, (cid, n, as_mentor) in enumerate(groups):
+        params[f"c{i}"], params[f"n{i}"], params[f"m{i}"] = cid, n, as_mentor
+    # Only bind-parameter names are generated; every value is bound.
+    sql = (
+        f"WITH v(id, n, mentor) AS (VALUES {values}) "  # noqa: S608
+        "UPDATE consultation SET last_seq = consultation.last_seq + v.n FROM v "
+        "WHERE consultation.id = v.id AND consultation.status = 'open' "
+        "AND (v.mentor IS NULL OR consultation.mentor_id = v.mentor) "
+        "RETURNING consultation.id, consultation.last_seq"
+    )
+    return text(sql), params
+
+
+def _reserve(cid: int, n: int, as_mentor: int | None) -> tuple[object, dict[str, int]]:
+    if as_mentor is None:
+        return RESERVE_SEQS, {"cid": cid, "n": n}
+    return RESERVE_SEQS_AS_MENTOR, {"cid": cid, "n": n, "mentor": as_mentor}
 
 
 class MessageWriter:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._queue: asyncio.Queue[tuple[Message, asyncio.Future[Result]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -63,11 +132,13 @@ class MessageWriter:
                 pass
             self._task = None
 
-    async def store(self, message: Message) -> Result:
+    async def store(self, message: AnyMessage, *, as_mentor: int | None = None) -> Result:
+        """as_mentor: stored only while the consultation is still this mentor's (not_joined
+        otherwise), checked in the same statement that reserves the seq."""
         if self._task is None:  # not started (e.g. a script): write directly
-            return await self._store_one(message)
+            return await self._store_one(message, as_mentor)
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((message, future))
+        self._queue.put_nowait((message, as_mentor, future))
         return await future
 
     async def _run(self) -> None:
@@ -75,46 +146,67 @@ class MessageWriter:
             batch = [await self._queue.get()]
             while not self._queue.empty() and len(batch) < MAX_BATCH:
                 batch.append(self._queue.get_nowait())
-            pending = [(m, f) for m, f in batch if not f.cancelled()]
+            pending = [item for item in batch if not item[2].cancelled()]
             try:
                 await self._store_batch(pending)
             except Exception as exc:  # noqa: BLE001 - never let the writer die
                 if _database_lost(exc):
                     log.error("message batch failed (%s)", type(exc).__name__)
-                    for _message, future in pending:
+                    for _message, _mentor, future in pending:
                         if not future.done():
                             future.set_exception(Refusal("busy_try_again"))
                     continue
-                for message, future in pending:  # replay one by one: isolate the offender
+                for message, as_mentor, future in pending:  # one by one: isolate the offender
                     if future.done():
                         continue
                     try:
-                        future.set_result(await self._store_one(message))
+                        future.set_result(await self._store_one(message, as_mentor))
                     except Exception as one:  # noqa: BLE001 - handed to the waiting sender
                         future.set_exception(one)
 
-    async def _store_batch(self, batch: list[tuple[Message, asyncio.Future[Result]]]) -> None:
+    async def _store_batch(self, batch: list[Item]) -> None:
         started = perf_counter()
-        by_consultation: dict[int, list[tuple[Message, asyncio.Future[Result]]]] = defaultdict(list)
+        # One seq reservation per consultation and guard (a mentor's messages carry theirs).
+        groups: dict[tuple[int, int | None], list[Item]] = defaultdict(list)
         for item in batch:
-            by_consultation[item[0].consultation_id].append(item)
-        stored: list[tuple[Message, asyncio.Future[Result]]] = []
+            groups[(item[0].consultation_id, item[1])].append(item)
+        stored: list[tuple[AnyMessage, asyncio.Future[Result]]] = []
         refused: list[tuple[asyncio.Future[Result], Refusal]] = []
+        # One statement reserves the seqs of every consultation in the batch; a consultation
+        # with messages under two guards (its client's and its mentor's) needs a second one
+        # for its second group (an UPDATE ... FROM changes each row once).
+        layers: list[list[tuple[int, int, int | None]]] = []
+        depth: dict[int, int] = defaultdict(int)
+        for (cid, as_mentor), items in groups.items():
+            if depth[cid] == len(layers):
+                layers.append([])
+            layers[depth[cid]].append((cid, len(items), as_mentor))
+            depth[cid] += 1
         async with self.db.write() as s:
             conn = await s.connection()
-            for cid, items in by_consultation.items():
-                last = (
-                    await conn.execute(RESERVE_SEQS, {"cid": cid, "n": len(items)})
-                ).scalar_one_or_none()
-                if last is None:
-                    refusal = await _not_open(s, cid)
-                    refused.extend((future, refusal) for _m, future in items)
+            lasts: dict[tuple[int, int | None], int | None] = {}
+            for layer in layers:
+                if len(layer) == 1:
+                    cid, n, as_mentor = layer[0]
+                    statement, params = _reserve(cid, n, as_mentor)
+                    result = await conn.execute(statement, params)  # type: ignore[call-overload]
+                    lasts[(cid, as_mentor)] = result.scalar_one_or_none()
                     continue
-                for offset, (message, future) in enumerate(items):
+                many, many_params = _reserve_many(layer)
+                got = dict((await conn.execute(many, many_params)).tuples().all())  # type: ignore[call-overload]
+                for cid, _n, as_mentor in layer:
+                    lasts[(cid, as_mentor)] = got.get(cid)
+            for (cid, as_mentor), items in groups.items():
+                last = lasts[(cid, as_mentor)]
+                if last is None:
+                    refusal = await _not_open(s, cid, as_mentor)
+                    refused.extend((future, refusal) for _m, _g, future in items)
+                    continue
+                for offset, (message, _mentor, future) in enumerate(items):
                     message.seq = last - len(items) + 1 + offset
                     stored.append((message, future))
             if stored:
-                await s.execute(insert(Message), [m.model_dump(exclude={"id"}) for m, _f in stored])
+                await conn.execute(INSERT_MESSAGES, [_row(m) for m, _f in stored])
         metrics.message_batch(len(batch), len(stored), started)
         for future, refusal in refused:
             if not future.done():
@@ -123,9 +215,9 @@ class MessageWriter:
             if not future.done():
                 future.set_result((message, False))
 
-    async def _store_one(self, message: Message) -> Result:
+    async def _store_one(self, message: AnyMessage, as_mentor: int | None = None) -> Result:
         try:
-            return await self._insert_one(message)
+            return await self._insert_one(message, as_mentor)
         except Refusal:
             raise
         except Exception as exc:
@@ -135,17 +227,16 @@ class MessageWriter:
                 raise Refusal("busy_try_again") from None
             raise
 
-    async def _insert_one(self, message: Message) -> Result:
+    async def _insert_one(self, message: AnyMessage, as_mentor: int | None) -> Result:
         try:
             async with self.db.write() as s:
                 conn = await s.connection()
-                seq = (
-                    await conn.execute(RESERVE_SEQS, {"cid": message.consultation_id, "n": 1})
-                ).scalar_one_or_none()
+                statement, params = _reserve(message.consultation_id, 1, as_mentor)
+                seq = (await conn.execute(statement, params)).scalar_one_or_none()  # type: ignore[call-overload]
                 if seq is None:
-                    raise await _not_open(s, message.consultation_id)
+                    raise await _not_open(s, message.consultation_id, as_mentor)
                 message.seq = seq
-                await conn.execute(INSERT_MESSAGES, [message.model_dump(exclude={"id"})])
+                await conn.execute(INSERT_MESSAGES, [_row(message)])
             metrics.message_stored()
             return message, False
         except IntegrityError:
@@ -167,8 +258,12 @@ class MessageWriter:
             return existing, True
 
 
-async def _not_open(s, consultation_id: int) -> Refusal:  # type: ignore[no-untyped-def]
+async def _not_open(s, consultation_id: int, as_mentor: int | None = None) -> Refusal:  # type: ignore[no-untyped-def]
+    """Why the seq reservation found no row: handed to another mentor (not_joined, checked
+    first, as the mentor's socket would have been told), not open yet, or closed."""
     current = await s.get(Consultation, consultation_id)
+    if as_mentor is not None and (current is None or current.mentor_id != as_mentor):
+        return Refusal("not_joined")
     booked = current is not None and current.status == "booked"
     return Refusal("not_open_yet" if booked else "consultation_closed")
 

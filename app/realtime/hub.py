@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter, defaultdict, deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -26,19 +26,23 @@ class Mailbox:
 
     asyncio.Queue carries machinery this needs none of (several waiter deques, task
     accounting, an Event); with thousands of mostly idle sockets that is memory per socket.
+    The deque itself (~0.6 KiB) exists only while something is waiting in it.
     """
 
     __slots__ = ("_items", "_maxsize", "_waiter")
 
     def __init__(self, maxsize: int) -> None:
-        self._items: deque[Event] = deque()
+        self._items: deque[Event] | None = None
         self._maxsize = maxsize
         self._waiter: asyncio.Future[None] | None = None
 
     def put_nowait(self, item: Event) -> None:
-        if len(self._items) >= self._maxsize:
+        items = self._items
+        if items is None:
+            items = self._items = deque()
+        elif len(items) >= self._maxsize:
             raise asyncio.QueueFull
-        self._items.append(item)
+        items.append(item)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -50,10 +54,14 @@ class Mailbox:
                 await self._waiter
             finally:
                 self._waiter = None
-        return self._items.popleft()
+        items = self._items
+        item = items.popleft()
+        if not items:
+            self._items = None  # an idle socket keeps no empty deque
+        return item
 
     def qsize(self) -> int:
-        return len(self._items)
+        return len(self._items) if self._items is not None else 0
 
 
 class Subscriber:
@@ -66,7 +74,9 @@ class Subscriber:
     ) -> None:
         self.key = key  # the account, e.g. "client:7" or "staff:3"
         self.queue = Mailbox(maxsize)
-        self.topics: set[str] = set()
+        # A socket follows a handful of topics: a tuple is ~50 bytes where a set is ~220; a
+        # subscriber of many topics (the LINE channel: one per linked client) gets a set.
+        self.topics: tuple[str, ...] | set[str] = ()
         self.overflowed = False
         self.on_overflow = on_overflow
 
@@ -100,28 +110,39 @@ class Bridge:
         return None
 
 
+SMALL = 8  # a subscriber's topics stay a tuple up to this many
+
+
 class Hub:
+    """Topic -> its subscribers, as a tuple: most topics (a client's, a mentor's, a
+    consultation's) have one to a few subscribers, and with 10,000 sockets a set per topic
+    and per account was ~0.4 KiB per socket. Subscribing rebuilds the topic's tuple (a few
+    entries); delivery, the hot path, only iterates it."""
+
     def __init__(self) -> None:
-        self._topics: dict[str, set[Subscriber]] = {}
-        self._accounts: dict[str, set[Subscriber]] = defaultdict(set)
+        self._topics: dict[str, tuple[Subscriber, ...]] = {}
+        self._accounts: dict[str, int] = {}  # open sockets per account
         self._held: Counter[str] = Counter()  # topics being announced before a subscribe
         self.bridge: Bridge = Bridge()
 
     # -- subscribers -------------------------------------------------------------------
     def add(self, sub: Subscriber) -> None:
-        self._accounts[sub.key].add(sub)
+        self._accounts[sub.key] = self._accounts.get(sub.key, 0) + 1
 
     def connections_of(self, key: str) -> int:
-        return len(self._accounts.get(key, ()))
+        return self._accounts.get(key, 0)
 
     def subscribe(self, sub: Subscriber, topic: str) -> None:
-        sub.topics.add(topic)
-        subs = self._topics.get(topic)
-        if subs is None:
-            subs = self._topics[topic] = set()
-            if topic not in self._held:
+        topics = sub.topics
+        if isinstance(topics, set):
+            topics.add(topic)
+        elif topic not in topics:
+            sub.topics = (*topics, topic) if len(topics) < SMALL else {*topics, topic}
+        subs = self._topics.get(topic, ())
+        if sub not in subs:
+            self._topics[topic] = (*subs, sub)
+            if not subs and topic not in self._held:
                 self.bridge.touch(topic)
-        subs.add(sub)
 
     async def subscribe_announced(self, sub: Subscriber, topic: str) -> None:
         """Subscribe once other processes know this process wants the topic (at most
@@ -152,11 +173,17 @@ class Hub:
                 self.bridge.touch(topic)
 
     def unsubscribe(self, sub: Subscriber, topic: str) -> None:
-        sub.topics.discard(topic)
+        topics = sub.topics
+        if isinstance(topics, set):
+            topics.discard(topic)
+        elif topic in topics:
+            sub.topics = tuple(t for t in topics if t != topic)
         subs = self._topics.get(topic)
-        if subs is not None:
-            subs.discard(sub)
-            if not subs:
+        if subs is not None and sub in subs:
+            rest = tuple(s for s in subs if s is not sub)
+            if rest:
+                self._topics[topic] = rest
+            else:
                 del self._topics[topic]
                 if topic not in self._held:
                     self.bridge.touch(topic)
@@ -172,18 +199,20 @@ class Hub:
         return any(topic in self._topics for topic in topics)
 
     def remove(self, sub: Subscriber) -> None:
+        """Forget a socket: its topics, and its place in its account's count. Called once
+        per add() (the endpoint's finally)."""
         for topic in list(sub.topics):
             self.unsubscribe(sub, topic)
-        accounts = self._accounts.get(sub.key)
-        if accounts is not None:
-            accounts.discard(sub)
-            if not accounts:
-                del self._accounts[sub.key]
+        left = self._accounts.get(sub.key, 0) - 1
+        if left > 0:
+            self._accounts[sub.key] = left
+        else:
+            self._accounts.pop(sub.key, None)
 
     def subscribers(self, topics: Iterable[str]) -> set[Subscriber]:
         found: set[Subscriber] = set()
         for topic in topics:
-            found |= self._topics.get(topic, set())
+            found.update(self._topics.get(topic, ()))
         return found
 
     # -- delivery ----------------------------------------------------------------------

@@ -8,6 +8,7 @@ seen on the face of its audience. Outside dev mode both are Secure and `__Host-`
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from starlette.requests import HTTPConnection, Request
@@ -168,15 +169,21 @@ class CrossSiteGuard:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in UNSAFE:
-            conn = HTTPConnection(scope)
-            origin = conn.headers.get("origin")
-            fetch_site = conn.headers.get("sec-fetch-site")
-            refused = (origin is not None and not origin_allowed(conn, origin)) or (
-                origin is None and fetch_site == "cross-site"
-            )
-            if refused:
-                await refusal_response(Refusal("cross_site"), scope)(scope, receive, send)
-                return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine: a websocket's scope goes straight on, and no frame of this
+        # middleware stays alive (memory) for as long as the socket is open.
+        if scope["type"] != "http" or scope["method"] not in UNSAFE:
+            return self.app(scope, receive, send)
+        return self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        conn = HTTPConnection(scope)
+        origin = conn.headers.get("origin")
+        fetch_site = conn.headers.get("sec-fetch-site")
+        refused = (origin is not None and not origin_allowed(conn, origin)) or (
+            origin is None and fetch_site == "cross-site"
+        )
+        if refused:
+            await refusal_response(Refusal("cross_site"), scope)(scope, receive, send)
+            return
         await self.app(scope, receive, send)

@@ -10,6 +10,7 @@ parameters are checked (and named) by `path_id`.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -30,12 +31,18 @@ class UrlBoundary:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            refusal = self._check(scope)
-            if refusal is not None:
-                await refusal_response(refusal, scope)(scope, receive, send)
-                return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine: a websocket's scope goes straight on, and no frame of this
+        # middleware stays alive (memory) for as long as the socket is open.
+        if scope["type"] != "http":
+            return self.app(scope, receive, send)
+        return self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = self._check(scope)
+        if refusal is not None:
+            await refusal_response(refusal, scope)(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
     @staticmethod

@@ -6,7 +6,10 @@ and the service; only the handshake differs (the service needs a token, `hello` 
 
 Phases, run back to back on every worker from one shared wall-clock start:
 - light: each socket sends after an exponential think time (rate = total / sockets);
+- uniform: each socket sends after a think time drawn uniformly from `interval` seconds;
 - sat:   each socket keeps `window` messages in flight; a peer's receipt releases the next.
+`active` limits the sending sockets (per worker: its share); `heartbeat` > 0 makes every
+socket, sending or not, send the protocol's `ping` frame that often (docs/protocol.md).
 A message counts for a phase when it was sent inside it; receipts are awaited for `drain`
 seconds after the phase ends.
 """
@@ -21,6 +24,7 @@ import multiprocessing as mp
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +35,9 @@ from common import (
     percentile,
     postgres_cpu_seconds,
     raise_nofile,
+    rss_bytes,
 )
+from noise import CpuMarks, loadavg, phase_load
 from websockets.asyncio.client import ClientConnection, connect
 
 
@@ -49,12 +55,14 @@ class PairSpec:
 @dataclass
 class Phase:
     name: str
-    kind: str  # "light" | "sat"
+    kind: str  # "light" | "uniform" | "sat"
     duration: float
     rate_per_socket: float = 0.0
     window: int = 1
-    active: int = 0  # sat: how many sockets send (0: all); divided among the workers
+    active: int = 0  # how many sockets send (0: all); divided among the workers
     drain: float = 2.0
+    interval: tuple[float, float] = (5.0, 10.0)  # uniform: think time bounds, seconds
+    heartbeat: float = 0.0  # every socket sends `ping` this often (0: never)
 
 
 @dataclass
@@ -104,8 +112,12 @@ class Worker:
         self.phase: PhaseStats | None = None
         self.phases: list[PhaseStats] = []
         self.connect_failures = 0
+        self.connect_timed_out = 0  # pairs not connected when the connect deadline passed
+        self.half_open: list[Sock] = []  # a pair's first socket, when its second failed
         self.closed_early = 0
         self.stray_errors: dict[str, int] = {}
+        self.pings = 0
+        self.pongs = 0
 
     # -- connecting ---------------------------------------------------------------------
     async def _open(
@@ -134,21 +146,34 @@ class Worker:
                     raise RuntimeError(f"join refused: {frame}")
         return Sock(ws, role, cid, idx, self)
 
-    async def connect_all(self, concurrency: int) -> None:
+    async def connect_all(self, concurrency: int, give_up_after: float) -> None:
+        """Connect every pair, at most `concurrency` handshakes at a time; pairs still
+        connecting after `give_up_after` seconds are given up (counted, not fatal): a slow server
+        shows as fewer sockets, not as a crashed benchmark."""
         gate = asyncio.Semaphore(concurrency)
 
         async def one(i: int, p: PairSpec) -> None:
             async with gate:
+                a: Sock | None = None
                 try:
                     a = await self._open(p.a_url, p.a_token, p.a_origin, p.cid, "client", 2 * i)
                     b = await self._open(p.b_url, p.b_token, p.b_origin, p.cid, "mentor", 2 * i + 1)
-                except Exception:  # noqa: BLE001 - counted and reported
-                    self.connect_failures += 1
-                    return
+                except BaseException:
+                    if a is not None:
+                        self.half_open.append(a)
+                    raise
                 a.peer, b.peer = b, a
                 self.socks += [a, b]
 
-        await asyncio.gather(*(one(i, p) for i, p in enumerate(self.pairs)))
+        tasks = [asyncio.create_task(one(i, p)) for i, p in enumerate(self.pairs)]
+        if not tasks:
+            return
+        done, pending = await asyncio.wait(tasks, timeout=give_up_after)
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        self.connect_timed_out = len(pending)
+        self.connect_failures = sum(1 for t in done if t.exception() is not None)
 
     # -- receiving ----------------------------------------------------------------------
     async def reader(self, sock: Sock) -> None:
@@ -169,6 +194,9 @@ class Worker:
                     ph = self._phase_of(t)
                     if ph is not None:
                         ph.ack_latencies.append((now - t) / 1e6)
+                    continue
+                elif typ == "pong":
+                    self.pongs += 1
                     continue
                 elif typ == "error":
                     code = str(d.get("code"))
@@ -207,8 +235,33 @@ class Worker:
     async def _light_sender(self, sock: Sock, rate: float, end_ns: int) -> None:
         await asyncio.sleep(random.random() / rate)
         while time.perf_counter_ns() < end_ns:
-            await sock.send_one()
+            if not await self._send(sock):
+                return
             await asyncio.sleep(random.expovariate(rate))
+
+    async def _uniform_sender(self, sock: Sock, lo: float, hi: float, end_ns: int) -> None:
+        await asyncio.sleep(random.uniform(0, hi))
+        while time.perf_counter_ns() < end_ns:
+            if not await self._send(sock):
+                return
+            await asyncio.sleep(random.uniform(lo, hi))
+
+    async def _send(self, sock: Sock) -> bool:
+        """Send one message; a socket the server closed stops sending (counted by the
+        reader as closed early; the message counts as sent and not delivered)."""
+        try:
+            await sock.send_one()
+        except Exception:  # noqa: BLE001 - ConnectionClosed and the like
+            return False
+        return True
+
+    async def _heartbeat(self, sock: Sock, every: float, end_ns: int) -> None:
+        await asyncio.sleep(random.uniform(0, every))
+        while time.perf_counter_ns() < end_ns:
+            with contextlib.suppress(Exception):
+                await sock.ws.send('{"type":"ping"}')
+            self.pings += 1
+            await asyncio.sleep(every)
 
     async def run_phases(self, start_wall: float, phases: list[Phase]) -> None:
         offset_ns = time.perf_counter_ns() - time.time_ns()
@@ -223,21 +276,32 @@ class Worker:
             stats.sending = True
             for s in self.socks:
                 s.inflight = 0
-            if ph.kind == "light":
+            senders = self.socks[: ph.active] if ph.active else self.socks
+            beats = [
+                asyncio.create_task(self._heartbeat(s, ph.heartbeat, int(stats.end)))
+                for s in (self.socks if ph.heartbeat > 0 else ())
+            ]
+            if ph.kind in ("light", "uniform"):
+                lo, hi = ph.interval
                 tasks = [
-                    asyncio.create_task(self._light_sender(s, ph.rate_per_socket, int(stats.end)))
-                    for s in self.socks
+                    asyncio.create_task(
+                        self._light_sender(s, ph.rate_per_socket, int(stats.end))
+                        if ph.kind == "light"
+                        else self._uniform_sender(s, lo, hi, int(stats.end))
+                    )
+                    for s in senders
                 ]
                 await asyncio.gather(*tasks)
             else:
                 self._sat_window = ph.window
-                senders = self.socks[: ph.active] if ph.active else self.socks
                 for s in senders:
                     for _ in range(ph.window):
                         await s.send_one()
                 await asyncio.sleep(max(0.0, (stats.end - time.perf_counter_ns()) / 1e9))
                 self._sat_window = 0
             stats.sending = False
+            for b in beats:
+                b.cancel()
             await asyncio.sleep(
                 max(0.0, (stats.end + ph.drain * 1e9 - time.perf_counter_ns()) / 1e9)
             )
@@ -248,15 +312,17 @@ class Worker:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(s.ws.close(), 5)
 
-        await asyncio.gather(*(close(s) for s in self.socks))
+        await asyncio.gather(*(close(s) for s in self.socks + self.half_open))
 
 
-async def _worker_main(conn: Any, mode: str, pairs: list[PairSpec], concurrency: int) -> None:
+async def _worker_main(
+    conn: Any, mode: str, pairs: list[PairSpec], concurrency: int, connect_timeout: float
+) -> None:
     raise_nofile()
     w = Worker(mode, pairs)
-    await asyncio.wait_for(w.connect_all(concurrency), 120)
+    await w.connect_all(concurrency, connect_timeout)
     readers = [asyncio.create_task(w.reader(s)) for s in w.socks]
-    conn.send(("ready", len(w.socks), w.connect_failures))
+    conn.send(("ready", len(w.socks), w.connect_failures, w.connect_timed_out))
     loop = asyncio.get_running_loop()
     msg = await loop.run_in_executor(None, conn.recv)
     if msg[0] == "go":
@@ -278,11 +344,13 @@ async def _worker_main(conn: Any, mode: str, pairs: list[PairSpec], concurrency:
     await w.close_all()
     for r in readers:
         r.cancel()
-    conn.send(("done", result, w.closed_early, w.stray_errors))
+    conn.send(("done", result, w.closed_early, w.stray_errors, (w.pings, w.pongs)))
 
 
-def worker_entry(conn: Any, mode: str, pairs: list[PairSpec], concurrency: int) -> None:
-    uvloop.run(_worker_main(conn, mode, pairs, concurrency))
+def worker_entry(
+    conn: Any, mode: str, pairs: list[PairSpec], concurrency: int, connect_timeout: float
+) -> None:
+    uvloop.run(_worker_main(conn, mode, pairs, concurrency, connect_timeout))
 
 
 def run_load(
@@ -293,52 +361,81 @@ def run_load(
     *,
     workers: int = 2,
     concurrency: int = 64,
+    not_before: float | None = None,
+    on_start: Callable[[float], None] | None = None,
+    rss_pid: int | None = None,
+    loadgen_pids: list[int] | None = None,
+    connect_timeout: float = 120.0,
 ) -> dict[str, Any]:
-    """Drive the pairs through the phases; return per-phase figures, server CPU included."""
+    """Drive the pairs through the phases; return per-phase figures, server CPU included.
+
+    not_before: wall-clock time the first phase may start at (the default: as soon as every
+    socket is connected); on_start(start_wall) is called once the start is known; rss_pid:
+    that process's RSS is read before connecting, once connected, and after the phases;
+    loadgen_pids: other load-generating processes, counted in the load generator's CPU;
+    connect_timeout: pairs not connected by then are given up and counted."""
     ctx = mp.get_context("spawn")
     chunks = [pairs[i::workers] for i in range(workers)]
     phases = [dataclasses.replace(p, active=-(-p.active // workers)) for p in phases]
     procs = []
     conns = []
+    rss_before = rss_bytes(rss_pid) if rss_pid else 0
+    connect_cpu = _cpu(server_pids, [])
+    rss_connected = rss_after = 0
     for chunk in chunks:
         parent, child = ctx.Pipe()
-        p = ctx.Process(target=worker_entry, args=(child, mode, chunk, concurrency), daemon=True)
+        p = ctx.Process(
+            target=worker_entry,
+            args=(child, mode, chunk, concurrency, connect_timeout),
+            daemon=True,
+        )
         p.start()
         procs.append(p)
         conns.append(parent)
     try:
         t_connect = time.monotonic()
-        sockets = failures = 0
+        sockets = failures = timed_out = 0
         for c in conns:
-            if not c.poll(150):
+            if not c.poll(connect_timeout + 60):
                 raise RuntimeError("load worker did not connect in time")
-            _, n, f = c.recv()
+            _, n, f, late = c.recv()
             sockets += n
             failures += f
+            timed_out += late
         connect_s = time.monotonic() - t_connect
-        start = time.time() + 0.5
+        connect_cpu_after = _cpu(server_pids, [p.pid for p in procs if p.pid is not None])
+        if rss_pid:
+            rss_connected = rss_bytes(rss_pid)
+        start = max(time.time() + 0.5, not_before or 0.0)
+        if on_start is not None:
+            on_start(start)
         for c in conns:
             c.send(("go", start, phases))
         pids = server_pids
-        wpids = [p.pid for p in procs if p.pid is not None]
-        marks = []
+        wpids = [p.pid for p in procs if p.pid is not None] + list(loadgen_pids or ())
+        marks: list[tuple[CpuMarks, CpuMarks, tuple[float, float, float]]] = []
         t = start
         for ph in phases:
             time.sleep(max(0.0, t - time.time()))
             before = _cpu(pids, wpids)
             time.sleep(max(0.0, t + ph.duration - time.time()))
             after = _cpu(pids, wpids)
-            marks.append(tuple(y - x for x, y in zip(before, after, strict=True)))
+            marks.append((before, after, loadavg()))
             t += ph.duration + ph.drain
+        if rss_pid:
+            rss_after = rss_bytes(rss_pid)
         results = []
         closed_early = 0
+        pings = pongs = 0
         stray: dict[str, int] = {}
         for c in conns:
             if not c.poll(max(60.0, t - time.time() + 60)):
                 raise RuntimeError("load worker did not report")
-            _, res, closed, errs = c.recv()
+            _, res, closed, errs, (pi, po) = c.recv()
             results.append(res)
             closed_early += closed
+            pings += pi
+            pongs += po
             for k, v in errs.items():
                 stray[k] = stray.get(k, 0) + v
     finally:
@@ -350,11 +447,35 @@ def run_load(
     out: dict[str, Any] = {
         "sockets": sockets,
         "connect_failures": failures,
+        "connect_timed_out_pairs": timed_out,
         "connect_seconds": round(connect_s, 2),
+        # server CPU while connecting (handshake, session, hello, join), per socket
+        "connect_server_cpu_ms_per_socket": round(
+            (connect_cpu_after.server - connect_cpu.server) / max(sockets, 1) * 1000, 2
+        ),
+        "connect_other_cores": round(
+            max(
+                0.0,
+                connect_cpu_after.machine
+                - connect_cpu.machine
+                - (connect_cpu_after.server - connect_cpu.server)
+                - connect_cpu_after.loadgen
+                - (connect_cpu_after.postgres - connect_cpu.postgres),
+            )
+            / max(connect_s, 0.001),
+            2,
+        ),
         "closed_early": closed_early,
         "stray_errors": stray,
+        "pings_sent": pings,
+        "pongs_received": pongs,
         "phases": {},
     }
+    if rss_pid:
+        out["rss_before_mib"] = round(rss_before / 2**20, 1)
+        out["rss_connected_mib"] = round(rss_connected / 2**20, 1)
+        out["rss_after_mib"] = round(rss_after / 2**20, 1)
+        out["kib_per_socket"] = round((rss_connected - rss_before) / max(sockets, 1) / 1024, 1)
     for i, ph in enumerate(phases):
         lat = [x for r in results for x in r[i]["latencies"]]
         ack = [x for r in results for x in r[i]["ack_latencies"]]
@@ -365,7 +486,11 @@ def run_load(
         for r in results:
             for k, v in r[i]["errors"].items():
                 errors[k] = errors.get(k, 0) + v
-        server_cpu, client_cpu, pg_cpu, busy = marks[i]
+        before, after, load = marks[i]
+        server_cpu = after.server - before.server
+        client_cpu = after.loadgen - before.loadgen
+        pg_cpu = after.postgres - before.postgres
+        busy = after.machine - before.machine
         out["phases"][ph.name] = {
             "kind": ph.kind,
             "senders": (ph.active * workers) if ph.active else sockets,
@@ -386,17 +511,18 @@ def run_load(
             "postgres_cpu_util": round(pg_cpu / ph.duration, 2),
             "machine_cpu_util": round(busy / ph.duration, 2),
             "server_cpu_us_per_msg": round(server_cpu / in_window * 1e6, 1) if in_window else None,
+            "noise": {**phase_load(before, after, ph.duration), "loadavg_1m": load[0]},
             "errors": errors,
         }
     return out
 
 
-def _cpu(pids: list[int], wpids: list[int]) -> tuple[float, float, float, float]:
-    return (
-        sum(cpu_seconds(x) for x in pids),
-        sum(cpu_seconds(x) for x in wpids),
-        postgres_cpu_seconds(),
-        machine_busy_seconds(),
+def _cpu(pids: list[int], wpids: list[int]) -> CpuMarks:
+    return CpuMarks(
+        server=sum(cpu_seconds(x) for x in pids),
+        loadgen=sum(cpu_seconds(x) for x in wpids),
+        postgres=postgres_cpu_seconds(),
+        machine=machine_busy_seconds(),
     )
 
 

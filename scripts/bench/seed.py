@@ -71,9 +71,11 @@ async def seed(
     open_pairs: int = 0,
     booked_at: datetime | None = None,
     booked_pairs: int = 0,
+    prefix: str = "",
 ) -> Seeded:
     """Migrate, then create mentors (with optional staff sessions and shifts), clients with
-    sessions, and either open walk-in consultations or reservations for one slot."""
+    sessions, and either open walk-in consultations or reservations for one slot.
+    prefix: keeps names unique when one database is seeded more than once."""
     url = _normalise_db_url(url)
     await upgrade(url)
     db = Database(url)
@@ -85,7 +87,7 @@ async def seed(
                 Mentor,
                 [
                     dict(
-                        display_name=f"m{i}",
+                        display_name=f"{prefix}m{i}",
                         kind="psychologist",
                         audience="both",
                         profile_ja="",
@@ -112,10 +114,10 @@ async def seed(
                     Staff,
                     [
                         dict(
-                            username=f"bench-mentor-{i}",
+                            username=f"bench-mentor-{prefix}{i}",
                             password_hash="!",  # nobody signs in with a password here
                             role="mentor",
-                            display_name=f"m{i}",
+                            display_name=f"{prefix}m{i}",
                             mentor_id=m,
                             active=True,
                             created_at=now,
@@ -130,8 +132,8 @@ async def seed(
                 Client,
                 [
                     dict(
-                        nickname=f"c{i}",
-                        nickname_key=f"c{i}",
+                        nickname=f"{prefix}c{i}",
+                        nickname_key=f"{prefix}c{i}",
                         secret_hash="!",
                         audience="child",
                         created_at=now,

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlmodel import col
 
 from app.actions.chat import check_access, close_consultation, do_send
 from app.actions.context import Principal
-from app.db.tables import Message
+from app.db.tables import Consultation, Message
 from app.errors import Refusal
 from tests.conftest import Env
-from tests.helpers import add_mentor, bearer, sign_up
+from tests.helpers import add_mentor, add_staff, bearer, sign_up
 
 
 async def _open(env: Env, nickname: str) -> tuple[Principal, int]:
@@ -100,3 +101,50 @@ async def test_an_unstorable_message_in_a_batch_refuses_only_itself(env: Env, po
         assert stored == []
     else:  # SQLite stores a NUL as it is: then it must come back unchanged
         assert "\x00" in poison and env.ctx.db.is_sqlite and stored == [poison]
+
+
+async def test_a_mentor_handed_over_meanwhile_is_refused_by_the_write_itself(env: Env) -> None:
+    """A mentor's socket keeps the access it joined with; a consultation handed to another
+    mentor before the socket hears of it refuses the old mentor's message (not_joined) in
+    the seq reservation itself, even inside a batch, and the client's messages go on."""
+    _child, cid = await _open(env, "h")
+    client = _child
+    async with env.ctx.db.read() as s:
+        old_mentor = (await s.get(Consultation, cid)).mentor_id  # type: ignore[union-attr]
+    new_mentor = await add_mentor(env.ctx, "n-h")
+    staff = await add_staff(env.ctx, "old-h", "pass-h-123456", mentor_id=old_mentor)
+    mentor = Principal("staff", staff, "mentor", "old-h", 0, mentor_id=old_mentor)
+    stale = await check_access(env.ctx, mentor, cid)
+    await do_send(env.ctx, mentor, stale, "m0", "before")
+    async with env.ctx.db.write() as s:
+        await s.execute(
+            update(Consultation).where(col(Consultation.id) == cid).values(mentor_id=new_mentor)
+        )
+    acc_client = await check_access(env.ctx, client, cid)
+    jobs = [do_send(env.ctx, client, acc_client, f"c{i}", f"c{i}") for i in range(5)]
+    jobs.insert(2, do_send(env.ctx, mentor, stale, "m1", "after"))
+    jobs.insert(4, do_send(env.ctx, mentor, stale, "m0", "before"))  # a resend: refused too
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    refused = [r.code for r in results if isinstance(r, Refusal)]
+    assert refused == ["not_joined", "not_joined"]
+    async with env.ctx.db.read() as s:
+        rows = (
+            (await s.execute(select(Message).where(col(Message.consultation_id) == cid)))
+            .scalars()
+            .all()
+        )
+    assert sorted((m.seq, m.text) for m in rows) == [(1, "before")] + [
+        (i + 2, f"c{i}") for i in range(5)
+    ]
+    # Alone with other consultations' messages (one shared seq reservation): refused too.
+    other, other_cid = await _open(env, "h2")
+    acc_other = await check_access(env.ctx, other, other_cid)
+    jobs = [do_send(env.ctx, other, acc_other, f"o{i}", f"o{i}") for i in range(3)]
+    jobs.insert(1, do_send(env.ctx, mentor, stale, "m2", "still here?"))
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    assert [r.code for r in results if isinstance(r, Refusal)] == ["not_joined"]
+    assert [m.seq for m, _dup in (r for r in results if not isinstance(r, BaseException))] == [
+        1,
+        2,
+        3,
+    ]

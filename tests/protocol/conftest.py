@@ -29,6 +29,7 @@ from app.clock import ManualClock
 from app.contract.frames import document, frame_schema
 from app.main import create_app, proxy_options
 from app.settings import Settings
+from app.web.ws.transport import LeanWebSocketProtocol
 from tests.conftest import make_settings
 from tests.servers import free_port
 
@@ -57,7 +58,7 @@ async def live_server(settings: Settings, clock: ManualClock) -> AsyncIterator[L
         app,
         host="127.0.0.1",
         port=port,
-        ws="websockets-sansio",
+        ws=LeanWebSocketProtocol,  # as scripts/serve.py
         ws_per_message_deflate=False,
         ws_max_size=settings.ws_max_frame_bytes,
         lifespan="on",

@@ -40,8 +40,10 @@ async def test_child_and_mentor_talk(live: Live) -> None:
         )
         reply = await child.expect("message", seq=2)
         assert reply["sender"] == {"role": "mentor", "name": "さくら"}
-        # The child saw its own message once too, then the reply: 1, 2 and nothing else.
-        assert [f["seq"] for f in child.seen if f["type"] == "message"] == [1, 2]
+        # The child's own message reached its socket once, as the ack (no echo of it), then
+        # the reply: 1, 2 and nothing else.
+        assert [f["seq"] for f in child.seen if f["type"] == "ack"] == [1]
+        assert [f["seq"] for f in child.seen if f["type"] == "message"] == [2]
         # The ack came after the commit: the row is there.
     async with live.ctx.db.read() as s:
         rows = (await s.execute(select(Message).order_by(Message.seq))).scalars().all()
@@ -142,3 +144,40 @@ async def test_mentor_console_hears_about_new_walk_ins(live: Live) -> None:
     async with live.ctx.db.read() as s:
         audits = [(a.actor_role, a.action) for a in (await s.execute(select(AuditLog))).scalars()]
     assert ("mentor", "mentor_join") in audits
+
+
+async def test_own_message_goes_to_the_senders_other_sockets_only(live: Live) -> None:
+    """The sending socket has its message by the ack; the same person's other socket (a
+    second tab, another device) and the other side receive the message itself."""
+    pair = await chat_pair(live)
+    cid = pair.consultation_id
+    async with (
+        ws_client(live, pair.child) as tab1,
+        ws_client(live, pair.child) as tab2,
+        ws_client(live, pair.mentor) as mentor,
+    ):
+        for side in (tab1, tab2, mentor):
+            await side.send(type="join", consultation_id=cid)
+            await side.expect("joined")
+        await tab1.send(type="send", consultation_id=cid, client_msg_id="t-1", text="ひとつめ")
+        assert (await tab1.expect("ack"))["seq"] == 1
+        other = await tab2.expect("message", seq=1)
+        assert (other["client_msg_id"], other["text"]) == ("t-1", "ひとつめ")
+        assert (await mentor.expect("message", seq=1))["text"] == "ひとつめ"
+        await mentor.send(type="send", consultation_id=cid, client_msg_id="m-1", text="ふたつめ")
+        assert (await tab1.expect("message", seq=2))["text"] == "ふたつめ"
+        await tab1.send(type="ping")
+        await tab1.expect("pong")  # every frame before it was answered
+        assert [f["seq"] for f in tab1.seen if f["type"] == "message"] == [2]
+        # A resend of the same id: the original seq, still no copy to the sending socket.
+        await tab1.send(type="send", consultation_id=cid, client_msg_id="t-1", text="ひとつめ")
+        assert ((ack := await tab1.expect("ack"))["seq"], ack["duplicate"]) == (1, True)
+        await tab1.send(type="ping")
+        await tab1.expect("pong")
+        assert [f["seq"] for f in tab1.seen if f["type"] == "message"] == [2]
+    # Reconnected, the transcript replays every message, its own included.
+    async with ws_client(live, pair.child) as again:
+        await again.send(type="join", consultation_id=cid, last_seq=0)
+        await again.expect("joined")
+        await again.expect("message", seq=2)
+        assert [f["seq"] for f in again.seen if f["type"] == "message"] == [1, 2]

@@ -5,7 +5,8 @@ and, now and then, an id they used before), leave, and reconnect with any `last_
 the highest seq they have seen, in any order. After every step:
 
 - every acknowledged message reaches each joined reader exactly once per join, in seq
-  order, from the join's `last_seq + 1` on, with the text and sender that were acknowledged;
+  order, from the join's `last_seq + 1` on, with the text and sender that were acknowledged
+  (the socket that sent a message has it by its ack, and is never sent it again);
 - nothing that was not acknowledged appears, and a reader not joined receives no message;
 - a duplicate send is answered with the original seq (`duplicate: true`), a new one with
   the next seq.
@@ -172,6 +173,14 @@ class ProtocolMachine(RuleBasedStateMachine):
         assert (ack["seq"], ack["duplicate"]) == (len(self.acked) + 1, False), ack
         r.sent[cmid] = ack["seq"]
         self.acked[ack["seq"]] = (r.role, cmid, text.strip())
+        # The sending socket is not sent its own live message: the ack is its copy, in its seq
+        # turn (every earlier message reached it before). Sent right after a join, the replay
+        # of that join may have read it from storage first: then it came once, as a message.
+        own = {"seq": ack["seq"], "consultation_id": self.cid, "client_msg_id": cmid}
+        if ack["seq"] < r.next_seq:
+            assert r.got[ack["seq"]]["client_msg_id"] == cmid, r.got[ack["seq"]]
+        else:
+            self.delivered(r, {**own, "sender": {"role": r.role}, "text": text.strip()})
 
     @rule(who=WHO, data=st.data())
     def reconnect(self, who: str, data: Any) -> None:

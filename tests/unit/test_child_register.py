@@ -40,6 +40,7 @@ NOT_ON_THE_CHILD_FACE = {
     "chat.leave_group": "a supervisor leaving a group talk",
     "chat.reassigned_away": "the mentor a consultation was handed away from",
     "chat.closed.reassigned": "the mentor a consultation was handed away from",
+    "chat.closed.line_unfollowed": "the mentor, when a LINE client unfollows (the client is gone)",
     "chat.card.shared_by_me": "the mentor who shared a help card",
     "share.open": "the mentor's share dialog",
     "share.title": "the mentor's share dialog",

@@ -104,7 +104,12 @@ async def on_leave(conn: Connection, data: Frame) -> None:
 async def on_send(conn: Connection, data: Frame) -> None:
     access = writer(conn, data)
     message, duplicate = await do_send(
-        conn.ctx, conn.principal, access, data.get("client_msg_id"), data.get("text")
+        conn.ctx,
+        conn.principal,
+        access,
+        data.get("client_msg_id"),
+        data.get("text"),
+        origin=conn.sub,  # this socket learns of its own message from the ack alone
     )
     conn.sub.offer(ack_event(conn.ctx, message, duplicate))
 
@@ -113,7 +118,12 @@ async def on_send(conn: Connection, data: Frame) -> None:
 async def on_share(conn: Connection, data: Frame) -> None:
     access = writer(conn, data)
     message, duplicate = await do_share(
-        conn.ctx, conn.principal, access, data.get("client_msg_id"), data.get("entry_id")
+        conn.ctx,
+        conn.principal,
+        access,
+        data.get("client_msg_id"),
+        data.get("entry_id"),
+        origin=conn.sub,
     )
     conn.sub.offer(ack_event(conn.ctx, message, duplicate))
 
