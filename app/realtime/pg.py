@@ -282,14 +282,21 @@ class PgBridge(Bridge):
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self._listener is not None and not self._listener.is_closed():
-            with contextlib.suppress(*DB_ERRORS):  # leave no rows behind for the sweep
-                await self._listener.execute(
-                    "DELETE FROM yorisoi_listener WHERE channel = $1", self.channel
+        listener = self._listener
+        if listener is not None and not listener.is_closed():
+            with contextlib.suppress(*DB_ERRORS, TimeoutError):  # no rows left for the sweep
+                await listener.execute(
+                    "DELETE FROM yorisoi_listener WHERE channel = $1", self.channel, timeout=2
                 )
-            await self._listener.close()
+            try:
+                await listener.close(timeout=2)
+            except (*DB_ERRORS, TimeoutError):
+                listener.terminate()
         if self._pool is not None:
-            await self._pool.close()
+            try:
+                await asyncio.wait_for(self._pool.close(), 5)
+            except (*DB_ERRORS, TimeoutError):
+                self._pool.terminate()
 
 
 class Leadership:
