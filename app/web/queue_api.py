@@ -31,6 +31,9 @@ def _place(ctx: Context, place: queue.Place | None) -> dict[str, Any] | None:
         "mentor_inactive",
         "wrong_audience",
         "outside_hours",
+        "client_busy",
+        "mentor_off_shift",
+        "not_found",
         "busy_try_again",
     ),
 )

@@ -61,7 +61,9 @@ def test_waiting_line_position_first_message_leave_and_offer(server: str, open_p
     expect(offer.locator("[data-wait=mentor]")).to_have_text("ひかりさんを まつ")
     through_repaints(b)  # the open choice survives repaints
     expect(offer.locator(".wait-choose")).to_be_visible()
-    card.scroll_into_view_if_needed()
+    # for the screenshot; one step in the page (a repaint may swap the card between the
+    # resolve and the stability wait of scroll_into_view_if_needed)
+    card.evaluate("(e) => e.scrollIntoView({block: 'center'})")
     shot(b, "child-queue-choose")
     offer.get_by_role("button", name="はなせる ひとなら だれでも").click()
 
