@@ -75,7 +75,9 @@ def proxy_options(settings: Settings) -> dict[str, object]:
 
 def build_context(settings: Settings, clock: Clock) -> Context:
     """Everything actions need; the caller owns ctx.db and must dispose of it."""
-    db = Database(settings.database_url, pool=settings.db_pool)
+    db = Database(
+        settings.database_url, pool=settings.db_pool, pool_wait=settings.db_pool_wait_seconds
+    )
     return Context(
         settings=settings,
         db=db,

@@ -90,6 +90,9 @@ class Settings:
     ws_max_per_account: int = 5
     # PostgreSQL: the most connections one process's request pool opens (10 kept open).
     db_pool: int = 30
+    # How long a request waits for a free pool connection before it is told busy_try_again
+    # (503 with Retry-After; a websocket upgrade too) instead of waiting on.
+    db_pool_wait_seconds: int = 30
     ws_messages_per_minute: int = 30
     # Every frame a socket sends (any type, bad ones too) spends from this per-socket budget.
     ws_frames_per_minute: int = 240
@@ -240,6 +243,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ("YORISOI_SESSION_DAYS", "session_days", 1, 365),
         ("YORISOI_WS_MAX_PER_ACCOUNT", "ws_max_per_account", 1, 1000),
         ("YORISOI_DB_POOL", "db_pool", 2, 1000),
+        ("YORISOI_DB_POOL_WAIT", "db_pool_wait_seconds", 1, 300),
         ("YORISOI_WS_MESSAGES_PER_MINUTE", "ws_messages_per_minute", 1, 100_000),
         ("YORISOI_WS_FRAMES_PER_MINUTE", "ws_frames_per_minute", 10, 1_000_000),
         ("YORISOI_WS_QUEUE_SIZE", "ws_queue_size", 8, 100_000),

@@ -9,10 +9,11 @@ A mentor's message carries the mentor it must still belong to (`as_mentor`): the
 reservation itself checks it (`AND mentor_id = ...`), so a consultation handed to another
 mentor refuses the old mentor's message atomically, without a read before every message.
 
-A batch that fails for any reason but a lost database (a resend of a client_msg_id racing in
-from another process, a string the driver cannot encode, any constraint) is replayed one
-message at a time, so only the offending message is refused, with its own reason, and the
-others are stored as usual: one bad message never refuses another child's.
+A batch that fails for any reason but an unavailable database (app/db/failures.py: every
+waiting sender is told busy_try_again) is replayed one message at a time: a resend of a
+client_msg_id racing in from another process, a string the driver cannot encode, any
+constraint. Only the offending message is refused, with its own reason, and the others are
+stored as usual: one bad message never refuses another child's.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from datetime import datetime
 from time import perf_counter
 
 from sqlalchemy import Table, bindparam, insert, select, text, update
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import col
 
 from app.db.engine import Database
+from app.db.failures import unavailable
 from app.db.tables import Consultation, Message
 from app.errors import Refusal
 from app.observability import metrics
@@ -150,7 +152,7 @@ class MessageWriter:
             try:
                 await self._store_batch(pending)
             except Exception as exc:  # noqa: BLE001 - never let the writer die
-                if _database_lost(exc):
+                if unavailable(exc):
                     log.error("message batch failed (%s)", type(exc).__name__)
                     for _message, _mentor, future in pending:
                         if not future.done():
@@ -223,7 +225,7 @@ class MessageWriter:
         except Exception as exc:
             if _unstorable(exc):  # only reachable past the input boundary (app/actions/inputs)
                 raise Refusal("invalid_input", field="text") from None
-            if _database_lost(exc):
+            if unavailable(exc):
                 raise Refusal("busy_try_again") from None
             raise
 
@@ -266,14 +268,6 @@ async def _not_open(s, consultation_id: int, as_mentor: int | None = None) -> Re
         return Refusal("not_joined")
     booked = current is not None and current.status == "booked"
     return Refusal("not_open_yet" if booked else "consultation_closed")
-
-
-def _database_lost(exc: BaseException) -> bool:
-    """The database is unreachable: no message of the batch can be stored, so all are told to
-    try again (a replay one by one would only wait for the same timeout again)."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, OSError | TimeoutError | InterfaceError)
 
 
 def _unstorable(exc: BaseException) -> bool:

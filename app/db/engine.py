@@ -80,11 +80,15 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
 class Database:
     """Owns the engines; created and disposed by the app lifespan."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool: int = 30) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool: int = 30, pool_wait: float = 30
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            self.engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+            self.engine = create_async_engine(
+                url, echo=echo, pool_timeout=pool_wait, connect_args={"timeout": 30}
+            )
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             self.writer_engine = create_async_engine(
                 url,
@@ -98,7 +102,11 @@ class Database:
             event.listen(self.writer_engine.sync_engine, "begin", _sqlite_begin_immediate)
         else:
             self.engine = create_async_engine(
-                url, echo=echo, pool_size=min(10, pool), max_overflow=pool - min(10, pool)
+                url,
+                echo=echo,
+                pool_size=min(10, pool),
+                max_overflow=pool - min(10, pool),
+                pool_timeout=pool_wait,
             )
             _ping_when_idle(self.engine)
             self.writer_engine = self.engine

@@ -41,6 +41,7 @@ from app.realtime.hub import (
 )
 from app.security.ratelimit import SlidingWindow, TokenBucket
 from app.web.auth import bearer_token, context, cookie_name, face_of, fits_cookie
+from app.web.errors import failure_response
 from app.web.ws.frames import FRAMES
 from app.web.ws.registry import CLOSE_SIGNED_OUT, ConnectionRegistry
 
@@ -48,6 +49,7 @@ log = logging.getLogger("yorisoi.ws")
 CLOSE_TOO_SLOW = 4408
 CLOSE_FLOODING = 4429  # kept sending after rate_limited: a second budget's worth refused
 NOTICE_EVERY_SECONDS = 1.0  # at most one rate_limited error a second for refused frames
+CLOSE_TRY_AGAIN = 1013
 CLEAN_CLOSE = {1000, 1001}
 
 
@@ -78,7 +80,11 @@ async def endpoint(ws: WebSocket) -> None:
     if origin is None and bearer is None:  # a cookie without Origin is not a browser we trust
         await ws.close(code=1008)
         return
-    principal = await principal_for_token(ctx, token) if token else None
+    try:
+        principal = await principal_for_token(ctx, token) if token else None
+    except Exception as exc:  # noqa: BLE001 - the handshake's boundary: never a bare 500
+        await _deny(ws, exc)
+        return
     if principal is None or principal.restricted is not None:  # restricted: finish sign-in first
         await ws.close(code=1008)
         return
@@ -102,6 +108,16 @@ async def endpoint(ws: WebSocket) -> None:
         registry.connections.discard(conn)
         metrics.socket_closed(conn.role)
         ctx.hub.remove(sub)
+
+
+async def _deny(ws: WebSocket, exc: Exception) -> None:
+    """Refuse the upgrade with an HTTP answer (busy_try_again with Retry-After when the
+    database is overloaded or lost; the page's socket retries with its backoff)."""
+    response = failure_response(exc, ws.scope, "websocket handshake")
+    try:
+        await ws.send_denial_response(response)
+    except RuntimeError:  # a server without the denial extension
+        await ws.close(code=CLOSE_TRY_AGAIN)
 
 
 class Connection:
