@@ -271,7 +271,7 @@ async def mark_client_back(ctx: Context, consultation_id: int) -> None:
 
 
 async def messages_after(ctx: Context, consultation_id: int, last_seq: int) -> list[Message]:
-    async with ctx.db.read() as s:
+    async with ctx.db.quick_read() as s:  # one statement: no transaction around it
         rows = await s.execute(
             select(Message)
             .where(col(Message.consultation_id) == consultation_id, col(Message.seq) > last_seq)

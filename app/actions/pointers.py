@@ -8,16 +8,27 @@ a consultation are reserved on its row and committed in order), so a range read 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_
-from sqlmodel import col, select
+from sqlalchemy import and_, or_, select
+from sqlmodel import col
 
 from app.actions.context import Context
 from app.actions.events import message_event
 from app.db.tables import Message
 
 CHUNK = 200  # consultations per query
+# What a message event needs, read as plain rows (no ORM objects on the hot path).
+COLUMNS = (
+    col(Message.consultation_id),
+    col(Message.seq),
+    col(Message.sender_role),
+    col(Message.sender_name),
+    col(Message.text),
+    col(Message.client_msg_id),
+    col(Message.created_at),
+    col(Message.card_id),
+)
 
 
 async def pointed_messages(
@@ -25,7 +36,8 @@ async def pointed_messages(
 ) -> list[dict[str, Any]]:
     items = sorted(ranges.items())
     events: list[dict[str, Any]] = []
-    async with ctx.db.read() as s:
+    async with ctx.db.quick_read() as s:  # committed rows only: no transaction needed
+        conn = await s.connection()
         for start in range(0, len(items), CHUNK):
             where = or_(
                 *(
@@ -37,10 +49,11 @@ async def pointed_messages(
                     for cid, (lo, hi) in items[start : start + CHUNK]
                 )
             )
-            rows = await s.execute(
-                select(Message)
+            rows = await conn.execute(
+                select(*COLUMNS)
                 .where(where)
                 .order_by(col(Message.consultation_id), col(Message.seq))
             )
-            events += [message_event(ctx, m) for m in rows.scalars()]
+            # A row has the message's attribute names: message_event reads it like a Message.
+            events += [message_event(ctx, cast(Message, row)) for row in rows]
     return events

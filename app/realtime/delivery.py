@@ -7,6 +7,12 @@ exactly once and in seq order: what was already passed is dropped, a message bey
 expected seq means a gap, which is filled from storage first. No framework here: `send`
 delivers one message event, `load(consultation_id, after_seq)` reads the stored ones after a
 seq, oldest first.
+
+With several processes a gap is usually only a message on its way: the client's message,
+stored by the other process, is still a pointer in flight when the mentor's own next message
+(seq + 1) arrives locally. A receiver given `wait(consultation_id)` holds what came early
+and reads storage only if the gap is still open when its grace period is over (`wait`
+arranges for `gap_due` to be called then); without one, a gap is read at once.
 """
 
 from __future__ import annotations
@@ -17,13 +23,18 @@ from typing import Any
 Event = dict[str, Any]
 Send = Callable[[Event], Awaitable[None]]
 Load = Callable[[int, int], Awaitable[list[Event]]]
+Wait = Callable[[int], None]
 
 
 class Delivery:
-    def __init__(self, send: Send, load: Load) -> None:
+    def __init__(self, send: Send, load: Load, wait: Wait | None = None) -> None:
         self._send = send
         self._load = load
+        self._wait = wait
         self.next_seq: dict[int, int] = {}
+        # consultation -> {seq: message} that came before the seq expected next (only while
+        # a gap is open; None when nothing is held, as for almost every receiver)
+        self._held: dict[int, dict[int, Event]] | None = None
 
     def follow(self, consultation_id: int, last_seq: int) -> None:
         """From now on pass this consultation's messages after last_seq (call catch_up to read
@@ -32,6 +43,7 @@ class Delivery:
 
     def forget(self, consultation_id: int) -> None:
         self.next_seq.pop(consultation_id, None)
+        self._drop_held(consultation_id)
 
     def follows(self, consultation_id: int) -> bool:
         return consultation_id in self.next_seq
@@ -42,11 +54,50 @@ class Delivery:
         expected = self.next_seq.get(cid)
         if expected is None or event["seq"] < expected:
             return  # not followed (any more), or already passed
-        if event["seq"] > expected:
-            await self.catch_up(cid)  # a gap: read it from storage, in order
+        if event["seq"] > expected:  # a gap
+            if self._wait is None:
+                await self.catch_up(cid)  # read it from storage, in order
+                return
+            if self._held is None:
+                self._held = {}
+            held = self._held.setdefault(cid, {})
+            if not held:
+                self._wait(cid)
+            held[event["seq"]] = event
             return
         await self._send(event)
         self.next_seq[cid] = expected + 1
+        await self._release(cid)
+
+    async def gap_due(self, consultation_id: int) -> None:
+        """A gap's grace period is over: if messages are still held behind it, read it."""
+        if self._held is not None and self._held.get(consultation_id):
+            await self.catch_up(consultation_id)
+
+    async def _release(self, consultation_id: int) -> None:
+        """Pass the held messages that are next now; drop those passed meanwhile."""
+        held = self._held.get(consultation_id) if self._held is not None else None
+        if not held:
+            return
+        while held:
+            expected = self.next_seq.get(consultation_id)
+            if expected is None:
+                break
+            for seq in [seq for seq in held if seq < expected]:
+                del held[seq]
+            event = held.pop(expected, None)
+            if event is None:
+                break
+            await self._send(event)
+            self.next_seq[consultation_id] = expected + 1
+        if not held:
+            self._drop_held(consultation_id)
+
+    def _drop_held(self, consultation_id: int) -> None:
+        if self._held is not None:
+            self._held.pop(consultation_id, None)
+            if not self._held:
+                self._held = None
 
     async def pointer(self, consultation_id: int, seq: int) -> None:
         """A message stored elsewhere (another process): read it back if it is new to us."""
@@ -64,3 +115,4 @@ class Delivery:
                 continue  # forgotten while reading, or passed meanwhile
             await self._send(event)
             self.next_seq[consultation_id] = event["seq"] + 1
+        await self._release(consultation_id)

@@ -38,6 +38,10 @@ DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 UNORDERED = frozenset({"typing", "read"})
 
 
+async def _no_reset(_conn: asyncpg.Connection) -> None:
+    """The routing connection keeps no session state (no LISTEN, locks or settings)."""
+
+
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
     return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
@@ -65,8 +69,9 @@ class PgBridge(Bridge):
         self.notified = 0  # notifications sent (each may carry several events)
 
     async def start(self) -> None:
-        # One connection for routing and NOTIFY; reset=None skips the per-release reset query.
-        self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=1, reset=None)
+        # One connection for routing and NOTIFY; a no-op reset skips asyncpg's reset query
+        # (advisory unlock, CLOSE ALL, UNLISTEN *, RESET ALL) after every batch.
+        self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=1, reset=_no_reset)
         async with self._pool.acquire() as conn:
             await interest.ensure_schema(conn)
         await self._listen()

@@ -1,9 +1,11 @@
 """Profile the service under the relay load with py-spy (not part of `make bench`).
 
-    .venv/bin/python scripts/bench/profile_relay.py [sqlite|postgres] [pairs] [msgs_per_s]
+    .venv/bin/python scripts/bench/profile_relay.py [sqlite|postgres|postgres2] [pairs] [msgs_per_s]
 
-Writes bench-results/profile-<db>.txt (collapsed stacks) and prints the top frames by
-inclusive and by self time. Needs py-spy (pip install py-spy) and ptrace rights (root).
+postgres2: two processes on PostgreSQL, each pair's client on one and its mentor on the
+other (as two_processes.py), the first process profiled. Writes
+bench-results/profile-<db>.txt (collapsed stacks) and prints the top frames by inclusive and
+by self time. Needs py-spy (pip install py-spy) and ptrace rights (root).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ def summarize(path: str, top: int = 30) -> str:
     with open(path) as f:
         for line in f:
             stack, _, count = line.rstrip().rpartition(" ")
+            if not count.isdigit():
+                continue  # a line py-spy cut short
             n = int(count)
             total += n
             frames = stack.split(";")
@@ -42,33 +46,36 @@ def summarize(path: str, top: int = 30) -> str:
 
 def main() -> None:
     raise_nofile()
-    db_kind = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
+    kind = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
+    db_kind, processes = ("postgres", 2) if kind == "postgres2" else (kind, 1)
     pairs = int(sys.argv[2]) if len(sys.argv) > 2 else 200
     rate = float(sys.argv[3]) if len(sys.argv) > 3 else 300
     spy = shutil.which("py-spy") or str(RESULTS.parent / ".venv" / "bin" / "py-spy")
-    out = RESULTS / f"profile-{db_kind}.txt"
+    out = RESULTS / f"profile-{kind}.txt"
     with database(db_kind, "profile") as url:
         seeded = asyncio.run(
             seed(
                 url, now=CLOCK, mentors=pairs, mentor_sessions=True, clients=pairs, open_pairs=pairs
             )
         )
-        server = start_service(
-            url, env={"YORISOI_CLOCK_START": CLOCK.isoformat(), "YORISOI_LINES": "500"}
-        )
+        env = {"YORISOI_CLOCK_START": CLOCK.isoformat(), "YORISOI_LINES": "500"}
+        servers = [start_service(url, env=env, name=f"profile-{i}") for i in range(processes)]
+        server = servers[0]
         try:
-            specs = [
-                PairSpec(
-                    cid=cid,
-                    a_url=f"ws://{HOST}:{server.port}/ws",
-                    b_url=f"ws://{HOST}:{server.port}/ws",
-                    a_token=seeded.client_tokens[i],
-                    b_token=seeded.mentor_tokens[i],
-                    a_origin=f"http://{HOST}:{server.port}",
-                    b_origin=f"http://{HOST}:{server.port}",
+            specs = []
+            for i, cid in enumerate(seeded.consultation_ids):
+                a, b = servers[i % processes], servers[(i + 1) % processes]
+                specs.append(
+                    PairSpec(
+                        cid=cid,
+                        a_url=f"ws://{HOST}:{a.port}/ws",
+                        b_url=f"ws://{HOST}:{b.port}/ws",
+                        a_token=seeded.client_tokens[i],
+                        b_token=seeded.mentor_tokens[i],
+                        a_origin=f"http://{HOST}:{a.port}",
+                        b_origin=f"http://{HOST}:{b.port}",
+                    )
                 )
-                for i, cid in enumerate(seeded.consultation_ids)
-            ]
             prof = subprocess.Popen(
                 [
                     spy,
@@ -90,10 +97,12 @@ def main() -> None:
                 stderr=subprocess.DEVNULL,
             )
             phases = [Phase("light", "light", 10, rate_per_socket=rate / (2 * pairs), drain=2)]
-            result = run_load("service", specs, phases, [server.pid], workers=1)
+            pids = [s.pid for s in servers]
+            result = run_load("service", specs, phases, pids, workers=1)
             prof.wait(60)
         finally:
-            server.stop()
+            for s in servers:
+                s.stop()
     print({k: v for k, v in result["phases"]["light"].items() if k != "errors"})
     print(summarize(str(out)))
 

@@ -71,6 +71,39 @@ async def test_messages_between_two_processes_arrive_once_in_order(two: tuple[Li
         assert (await child.expect("message", seq=31))["text"] == "ok"
 
 
+async def seqs_seen(ws: Ws, sent: int, received: int) -> tuple[list[int], list[int]]:
+    """(seqs of this socket's acks, seqs of the messages it was sent), once it has both."""
+    acks: list[int] = []
+    seqs: list[int] = []
+    async with asyncio.timeout(20):
+        while len(acks) < sent or len(seqs) < received:
+            frame = await ws.next(20)
+            if frame["type"] == "ack":
+                acks.append(frame["seq"])
+            elif frame["type"] == "message":
+                seqs.append(frame["seq"])
+    return acks, seqs
+
+
+async def test_both_sides_writing_at_once_across_processes(two: tuple[Live, Live]) -> None:
+    """Each side's own message is often published here before the other side's, stored by
+    the other process, arrives as a pointer: it is held, never passed out of order."""
+    a, b = two
+    pair = await chat_pair(a)
+    cid = pair.consultation_id
+    async with ws_client(a, pair.child) as child, ws_client(b, pair.mentor) as mentor:
+        await join_all(cid, child, mentor)
+        for i in range(25):
+            await child.send(type="send", consultation_id=cid, client_msg_id=f"c{i}", text="c")
+            await mentor.send(type="send", consultation_id=cid, client_msg_id=f"m{i}", text="m")
+        child_acks, child_got = await seqs_seen(child, 25, 25)
+        mentor_acks, mentor_got = await seqs_seen(mentor, 25, 25)
+    assert child_got == sorted(child_got) and mentor_got == sorted(mentor_got)
+    assert sorted(child_acks + child_got) == list(range(1, 51))
+    assert sorted(mentor_acks + mentor_got) == list(range(1, 51))
+    assert set(child_got) == set(mentor_acks) and set(mentor_got) == set(child_acks)
+
+
 async def test_no_notify_when_every_socket_is_local(two: tuple[Live, Live]) -> None:
     a, b = two
     local = await chat_pair(a, "ひよこ", "もみじ")

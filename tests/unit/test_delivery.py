@@ -79,3 +79,53 @@ async def test_nothing_passes_for_a_consultation_not_followed() -> None:
     delivery.forget(7)
     await delivery.message(msg(1))
     assert seen == [] and store.reads == 0 and not delivery.follows(7)
+
+
+def waiting_receiver(store: Store) -> tuple[Delivery, list[int], list[int]]:
+    """A receiver that holds messages behind a gap; `due` lists the grace periods started."""
+    seen: list[int] = []
+    due: list[int] = []
+
+    async def send(event: dict[str, Any]) -> None:
+        seen.append(event["seq"])
+
+    return Delivery(send, store.load, due.append), seen, due
+
+
+async def test_a_gap_filled_in_its_grace_period_needs_no_read() -> None:
+    # Another process stored 2; this one stored 3 and publishes it first.
+    store = Store([1, 2, 3, 4])
+    delivery, seen, due = waiting_receiver(store)
+    delivery.follow(7, 1)
+    await delivery.message(msg(3))  # early: held
+    await delivery.message(msg(4))
+    assert seen == [] and due == [7]  # one grace period for the gap, not one per message
+    await delivery.message(msg(2))  # the message on its way arrives
+    assert seen == [2, 3, 4]
+    await delivery.gap_due(7)  # the grace period ends: nothing is held, nothing is read
+    await delivery.message(msg(3))
+    assert seen == [2, 3, 4] and store.reads == 0
+
+
+async def test_a_gap_still_open_when_its_grace_ends_is_read_from_storage() -> None:
+    store = Store([1, 2, 3])
+    delivery, seen, due = waiting_receiver(store)
+    delivery.follow(7, 1)
+    await delivery.message(msg(3))
+    await delivery.gap_due(7)  # 2 never came live (a lost pointer): storage has it
+    assert seen == [2, 3] and store.reads == 1
+    await delivery.message(msg(2))  # late after all: already passed
+    await delivery.message(msg(5))  # a new gap (4 is missing): a new grace period
+    assert seen == [2, 3] and due == [7, 7]
+
+
+async def test_forgetting_drops_what_was_held() -> None:
+    store = Store([1, 2, 3])
+    delivery, seen, _due = waiting_receiver(store)
+    delivery.follow(7, 1)
+    await delivery.message(msg(3))
+    delivery.forget(7)
+    await delivery.gap_due(7)
+    delivery.follow(7, 1)
+    await delivery.message(msg(2))
+    assert seen == [2] and store.reads == 0

@@ -50,6 +50,9 @@ CLOSE_TOO_SLOW = 4408
 CLOSE_FLOODING = 4429  # kept sending after rate_limited: a second budget's worth refused
 NOTICE_EVERY_SECONDS = 1.0  # at most one rate_limited error a second for refused frames
 CLOSE_TRY_AGAIN = 1013
+# A message that arrives before the one due (it was stored here, the one before it by another
+# process, still a pointer on its way) waits this long for it before storage is read.
+GAP_GRACE_SECONDS = 0.3
 CLEAN_CLOSE = {1000, 1001}
 
 
@@ -130,7 +133,7 @@ class Connection:
         self.sub = sub
         self.token = token
         self.joined: dict[int, Access] = {}
-        self.delivery = Delivery(self._send_message, self._stored_after)
+        self.delivery = Delivery(self._send_message, self._stored_after, self._wait_for_gap)
         self.client_close_code: int | None = None
         self.close_code: int | None = None  # set when the server decides to close
         self.rate: SlidingWindow = ws.app.state.message_rate
@@ -277,6 +280,13 @@ class Connection:
             return
         await self.ws.send_text(_dump(event))
 
+    def _wait_for_gap(self, cid: int) -> None:
+        """Delivery holds messages behind a gap: look again after the grace period (in this
+        socket's own turn, through its queue)."""
+        asyncio.get_running_loop().call_later(
+            GAP_GRACE_SECONDS, self.sub.offer, {"type": "_gap", "consultation_id": cid}
+        )
+
     async def _stored_after(self, cid: int, seq: int) -> list[dict[str, Any]]:
         return [message_event(self.ctx, m) for m in await messages_after(self.ctx, cid, seq)]
 
@@ -291,6 +301,8 @@ class Connection:
                 await self.delivery.pointer(event["consultation_id"], event["seq"])
             elif kind == "_catchup":
                 await self.delivery.catch_up(event["consultation_id"])
+            elif kind == "_gap":
+                await self.delivery.gap_due(event["consultation_id"])
             elif kind == "consultation":
                 cid = event["consultation_id"]
                 access = self.joined.get(cid)
