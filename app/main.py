@@ -25,6 +25,7 @@ from app.db.engine import Database
 from app.db.tables import MENTOR_KINDS
 from app.jobs import Jobs
 from app.observability import metrics
+from app.observability.heap import HeapKeeper
 from app.realtime.hub import Hub
 from app.realtime.pg import Leadership, PgBridge, asyncpg_dsn
 from app.rules import ServiceRules
@@ -120,10 +121,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         ctx.messages.start()
         ctx.refusals.start()
         loop = asyncio.get_running_loop()
+        heap = HeapKeeper(settings.gc_freeze_seconds, settings.gc_full_minutes)
+        heap.install()
         watchers = [
             loop.create_task(app.state.connections.watch_sessions(ctx)),
             loop.create_task(app.state.connections.watch_accounts(ctx)),
             loop.create_task(metrics.flush_every()),  # per-message metrics, in bulk
+            loop.create_task(heap.run()),  # long-lived sockets out of every full collection
         ]
         jobs = Jobs(ctx, settings.scheduler_interval)
         app.state.jobs = jobs
@@ -162,6 +166,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             if bridge is not None:
                 await bridge.close()
             await ctx.db.dispose()
+            heap.uninstall()
+            heap.release()
             metrics.process_stopped()
 
     return Starlette(

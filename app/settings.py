@@ -93,6 +93,11 @@ class Settings:
     # How long a request waits for a free pool connection before it is told busy_try_again
     # (503 with Retry-After; a websocket upgrade too) instead of waiting on.
     db_pool_wait_seconds: int = 30
+    # Garbage collection (app/observability/heap.py): every gc_freeze_seconds what is alive is
+    # frozen, so full collections skip it (0: CPython's own policy); everything is unfrozen and
+    # collected in one pause every gc_full_minutes.
+    gc_freeze_seconds: int = 60
+    gc_full_minutes: int = 30
     ws_messages_per_minute: int = 30
     # Every frame a socket sends (any type, bad ones too) spends from this per-socket budget.
     ws_frames_per_minute: int = 240
@@ -244,6 +249,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ("YORISOI_WS_MAX_PER_ACCOUNT", "ws_max_per_account", 1, 1000),
         ("YORISOI_DB_POOL", "db_pool", 2, 1000),
         ("YORISOI_DB_POOL_WAIT", "db_pool_wait_seconds", 1, 300),
+        ("YORISOI_GC_FREEZE_SECONDS", "gc_freeze_seconds", 0, 3600),
+        ("YORISOI_GC_FULL_MINUTES", "gc_full_minutes", 1, 1440),
         ("YORISOI_WS_MESSAGES_PER_MINUTE", "ws_messages_per_minute", 1, 100_000),
         ("YORISOI_WS_FRAMES_PER_MINUTE", "ws_frames_per_minute", 10, 1_000_000),
         ("YORISOI_WS_QUEUE_SIZE", "ws_queue_size", 8, 100_000),

@@ -34,6 +34,7 @@ LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 POOL_WAIT = (0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0)
 LAG = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 BATCH = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+GC_PAUSE = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
 class _Metrics:
@@ -109,6 +110,13 @@ class _Metrics:
             ["code"],
             registry=r,
         )
+        self.gc_pause = Histogram(
+            "yorisoi_gc_pause_seconds",
+            "Garbage-collector pauses (the event loop stopped), by generation (2: full).",
+            ["generation"],
+            buckets=GC_PAUSE,
+            registry=r,
+        )
         self.http_errors = Counter(
             "yorisoi_http_unexpected_errors",
             "HTTP requests answered 500 internal_error (an unexpected failure).",
@@ -147,12 +155,18 @@ class _Tally:
 
 _ack = _Tally(LATENCY)
 _pool_wait = _Tally(POOL_WAIT)
+# Tallied from inside the collector's callback, where taking prometheus' lock could deadlock
+# (an observation interrupted by a collection that observes again).
+_gc_pause = (_Tally(GC_PAUSE), _Tally(GC_PAUSE), _Tally(GC_PAUSE))
 
 
 def flush() -> None:
     """Hand the tallied observations to their histograms."""
     _ack.flush(_m.ack_seconds)
     _pool_wait.flush(_m.pool_wait)
+    for generation, tally in enumerate(_gc_pause):
+        if any(tally.counts):
+            tally.flush(_m.gc_pause.labels(str(generation)))
 
 
 async def flush_every(seconds: float = 1.0) -> None:
@@ -256,6 +270,11 @@ def timed_ack(handler: H) -> H:
         _ack.observe(perf_counter() - started)
 
     return timed  # type: ignore[return-value]
+
+
+def gc_pause(generation: int, seconds: float) -> None:
+    """One collection of `generation` (0-2) stopped the process for `seconds`."""
+    _gc_pause[min(max(generation, 0), 2)].observe(seconds)
 
 
 def socket_opened(role: str) -> None:
