@@ -67,20 +67,37 @@ class LoginThrottle:
 
 
 class SlidingWindow:
-    """At most `limit` events per `window_seconds` per key (e.g. chat messages per account)."""
+    """At most `limit` events per `window_seconds` per key (e.g. chat messages per account).
+
+    Each key's times are a plain list, oldest first (limits are small: a list of a few floats
+    is ~100 bytes where a deque is ~600, and every socket keeps one window for its joins)."""
+
+    __slots__ = ("_now", "limit", "_window", "_events")
 
     def __init__(self, now: Callable[[], datetime], limit: int, window_seconds: float) -> None:
         self._now = now
         self.limit = limit
         self._window = window_seconds
-        self._events: dict[str, deque[float]] = defaultdict(deque)
+        self._events: dict[str, list[float]] = {}
+
+    def _inside(self, key: str, now: float) -> list[float] | None:
+        """The key's times still inside the window (older ones dropped), or None."""
+        q = self._events.get(key)
+        if q:
+            cutoff = now - self._window
+            gone = 0
+            while gone < len(q) and q[gone] <= cutoff:
+                gone += 1
+            if gone:
+                del q[:gone]
+        return q
 
     def hit(self, key: str) -> bool:
         """Record one event; False (and nothing recorded) when the key is over its limit."""
         now = self._now().timestamp()
-        q = self._events[key]
-        while q and q[0] <= now - self._window:
-            q.popleft()
+        q = self._inside(key, now)
+        if q is None:
+            q = self._events[key] = []
         if len(q) >= self.limit:
             return False
         q.append(now)
@@ -88,12 +105,9 @@ class SlidingWindow:
 
     def count(self, key: str) -> int:
         """Events of this key still inside the window."""
-        now = self._now().timestamp()
-        q = self._events.get(key)
+        q = self._inside(key, self._now().timestamp())
         if q is None:
             return 0
-        while q and q[0] <= now - self._window:
-            q.popleft()
         if not q:
             self._events.pop(key, None)
         return len(q)
