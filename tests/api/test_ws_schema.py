@@ -15,7 +15,7 @@ from tests.conftest import Env
 APP = Path(__file__).resolve().parents[2] / "app"
 # Published on the hub but never written to a socket: read by the sender task or by the
 # connection registry (app/web/ws/endpoint.py, registry.py), or kept apart by their key.
-INTERNAL = {"message_ref", "_catchup", "revoked", "lockout_lifted"}
+INTERNAL = {"message_ref", "_catchup", "_gap", "revoked", "lockout_lifted"}
 # `"type": "object"` and the like in the HTTP declarations (app/web/*.py) are JSON Schema.
 JSON_TYPES = {"object", "array", "string", "integer", "number", "boolean", "null"}
 

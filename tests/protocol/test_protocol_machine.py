@@ -241,6 +241,12 @@ async def test_protocol_state_machine(db_url: str, clock: ManualClock) -> None:
         ProtocolMachine.live = live
         ProtocolMachine.steps.clear()
         ProtocolMachine.loop = asyncio.get_running_loop()
-        await asyncio.to_thread(run_state_machine_as_test, ProtocolMachine, settings=MACHINE)
+        kinds = ("send", "duplicate", "reconnect behind", "leave")
+        # Every kind of step must have run at least once; random examples miss one now and
+        # then (a run of 15 without a reconnect behind): up to two more runs, not a failure.
+        for _ in range(3):
+            await asyncio.to_thread(run_state_machine_as_test, ProtocolMachine, settings=MACHINE)
+            if all(ProtocolMachine.steps[k] > 0 for k in kinds):
+                break
     done = ProtocolMachine.steps
-    assert all(done[k] > 0 for k in ("send", "duplicate", "reconnect behind", "leave")), done
+    assert all(done[k] > 0 for k in kinds), done
