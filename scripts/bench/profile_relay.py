@@ -16,10 +16,11 @@ import shutil
 import subprocess
 import sys
 
-from common import HOST, RESULTS, database, raise_nofile, start_service
-from load import PairSpec, Phase, run_load
+from common import RESULTS, database, raise_nofile, start_service
+from load import Phase, run_load
 from relay import CLOCK
 from seed import seed
+from two_processes import specs_across
 
 
 def summarize(path: str, top: int = 30) -> str:
@@ -62,20 +63,7 @@ def main() -> None:
         servers = [start_service(url, env=env, name=f"profile-{i}") for i in range(processes)]
         server = servers[0]
         try:
-            specs = []
-            for i, cid in enumerate(seeded.consultation_ids):
-                a, b = servers[i % processes], servers[(i + 1) % processes]
-                specs.append(
-                    PairSpec(
-                        cid=cid,
-                        a_url=f"ws://{HOST}:{a.port}/ws",
-                        b_url=f"ws://{HOST}:{b.port}/ws",
-                        a_token=seeded.client_tokens[i],
-                        b_token=seeded.mentor_tokens[i],
-                        a_origin=f"http://{HOST}:{a.port}",
-                        b_origin=f"http://{HOST}:{b.port}",
-                    )
-                )
+            specs = specs_across(seeded, servers)  # one server: every pair on it
             prof = subprocess.Popen(
                 [
                     spy,

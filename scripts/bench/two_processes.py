@@ -14,6 +14,26 @@ from relay import CLOCK, stored_messages
 from seed import seed
 
 
+def specs_across(seeded: Any, servers: list[Any]) -> list[PairSpec]:
+    """Pair i: the client on servers[i mod N], the mentor on servers[(i + 1) mod N]."""
+    n = len(servers)
+    specs = []
+    for i, cid in enumerate(seeded.consultation_ids):
+        a, b = servers[i % n], servers[(i + 1) % n]
+        specs.append(
+            PairSpec(
+                cid=cid,
+                a_url=f"ws://{HOST}:{a.port}/ws",
+                b_url=f"ws://{HOST}:{b.port}/ws",
+                a_token=seeded.client_tokens[i],
+                b_token=seeded.mentor_tokens[i],
+                a_origin=f"http://{HOST}:{a.port}",
+                b_origin=f"http://{HOST}:{b.port}",
+            )
+        )
+    return specs
+
+
 def run(pairs: int, phases: list[Phase], workers: int, processes: int = 2) -> dict[str, Any]:
     with database("postgres", "relay") as url:
         seeded = asyncio.run(
@@ -31,20 +51,7 @@ def run(pairs: int, phases: list[Phase], workers: int, processes: int = 2) -> di
             start_service(url, env=env, name=f"service-postgres-{i}") for i in range(processes)
         ]
         try:
-            specs = []
-            for i, cid in enumerate(seeded.consultation_ids):
-                a, b = servers[i % processes], servers[(i + 1) % processes]
-                specs.append(
-                    PairSpec(
-                        cid=cid,
-                        a_url=f"ws://{HOST}:{a.port}/ws",
-                        b_url=f"ws://{HOST}:{b.port}/ws",
-                        a_token=seeded.client_tokens[i],
-                        b_token=seeded.mentor_tokens[i],
-                        a_origin=f"http://{HOST}:{a.port}",
-                        b_origin=f"http://{HOST}:{b.port}",
-                    )
-                )
+            specs = specs_across(seeded, servers)
             result = run_load("service", specs, phases, [s.pid for s in servers], workers=workers)
             try:  # a busy server may refuse psql a connection: keep the figures anyway
                 result["stored_messages"] = stored_messages(url)
