@@ -8,11 +8,12 @@ objects), 1.0-1.5 s in which no message moves (docs/benchmarks.md, "Sockets held
 process").
 
 Every `freeze_seconds`, `HeapKeeper` moves everything alive into CPython's permanent
-generation (`gc.freeze()`), which collections skip: a full collection then walks only what is newer, a
-few milliseconds. Frozen objects are still freed by reference counting the moment nothing
-refers to them; only *cycles* among them (a closed socket's task and its frames, say) wait
-until the next `full_minutes` round, which unfreezes everything and collects it in one
-pause, at a time known in advance. With freeze_seconds = 0, CPython's own policy applies.
+generation (`gc.freeze()`), which collections skip: a full collection then walks only what is
+newer, a few milliseconds. Frozen objects are still freed by reference counting the moment
+nothing refers to them; only *cycles* among them (a closed socket's task and its frames, say)
+wait until the next `full_minutes` round, which unfreezes everything and collects it in one
+pause, at a time known in advance. With freeze_seconds = 0 (the default setting), CPython's
+own policy applies: freezing is for processes holding thousands of sockets.
 
 Every collection's pause is reported (`yorisoi_gc_pause_seconds`, by generation).
 """

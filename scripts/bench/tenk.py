@@ -56,7 +56,12 @@ def run(
         )
         # LINES is only the capacity new bookings compete for; the seeded open consultations
         # hold no lines, so the cap (500) is enough (docs/benchmarks.md).
-        env = {"YORISOI_CLOCK_START": CLOCK.isoformat(), "YORISOI_LINES": "500"}
+        env = {
+            "YORISOI_CLOCK_START": CLOCK.isoformat(),
+            "YORISOI_LINES": "500",
+            # what docs/operations.md advises from a few thousand sockets per process
+            "YORISOI_GC_FREEZE_SECONDS": "60",
+        }
         server = start_service(url, env=env, name=f"tenk-{db_kind}")
         try:
             port = server.port
