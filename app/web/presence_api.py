@@ -22,6 +22,7 @@ HANDOVER_ERRORS = (
     "mentor_inactive",
     "wrong_audience",
     "mentor_busy",
+    "mentor_off_shift",
     "mentor_resting",
     "no_free_line",
     "consultation_closed",

@@ -23,3 +23,18 @@ async def test_a_staff_account_for_a_mentor_id_beyond_any_id_is_invalid_input(en
             "code": "invalid_input",
             "field": "mentor_id",
         }
+
+
+async def test_handing_over_documents_every_refusal_of_the_new_mentor(env: Env) -> None:
+    # Schemathesis reassigned to a mentor off shift: 409 mentor_off_shift, which docs/api.md
+    # listed but the operation's document did not (the switch shares the same checks).
+    doc = (await env.http.get("/api/openapi.json")).json()
+    for path in (
+        "/api/staff/consultations/{consultation_id}/reassign",
+        "/api/consultations/{consultation_id}/switch",
+    ):
+        conflict = doc["paths"][path]["post"]["responses"]["409"]
+        error = conflict["content"]["application/json"]["schema"]["properties"]["error"]
+        codes = set(error["allOf"][1]["properties"]["code"]["enum"])
+        new_mentor = {"mentor_inactive", "wrong_audience", "mentor_off_shift", "mentor_busy"}
+        assert new_mentor | {"mentor_resting"} <= codes, (path, codes)
