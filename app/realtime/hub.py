@@ -156,7 +156,8 @@ class Hub:
         if self._held[topic] == 1 and topic not in self._topics:
             self.bridge.touch(topic)
         try:
-            await asyncio.wait_for(ready, ANNOUNCE_WAIT_SECONDS)
+            async with asyncio.timeout(ANNOUNCE_WAIT_SECONDS):  # not wait_for (see pg.py)
+                await ready
         except TimeoutError:
             log.warning("subscribing before other processes know of it")
         except BaseException:

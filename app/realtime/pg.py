@@ -151,8 +151,12 @@ class PgBridge(Bridge):
         loop = asyncio.get_running_loop()
         swept = loop.time()
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that
+            # lands as the wait ends (the event set by the shutdown's own unsubscribes), and
+            # this loop then outlived the shutdown: a test server that never stopped.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), interest.SWEEP_SECONDS)
+                async with asyncio.timeout(interest.SWEEP_SECONDS):
+                    await self._dirty.wait()
             self._dirty.clear()
             listener = self._listener
             if listener is None or listener.is_closed():
@@ -299,7 +303,8 @@ class PgBridge(Bridge):
                 listener.terminate()
         if self._pool is not None:
             try:
-                await asyncio.wait_for(self._pool.close(), 5)
+                async with asyncio.timeout(5):
+                    await self._pool.close()
             except (*DB_ERRORS, TimeoutError):
                 self._pool.terminate()
 

@@ -72,7 +72,8 @@ class LineChannel(Intake):
         """Apply the events already acknowledged to LINE (bounded), then stop; what is left
         stays pending in line_event for the next start (or another process)."""
         try:
-            await asyncio.wait_for(self._drained(), drain_seconds)
+            async with asyncio.timeout(drain_seconds):  # not wait_for (see realtime/pg.py)
+                await self._drained()
         except TimeoutError:
             log.warning("line: webhook events left pending at shutdown")
         for task in self._tasks:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -115,10 +116,11 @@ class Intake(Conversation):
                 log.exception("line: pending webhook events could not be applied")
             if not self._wake.is_set():
                 self._idle.set()
-            try:
-                await asyncio.wait_for(self._wake.wait(), SWEEP_SECONDS)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that
+            # lands as the wait ends, and this loop would outlive the shutdown (a hung stop).
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SWEEP_SECONDS):
+                    await self._wake.wait()
             self._idle.clear()
 
     async def _apply_next(self) -> bool:

@@ -239,7 +239,8 @@ class Connection:
                 await task
         if self.close_code is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.ws.close(code=self.close_code), 2)
+                async with asyncio.timeout(2):  # not wait_for (see realtime/pg.py)
+                    await self.ws.close(code=self.close_code)
         state = "left" if self.client_close_code in CLEAN_CLOSE else "reconnecting"
         for cid in list(self.joined):
             with contextlib.suppress(Exception):
