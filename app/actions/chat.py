@@ -39,17 +39,61 @@ MAX_CLIENT_MSG_ID = 64
 FINISHED = ("closed", "no_show", "cancelled")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """What a socket keeps of a consultation it joined, for as long as it follows it: enough
+    to send, read, leave and end there. A few hundred bytes, where the three rows it was read
+    from (Access) cost ~3.6 KiB; 10,000 joined sockets are why (docs/benchmarks.md)."""
+
+    consultation_id: int
+    client_id: int
+    mentor_id: int
+    mentor_name: str  # the consultation's mentor, under their public name
+    role: str  # the principal's role in this consultation: client / mentor / supervisor
+
+    def handed_to(self, mentor_id: int, mentor_name: str) -> Seat:
+        return Seat(self.consultation_id, self.client_id, mentor_id, mentor_name, self.role)
+
+
+@dataclass(frozen=True, slots=True)
 class Access:
+    """A consultation as check_access read it for this principal: the rows themselves."""
+
     consultation: Consultation
     mentor: Mentor
     client: Client
     role: str  # the principal's role in this consultation: client / mentor / supervisor
 
+    @property
+    def consultation_id(self) -> int:
+        assert self.consultation.id is not None
+        return self.consultation.id
 
-def shown_name(access: Access, principal: Principal) -> str:
+    @property
+    def client_id(self) -> int:
+        return self.consultation.client_id
+
+    @property
+    def mentor_id(self) -> int:
+        return self.consultation.mentor_id
+
+    @property
+    def mentor_name(self) -> str:
+        return self.mentor.display_name
+
+    def seat(self) -> Seat:
+        return Seat(
+            self.consultation_id, self.client_id, self.mentor_id, self.mentor_name, self.role
+        )
+
+
+# What sending, reading, leaving and ending need: a socket's Seat, or an Access just checked.
+Seated = Seat | Access
+
+
+def shown_name(seat: Seated, principal: Principal) -> str:
     """The name the other side sees: a mentor appears under their public mentor name."""
-    return access.mentor.display_name if access.role == "mentor" else principal.display_name
+    return seat.mentor_name if seat.role == "mentor" else principal.display_name
 
 
 def role_of(principal: Principal) -> str:
@@ -151,7 +195,9 @@ async def do_join(
     if principal.is_client and c.status == "open" and c.client_left_at is not None:
         await mark_client_back(ctx, c.id)
     if access.role == "mentor" and c.status == "open" and c.mentor_joined_at is None:
-        access = await mark_mentor_present(ctx, access)
+        fresh = await mark_mentor_present(ctx, c.id, access.mentor_id)
+        if fresh is not None:
+            access = Access(fresh, access.mentor, access.client, access.role)
     if not principal.is_client:
         action = "supervisor_join" if principal.is_supervisor else "mentor_join"
         await audit(
@@ -160,51 +206,57 @@ async def do_join(
     return access
 
 
-async def mark_mentor_present(ctx: Context, access: Access) -> Access:
+async def mark_mentor_present(
+    ctx: Context, consultation_id: int, mentor_id: int
+) -> Consultation | None:
     """The consultation's mentor is here (joined it open, or was in it when it opened): the
     first time, record it and tell the client, whose waiting screen it replaces. The
-    conditional update makes it once, whichever process or tab gets there first."""
-    c = access.consultation
+    conditional update makes it once, whichever process or tab gets there first. Returns
+    the consultation as it is now when this call recorded it, else None."""
     async with ctx.db.write() as s:
         changed = (
             await s.execute(
                 update(Consultation)
                 .where(
-                    col(Consultation.id) == c.id,
+                    col(Consultation.id) == consultation_id,
                     col(Consultation.status) == "open",
-                    col(Consultation.mentor_id) == access.mentor.id,
+                    col(Consultation.mentor_id) == mentor_id,
                     col(Consultation.mentor_joined_at).is_(None),
                 )
                 .values(mentor_joined_at=ctx.now())
                 .returning(col(Consultation.id))
             )
         ).scalar_one_or_none()
-        fresh = await s.get(Consultation, c.id, populate_existing=True) if changed else None
-    if fresh is None:
-        return access
-    await publish_lifecycle(ctx, fresh, "mentor_joined")
-    return Access(fresh, access.mentor, access.client, access.role)
+        fresh = (
+            await s.get(Consultation, consultation_id, populate_existing=True) if changed else None
+        )
+    if fresh is not None:
+        await publish_lifecycle(ctx, fresh, "mentor_joined")
+    return fresh
 
 
 async def follow_consultation_event(
-    ctx: Context, principal: Principal, access: Access | None, event: dict[str, object]
-) -> bool:
-    """What a `consultation` event means for a socket that has this consultation joined
-    (access) or not (None): whoever was waiting when it opened is present from then on; a
-    mentor whose consultation was handed to someone else stops following it (False: forget
-    it, no more reading or writing)."""
-    if access is None:
-        return True
+    ctx: Context, principal: Principal, seat: Seat, event: dict[str, object]
+) -> Seat | None:
+    """What a `consultation` event means for a socket that has this consultation joined:
+    whoever was waiting when it opened is present from then on; a handover moves everyone's
+    seat to the new mentor (a client's next words notify and alert them, not the one before),
+    and the mentor it was taken from stops following it (None: forget it, no more reading or
+    writing)."""
     kind = event.get("event")
     if kind == "opened":
         if principal.is_client:
-            await mark_client_present(ctx, access.consultation.id or 0)
-        elif access.role == "mentor":
-            await mark_mentor_present(ctx, access)
-    if kind == "reassigned" and access.role == "mentor":
+            await mark_client_present(ctx, seat.consultation_id)
+        elif seat.role == "mentor":
+            await mark_mentor_present(ctx, seat.consultation_id, seat.mentor_id)
+    if kind == "reassigned":
         new = event.get("mentor")
-        return isinstance(new, dict) and new.get("id") == principal.mentor_id
-    return True
+        if not isinstance(new, dict) or not isinstance(new.get("id"), int):
+            return None if seat.role == "mentor" else seat
+        if seat.role == "mentor" and new["id"] != principal.mentor_id:
+            return None
+        return seat.handed_to(new["id"], str(new.get("display_name", seat.mentor_name)))
+    return seat
 
 
 async def mark_client_present(ctx: Context, *consultation_ids: int) -> None:
@@ -309,7 +361,7 @@ def check_client_msg_id(value: object) -> str:
 async def do_send(
     ctx: Context,
     principal: Principal,
-    access: Access,
+    seat: Seated,
     client_msg_id: object,
     text: object,
     *,
@@ -324,21 +376,20 @@ async def do_send(
     """
     msg_id = check_client_msg_id(client_msg_id)
     body = check_text(text)
-    c = access.consultation
-    assert c.id is not None
+    cid = seat.consultation_id
     as_mentor = None
-    if access.role == "mentor":
+    if seat.role == "mentor":
         # Still this mentor's consultation (it may have been handed over while the socket's
         # reassigned event is on its way): checked by the seq reservation itself.
         if principal.mentor_id is None:
             raise Refusal("not_joined")
         as_mentor = principal.mentor_id
     draft = Draft(
-        consultation_id=c.id,
+        consultation_id=cid,
         seq=0,
-        sender_role=access.role,
+        sender_role=seat.role,
         sender_id=principal.id,
-        sender_name=shown_name(access, principal),
+        sender_name=shown_name(seat, principal),
         client_msg_id=msg_id,
         text=body,
         created_at=ctx.now(),
@@ -348,12 +399,12 @@ async def do_send(
     if duplicate:
         return message, True
     await publish_message(ctx, message, origin=origin)
-    if access.role == "client":
-        await publish_activity(ctx, c, message)
+    if seat.role == "client":
+        await publish_activity(ctx, seat.mentor_id, message)
         try:
-            await raise_alerts(ctx, c, message.seq, message.text)
+            await raise_alerts(ctx, cid, message.seq, message.text)
         except Exception as exc:  # the message is stored and delivered whatever happens here
-            log.error("crisis check failed for consultation %s (%s)", c.id, type(exc).__name__)
+            log.error("crisis check failed for consultation %s (%s)", cid, type(exc).__name__)
     return message, False
 
 
@@ -371,7 +422,7 @@ def own_read_seq(access: Access) -> int:
     return c.mentor_read_seq if access.role == "mentor" else 0
 
 
-async def do_read(ctx: Context, principal: Principal, access: Access, seq: object) -> int | None:
+async def do_read(ctx: Context, principal: Principal, seat: Seated, seq: object) -> int | None:
     """This side (the client or the consultation's mentor) has seen everything up to seq.
 
     The mark only moves forward: a seq at or below it changes nothing, writes nothing and
@@ -379,19 +430,18 @@ async def do_read(ctx: Context, principal: Principal, access: Access, seq: objec
     client: refused invalid_input rather than clamped, so the bug shows. A supervisor in a
     group talk reads without marking (not_allowed): "read" on the faces means the person the
     words were written to. Returns the new mark once it is committed and published."""
-    if access.role not in ("client", "mentor"):
+    if seat.role not in ("client", "mentor"):
         raise Refusal("not_allowed")
     upto = check_read_seq(seq)
-    c = access.consultation
-    assert c.id is not None
+    cid = seat.consultation_id
     column = col(
-        Consultation.client_read_seq if access.role == "client" else Consultation.mentor_read_seq
+        Consultation.client_read_seq if seat.role == "client" else Consultation.mentor_read_seq
     )
     async with ctx.db.read() as s:
         row = (
             await s.execute(
                 select(col(Consultation.last_seq), col(Consultation.mentor_id), column).where(
-                    col(Consultation.id) == c.id
+                    col(Consultation.id) == cid
                 )
             )
         ).first()
@@ -400,7 +450,7 @@ async def do_read(ctx: Context, principal: Principal, access: Access, seq: objec
     last_seq, mentor_id, current = row
     if upto > last_seq:
         raise Refusal("invalid_input", field="seq")
-    if access.role == "mentor" and mentor_id != principal.mentor_id:
+    if seat.role == "mentor" and mentor_id != principal.mentor_id:
         raise Refusal("not_joined")  # handed to another mentor meanwhile (as do_send checks)
     if upto <= current:
         return None
@@ -408,28 +458,28 @@ async def do_read(ctx: Context, principal: Principal, access: Access, seq: objec
         changed = (
             await s.execute(
                 update(Consultation)
-                .where(col(Consultation.id) == c.id, column < upto)
+                .where(col(Consultation.id) == cid, column < upto)
                 .values({column: upto})
                 .returning(col(Consultation.id))
             )
         ).scalar_one_or_none()
     if changed is None:
         return None  # another tab of the same side got further first
-    await publish_read(ctx, c.id, access.role, upto)
+    await publish_read(ctx, cid, seat.role, upto)
     return upto
 
 
 async def do_share(
     ctx: Context,
     principal: Principal,
-    access: Access,
+    seat: Seated,
     client_msg_id: object,
     entry_id: object,
     *,
     origin: object = None,
 ) -> tuple[AnyMessage, bool]:
     """A mentor (or a joined supervisor) shares a help-directory entry as a card."""
-    if access.role == "client":
+    if seat.role == "client":
         raise Refusal("not_allowed")
     entry = ctx.directory.get(entry_id) if isinstance(entry_id, str) else None
     if entry is None:
@@ -437,7 +487,7 @@ async def do_share(
     return await do_send(
         ctx,
         principal,
-        access,
+        seat,
         client_msg_id,
         entry["name"]["ja"],
         card_id=entry["id"],
@@ -489,12 +539,10 @@ async def close_consultation(
     return consultation
 
 
-async def do_end(ctx: Context, principal: Principal, access: Access) -> Consultation:
-    if access.role not in ("client", "mentor"):
+async def do_end(ctx: Context, principal: Principal, seat: Seated) -> Consultation:
+    if seat.role not in ("client", "mentor"):
         raise Refusal("not_allowed")
-    c = access.consultation
-    assert c.id is not None
-    closed = await close_consultation(ctx, c.id, reason=f"ended_by_{access.role}")
+    closed = await close_consultation(ctx, seat.consultation_id, reason=f"ended_by_{seat.role}")
     if closed is None:
         raise Refusal("consultation_closed")
     return closed
@@ -510,13 +558,13 @@ async def do_call_supervisor(ctx: Context, principal: Principal, consultation_id
 
 
 async def do_leave(
-    ctx: Context, principal: Principal, access: Access, *, last_tab: bool = True
+    ctx: Context, principal: Principal, seat: Seated, *, last_tab: bool = True
 ) -> bool:
     """Someone stops reading a consultation; a supervisor's leaving is on the record, a
     client's (from the last of their tabs) is "client away" on headquarters' board. True:
     the board changed."""
     if principal.is_supervisor:
-        await audit(ctx, principal, "supervisor_leave", access.consultation.id)
+        await audit(ctx, principal, "supervisor_leave", seat.consultation_id)
     if not last_tab:
         return False
-    return await mark_client_away(ctx, principal, access.consultation.id or 0)
+    return await mark_client_away(ctx, principal, seat.consultation_id)

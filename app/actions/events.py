@@ -338,10 +338,10 @@ def activity_event(ctx: Context, m: AnyMessage) -> dict[str, Any]:
     }
 
 
-async def publish_activity(ctx: Context, c: Consultation, m: AnyMessage) -> None:
+async def publish_activity(ctx: Context, mentor_id: int, m: AnyMessage) -> None:
     """To the mentor's connections (the consoles); a socket that has that chat open skips
     it, since the message itself is already there."""
-    await ctx.hub.publish([topic_mentor(c.mentor_id)], activity_event(ctx, m))
+    await ctx.hub.publish([topic_mentor(mentor_id)], activity_event(ctx, m))
 
 
 # --- the waiting line (docs/protocol.md, "queue" and "queue_changed") ---------------------

@@ -523,7 +523,7 @@ async def deliver_first_message(ctx: Context, entry: QueueEntry) -> None:
         return
     await publish_message(ctx, stored)
     try:
-        await raise_alerts(ctx, consultation, stored.seq, stored.text)
+        await raise_alerts(ctx, entry.consultation_id, stored.seq, stored.text)
     except Exception as exc:  # noqa: BLE001 - stored and delivered whatever happens here
         log.error(
             "crisis check failed for consultation %s (%s)", consultation.id, type(exc).__name__

@@ -33,18 +33,19 @@ def help_contacts(ctx: Context) -> list[dict[str, Any]]:
     ]
 
 
-async def raise_alerts(ctx: Context, consultation: Consultation, seq: int, text: str) -> list[str]:
-    """Check a client's stored message; alert supervisors and the mentor; card the client."""
+async def raise_alerts(ctx: Context, consultation_id: int, seq: int, text: str) -> list[str]:
+    """Check a client's stored message; alert supervisors and the mentor; card the client.
+    The mentor is whoever holds the consultation now (read with the at-risk mark): a socket's
+    copy may predate a handover."""
     categories = ctx.crisis.detect(text)
     if not categories:
         return []
-    assert consultation.id is not None
     new: list[CrisisAlert] = []
     for category in categories:
         try:
             async with ctx.db.write() as s:
                 alert = CrisisAlert(
-                    consultation_id=consultation.id,
+                    consultation_id=consultation_id,
                     category=category,
                     message_seq=seq,
                     created_at=ctx.now(),
@@ -57,7 +58,7 @@ async def raise_alerts(ctx: Context, consultation: Consultation, seq: int, text:
                         actor_role="system",
                         actor_id=0,
                         action="crisis_alert",
-                        consultation_id=consultation.id,
+                        consultation_id=consultation_id,
                         reason=category,
                     )
                 )
@@ -70,8 +71,10 @@ async def raise_alerts(ctx: Context, consultation: Consultation, seq: int, text:
         metrics.alert_raised(alert.kind, alert.category)
     async with ctx.db.write() as s:
         await s.execute(
-            update(Consultation).where(col(Consultation.id) == consultation.id).values(at_risk=True)
+            update(Consultation).where(col(Consultation.id) == consultation_id).values(at_risk=True)
         )
+        consultation = await s.get(Consultation, consultation_id, populate_existing=True)
+        assert consultation is not None
         mentor = await s.get(Mentor, consultation.mentor_id)
     for alert in new:
         await ctx.hub.publish([SUPERVISORS], alert_event(ctx, alert, mentor))

@@ -142,10 +142,7 @@ async def test_crisis_alert_starts_the_cooldown_from_the_consultations_end(env: 
     }
     child = await sign_up(env.http, "りす")
     opened = (await chat_now(env, child, mentor)).json()["consultation"]
-    async with env.ctx.db.read() as s:
-        consultation = await s.get(Consultation, opened["id"])
-    assert consultation is not None
-    assert await safety.raise_alerts(env.ctx, consultation, 1, "もう死にたい")
+    assert await safety.raise_alerts(env.ctx, opened["id"], 1, "もう死にたい")
     rest = (await env.http.get("/api/staff/me/rest", headers=bearer(staff))).json()
     assert rest == {"resting_until": "2026-12-01T16:45:00+09:00", "reason": "crisis"}
     # Ended early, at 16:05: she rests from then on.

@@ -119,3 +119,44 @@ async def test_a_reassigned_mentor_socket_stops_reading_and_writing(
         await child.send(type="send", consultation_id=cid, client_msg_id="b", text="だれ？")
         assert (await child.expect("ack"))["seq"] == 2
         assert all(f.get("type") != "message" for f in await old.quiet())  # reads no more
+
+
+async def test_after_a_handover_the_childs_words_reach_the_new_mentor_not_the_old(
+    live: Live, clock: ManualClock
+) -> None:
+    """The child's socket joined before the handover: its next message is a badge on the new
+    mentor's console, and crisis words in it put the new mentor on alert, not the old one."""
+    sakura = await add_mentor(live.ctx, "さくら")
+    kei = await add_mentor(live.ctx, "けい")
+    await add_staff(live.ctx, "sakura", "sakura-pass", mentor_id=sakura)
+    await add_staff(live.ctx, "kei", "kei-pass", mentor_id=kei)
+    boss = await supervisor_token(live)
+    child_token = await sign_up(live.http, "うさぎ")
+    r = await live.http.post(
+        "/api/chat-now", json={"mentor_id": sakura}, headers=bearer(child_token)
+    )
+    cid = r.json()["consultation"]["id"]
+    sakura_token = await staff_token(live.http, "sakura", "sakura-pass")
+    kei_token = await staff_token(live.http, "kei", "kei-pass")
+    async with (
+        ws_client(live, sakura_token) as old_desk,
+        ws_client(live, kei_token) as new_desk,
+        ws_client(live, child_token) as child,
+    ):
+        await child.send(type="join", consultation_id=cid)
+        await child.expect("joined")
+        r = await live.http.post(
+            f"/api/staff/consultations/{cid}/reassign",
+            json={"mentor_id": kei, "note": "さくらさんは急用"},
+            headers=bearer(boss),
+        )
+        assert r.status_code == 200, r.text
+        await child.expect("consultation", event="reassigned")
+        await old_desk.expect("consultation", event="reassigned")
+        await child.send(type="send", consultation_id=cid, client_msg_id="a", text="しにたい")
+        assert (await child.expect("ack"))["seq"] == 1
+        badge = await new_desk.expect("activity", consultation_id=cid)
+        assert badge["seq"] == 1
+        assert (await new_desk.expect("at_risk"))["consultation_id"] == cid
+        heard = [f["type"] for f in await old_desk.quiet()]
+        assert "activity" not in heard and "at_risk" not in heard

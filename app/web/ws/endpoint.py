@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from app.actions import Context, Principal
 from app.actions.accounts import fits_face, principal_for_token
 from app.actions.chat import (
-    Access,
+    Seat,
     follow_consultation_event,
     mark_client_away,
     messages_after,
@@ -132,7 +132,7 @@ class Connection:
         self.principal = principal
         self.sub = sub
         self.token = token
-        self.joined: dict[int, Access] = {}
+        self.joined: dict[int, Seat] = {}
         self.delivery = Delivery(self._send_message, self._stored_after, self._wait_for_gap)
         self.client_close_code: int | None = None
         self.close_code: int | None = None  # set when the server decides to close
@@ -165,8 +165,8 @@ class Connection:
 
     def name(self, cid: int) -> str:
         """The name this socket's person shows in a consultation."""
-        access = self.joined.get(cid)
-        return shown_name(access, self.principal) if access else self.principal.display_name
+        seat = self.joined.get(cid)
+        return shown_name(seat, self.principal) if seat else self.principal.display_name
 
     def forget(self, cid: int) -> None:
         """Stop following a consultation: no more of its events, its messages, or sends."""
@@ -176,13 +176,13 @@ class Connection:
         self.delivery.forget(cid)
 
     async def presence(
-        self, cid: int, state: str, access: Access | None = None, *, board: bool = False
+        self, cid: int, state: str, seat: Seat | None = None, *, board: bool = False
     ) -> None:
         """Tell the consultation (and, for a client, its mentor's console) who is here;
-        access: the consultation as it was, when it is no longer in self.joined; board: the
+        seat: the consultation as it was, when it is no longer in self.joined; board: the
         client's arrival or leaving changed headquarters' board (supervisors are told too)."""
-        access = access or self.joined.get(cid)
-        mentor_id = access.consultation.mentor_id if access is not None else None
+        seat = seat or self.joined.get(cid)
+        mentor_id = seat.mentor_id if seat is not None else None
         await publish_presence(
             self.ctx,
             cid,
@@ -306,9 +306,13 @@ class Connection:
                 await self.delivery.gap_due(event["consultation_id"])
             elif kind == "consultation":
                 cid = event["consultation_id"]
-                access = self.joined.get(cid)
-                if not await follow_consultation_event(self.ctx, self.principal, access, event):
-                    self.forget(cid)  # handed to another mentor: no more reading or writing
+                seat = self.joined.get(cid)
+                if seat is not None:
+                    seat = await follow_consultation_event(self.ctx, self.principal, seat, event)
+                    if seat is None:
+                        self.forget(cid)  # handed to another mentor: no more reading or writing
+                    else:
+                        self.joined[cid] = seat
                 await self._send(event)
             elif kind == "activity":
                 if event["consultation_id"] in self.joined:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.actions.accounts import principal_for_token
 from app.actions.chat import (
-    Access,
+    Seat,
     changes_board,
     check_access,
     check_last_seq,
@@ -40,12 +40,12 @@ Frame = dict[str, Any]
 Handler = Callable[["Connection", Frame], Awaitable[None]]
 
 
-def joined(conn: Connection, data: Frame) -> Access:
+def joined(conn: Connection, data: Frame) -> Seat:
     cid = check_id(data.get("consultation_id"), "consultation_id")
-    access = conn.joined.get(cid)
-    if access is None:
+    seat = conn.joined.get(cid)
+    if seat is None:
         raise Refusal("not_joined")
-    return access
+    return seat
 
 
 async def on_ping(conn: Connection, _data: Frame) -> None:
@@ -63,10 +63,9 @@ async def on_join(conn: Connection, data: Frame) -> None:
     access = await do_join(
         conn.ctx, conn.principal, data.get("consultation_id"), data.get("reason"), last_seq=last_seq
     )
-    cid = access.consultation.id
-    assert cid is not None
+    cid = access.consultation_id
     first_time = cid not in conn.joined
-    conn.joined[cid] = access
+    conn.joined[cid] = access.seat()  # not the rows: what the socket keeps for its life
     conn.read_upto[cid] = own_read_seq(access)
     conn.delivery.follow(cid, last_seq)
     # Subscribe before catching up: anything committed meanwhile is either read by the
@@ -89,24 +88,23 @@ def count_join(conn: Connection, consultation_id: object) -> None:
 
 
 async def on_leave(conn: Connection, data: Frame) -> None:
-    access = joined(conn, data)
-    cid = access.consultation.id
-    assert cid is not None
+    seat = joined(conn, data)
+    cid = seat.consultation_id
     conn.ctx.hub.unsubscribe(conn.sub, topic_consultation(cid))
     del conn.joined[cid]
     conn.read_upto.pop(cid, None)
     conn.delivery.forget(cid)
-    board = await do_leave(conn.ctx, conn.principal, access, last_tab=not conn.elsewhere(cid))
-    await conn.presence(cid, "left", access, board=board)
+    board = await do_leave(conn.ctx, conn.principal, seat, last_tab=not conn.elsewhere(cid))
+    await conn.presence(cid, "left", seat, board=board)
 
 
 @metrics.timed_ack
 async def on_send(conn: Connection, data: Frame) -> None:
-    access = writer(conn, data)
+    seat = writer(conn, data)
     message, duplicate = await do_send(
         conn.ctx,
         conn.principal,
-        access,
+        seat,
         data.get("client_msg_id"),
         data.get("text"),
         origin=conn.sub,  # this socket learns of its own message from the ack alone
@@ -116,11 +114,11 @@ async def on_send(conn: Connection, data: Frame) -> None:
 
 @metrics.timed_ack
 async def on_share(conn: Connection, data: Frame) -> None:
-    access = writer(conn, data)
+    seat = writer(conn, data)
     message, duplicate = await do_share(
         conn.ctx,
         conn.principal,
-        access,
+        seat,
         data.get("client_msg_id"),
         data.get("entry_id"),
         origin=conn.sub,
@@ -128,18 +126,16 @@ async def on_share(conn: Connection, data: Frame) -> None:
     conn.sub.offer(ack_event(conn.ctx, message, duplicate))
 
 
-def writer(conn: Connection, data: Frame) -> Access:
+def writer(conn: Connection, data: Frame) -> Seat:
     """A joined consultation this socket may store a message in now (messages per minute)."""
-    access = joined(conn, data)
+    seat = joined(conn, data)
     if not conn.rate.hit(conn.sub.key):
         raise Refusal("rate_limited")
-    return access
+    return seat
 
 
 async def on_typing(conn: Connection, data: Frame) -> None:
-    access = joined(conn, data)
-    cid = access.consultation.id
-    assert cid is not None
+    cid = joined(conn, data).consultation_id
     now = conn.ctx.now().timestamp()
     if now - conn.typing_at.get(cid, float("-inf")) < TYPING_EVERY_SECONDS:
         return  # "is typing" is already showing on the other side: drop, silently
@@ -148,21 +144,20 @@ async def on_typing(conn: Connection, data: Frame) -> None:
 
 
 async def on_read(conn: Connection, data: Frame) -> None:
-    access = joined(conn, data)
-    cid = access.consultation.id
-    assert cid is not None
+    seat = joined(conn, data)
+    cid = seat.consultation_id
     seq = check_read_seq(data.get("seq"))
     # Coalesced per socket: a page repeating a mark it already sent (or that was stored when it
     # joined) costs no query; only a mark that moves forward reaches the database.
     if seq <= conn.read_upto.get(cid, 0):
         return
-    await do_read(conn.ctx, conn.principal, access, seq)
+    await do_read(conn.ctx, conn.principal, seat, seq)
     conn.read_upto[cid] = max(seq, conn.read_upto.get(cid, 0))
 
 
 async def on_end(conn: Connection, data: Frame) -> None:
-    access = joined(conn, data)
-    fresh = await check_access(conn.ctx, conn.principal, access.consultation.id)
+    seat = joined(conn, data)
+    fresh = await check_access(conn.ctx, conn.principal, seat.consultation_id)
     await do_end(conn.ctx, conn.principal, fresh)
 
 
