@@ -4,7 +4,8 @@ SQLite: WAL, a busy timeout, foreign keys, and a separate *writer* engine whose 
 start with BEGIN IMMEDIATE on a single pooled connection, so writers in one process queue in
 Python instead of failing with "database is locked"; other processes wait on busy_timeout.
 PostgreSQL: one engine; the unique constraints decide races and the loser retries.
-Both SQLite engines run with secure_delete, and `checkpoint()` empties the WAL after erasure.
+Both SQLite engines run with secure_delete, and `checkpoint()` empties the WAL after erasure,
+over aiosqlite with one trip to its thread per statement (sqlite_driver.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.db import sqlite_driver
 from app.observability.pools import observe_pools
 
 SQLITE_BUSY_MS = 30_000
@@ -87,7 +89,11 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             self.engine = create_async_engine(
-                url, echo=echo, pool_timeout=pool_wait, connect_args={"timeout": 30}
+                url,
+                echo=echo,
+                pool_timeout=pool_wait,
+                connect_args={"timeout": 30},
+                module=sqlite_driver.DBAPI,
             )
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             self.writer_engine = create_async_engine(
@@ -97,6 +103,7 @@ class Database:
                 max_overflow=0,
                 pool_timeout=120,
                 connect_args={"timeout": 30},
+                module=sqlite_driver.DBAPI,
             )
             event.listen(self.writer_engine.sync_engine, "connect", _sqlite_writer_connect)
             event.listen(self.writer_engine.sync_engine, "begin", _sqlite_begin_immediate)

@@ -14,6 +14,7 @@ import json
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import uvloop
@@ -115,7 +116,14 @@ def _overlapping(url: str) -> int:
     return sum(1 for v in use.values() if v > LINES)
 
 
-def run(db_kind: str, n: int) -> dict[str, Any]:
+def run(
+    db_kind: str,
+    n: int,
+    *,
+    before_storm: Callable[[int], None] | None = None,
+    after_storm: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """before_storm(server pid) / after_storm(): hooks for a profiler (profile_storm.py)."""
     day = jst(2026, 12, 1, 15, 0)
     with database(db_kind, "storm") as url:
         seeded = asyncio.run(seed(url, now=CLOCK, mentors=MENTORS, clients=n, shift_days=[day]))
@@ -133,9 +141,13 @@ def run(db_kind: str, n: int) -> dict[str, Any]:
                     slot = SLOTS[(i // 2) % len(SLOTS)].isoformat()
                     body = {"mentor_id": mentor, "start": slot}
                     requests.append(_raw(server.port, "/api/bookings", token, body))
+            if before_storm is not None:
+                before_storm(server.pid)
             cpu0 = cpu_seconds(server.pid)
             results, wall = uvloop.run(_storm(server.port, requests))
             cpu = cpu_seconds(server.pid) - cpu0
+            if after_storm is not None:
+                after_storm()
             log_tail = server.log_tail(3)
         finally:
             server.stop()

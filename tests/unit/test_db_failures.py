@@ -10,6 +10,7 @@ import sqlalchemy.exc as sa
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.db import sqlite_driver
 from app.db.failures import unavailable
 
 
@@ -19,10 +20,14 @@ async def raised(coro) -> BaseException:  # type: ignore[no-untyped-def]
     return caught.value
 
 
-async def test_sqlite_locked_is_not_now_a_missing_table_is_a_bug(tmp_path: Path) -> None:
+@pytest.mark.parametrize("module", [None, sqlite_driver.DBAPI], ids=["aiosqlite", "one_trip"])
+async def test_sqlite_locked_is_not_now_a_missing_table_is_a_bug(
+    tmp_path: Path, module: object
+) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/t.db"
-    holder = create_async_engine(url)
-    waiter = create_async_engine(url, connect_args={"timeout": 0.05})
+    driver = {} if module is None else {"module": module}
+    holder = create_async_engine(url, **driver)
+    waiter = create_async_engine(url, connect_args={"timeout": 0.05}, **driver)
     try:
         async with holder.connect() as conn:
             await conn.execute(text("CREATE TABLE t (x INTEGER)"))
