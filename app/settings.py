@@ -88,7 +88,7 @@ class Settings:
     login_inline_wait_seconds: int = 10
     signups_per_hour_per_address: int = 200
     ws_max_per_account: int = 5
-    # PostgreSQL: the most connections one process's request pool opens (10 kept open).
+    # PostgreSQL: the most connections one process's request pool opens (opened as needed, kept).
     db_pool: int = 30
     # How long a request waits for a free pool connection before it is told busy_try_again
     # (503 with Retry-After; a websocket upgrade too) instead of waiting on.
