@@ -90,11 +90,6 @@ def idle_limit(ctx: Context, principal_kind: str) -> timedelta:
     )
 
 
-def _idle(ctx: Context, session: AuthSession, now: datetime) -> bool:
-    last = session.last_seen_at or session.created_at
-    return now - last > idle_limit(ctx, session.principal)
-
-
 async def _touch(ctx: Context, session_ids: list[int], now: datetime) -> None:
     """Slide the idle expiry of these sessions (callers only pass stale last_seen_at)."""
     if session_ids:
@@ -386,29 +381,40 @@ async def principal_for_token(ctx: Context, token: str) -> Principal | None:
 
 async def live_tokens(ctx: Context, tokens: list[str]) -> set[str]:
     """Which of these tokens (of open sockets) still belong to a valid session: not revoked,
-    not expired, not idle. An open socket is activity: the live ones slide their idle expiry."""
+    not expired, not idle. An open socket is activity: the live ones slide their idle expiry.
+    Plain columns, not AuthSession instances: with 10,000 sockets this runs for every one of
+    them every 30 s, and building the ORM instances was most of its cost."""
     if not tokens:
         return set()
     hashed = {token_hash(t, ctx.settings.secret_key): t for t in tokens}
     now = ctx.now()
-    async with ctx.db.read() as s:
+    async with ctx.db.quick_read() as s:
         rows = (
             await s.execute(
-                select(AuthSession).where(
+                select(
+                    col(AuthSession.id),
+                    col(AuthSession.token_hash),
+                    col(AuthSession.principal),
+                    col(AuthSession.created_at),
+                    col(AuthSession.last_seen_at),
+                ).where(
                     col(AuthSession.token_hash).in_(list(hashed)),
                     col(AuthSession.revoked_at).is_(None),
                     col(AuthSession.expires_at) > now,
                 )
             )
-        ).scalars()
-        live = [row for row in rows if not _idle(ctx, row, now)]
-    stale = [
-        row.id
-        for row in live
-        if row.id is not None and now - (row.last_seen_at or row.created_at) >= TOUCH_EVERY
-    ]
+        ).all()
+    live: set[str] = set()
+    stale: list[int] = []
+    for sid, hash_, kind, created, last_seen in rows:
+        last = last_seen or created
+        if now - last > idle_limit(ctx, kind):
+            continue
+        live.add(hashed[hash_])
+        if sid is not None and now - last >= TOUCH_EVERY:
+            stale.append(sid)
     await _touch(ctx, stale, now)
-    return {hashed[row.token_hash] for row in live}
+    return live
 
 
 async def gone_accounts(ctx: Context, keys: set[str]) -> set[str]:
