@@ -24,11 +24,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from time import perf_counter
+from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import col
 
+from app.actions import sqlite_batch
+from app.actions.sqlite_batch import COLUMNS
 from app.db.engine import Database
 from app.db.failures import unavailable
 from app.db.tables import Consultation, Message
@@ -59,7 +62,6 @@ RESERVE_SEQS_AS_MENTOR = (
     .returning(CONSULTATION.c.last_seq)
 )
 INSERT_MESSAGES = insert(MESSAGE)
-COLUMNS = tuple(c.name for c in MESSAGE.columns if c.name != "id")
 
 
 @dataclass(slots=True)
@@ -121,6 +123,17 @@ class MessageWriter:
         self.db = db
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        # SQLite: each column's bind processor, for the one-trip batch (sqlite_batch.py)
+        self._binders = sqlite_batch.binders(db.writer_engine.dialect) if db.is_sqlite else None
+
+    def _bound(self, message: AnyMessage) -> list[Any]:
+        assert self._binders is not None
+        return [
+            value if bind is None else bind(value)
+            for bind, value in zip(
+                self._binders, (getattr(message, n) for n in COLUMNS), strict=True
+            )
+        ]
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="message-writer")
@@ -184,9 +197,30 @@ class MessageWriter:
                 layers.append([])
             layers[depth[cid]].append((cid, len(items), as_mentor))
             depth[cid] += 1
+        if self._binders is not None:  # SQLite: the whole batch in one trip (sqlite_batch.py)
+            lasts = await sqlite_batch.store(
+                self.db,
+                layers,
+                [
+                    (key, [self._bound(message) for message, _g, _f in items])
+                    for key, items in groups.items()
+                ],
+            )
+            for (cid, as_mentor), items in groups.items():
+                last = lasts[(cid, as_mentor)]
+                if last is None:
+                    async with self.db.read() as s:
+                        refusal = await _not_open(s, cid, as_mentor)
+                    refused.extend((future, refusal) for _m, _g, future in items)
+                    continue
+                for offset, (message, _mentor, future) in enumerate(items):
+                    message.seq = last - len(items) + 1 + offset
+                    stored.append((message, future))
+            self._settle(batch, started, stored, refused)
+            return
         async with self.db.write() as s:
             conn = await s.connection()
-            lasts: dict[tuple[int, int | None], int | None] = {}
+            lasts = {}
             for layer in layers:
                 if len(layer) == 1:
                     cid, n, as_mentor = layer[0]
@@ -209,6 +243,16 @@ class MessageWriter:
                     stored.append((message, future))
             if stored:
                 await conn.execute(INSERT_MESSAGES, [_row(m) for m, _f in stored])
+        self._settle(batch, started, stored, refused)
+
+    def _settle(
+        self,
+        batch: list[Item],
+        started: float,
+        stored: list[tuple[AnyMessage, asyncio.Future[Result]]],
+        refused: list[tuple[asyncio.Future[Result], Refusal]],
+    ) -> None:
+        """After the commit: every sender learns its message's fate."""
         metrics.message_batch(len(batch), len(stored), started)
         for future, refusal in refused:
             if not future.done():

@@ -8,6 +8,8 @@ moment, so the caller is told busy_try_again (503), not internal_error (500). An
 
 from __future__ import annotations
 
+import sqlite3
+
 import sqlalchemy.exc as sa
 
 # SQLSTATE classes: 08 connection exception, 53 insufficient resources (53300 too many
@@ -20,6 +22,8 @@ def unavailable(exc: BaseException) -> bool:
     """The database cannot take this request right now (see the module docstring)."""
     if isinstance(exc, sa.TimeoutError | TimeoutError | OSError):  # pool checkout, network
         return True
+    if isinstance(exc, sqlite3.Error):  # raised by the driver itself (app/actions/sqlite_batch)
+        return _sqlite_busy(exc)
     if not isinstance(exc, sa.DBAPIError):
         return False
     if exc.connection_invalidated or isinstance(exc, sa.InterfaceError):
@@ -28,7 +32,11 @@ def unavailable(exc: BaseException) -> bool:
         sqlstate = getattr(cause, "sqlstate", None)
         if isinstance(sqlstate, str) and sqlstate.startswith(_NOT_NOW_SQLSTATES):
             return True
-        code = getattr(cause, "sqlite_errorcode", None)
-        if isinstance(code, int) and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        if _sqlite_busy(cause):
             return True
     return False
+
+
+def _sqlite_busy(exc: object) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)

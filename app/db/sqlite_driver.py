@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import sqlite3
 import types
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
 
 Outcome = tuple[Any, list[Any], int, int | None]
+T = TypeVar("T")
 
 
 def _run(raw: sqlite3.Connection, sql: str, parameters: Any) -> Outcome:
@@ -121,3 +123,10 @@ def _module() -> types.ModuleType:
 
 # What create_async_engine(..., module=DBAPI) gives the sqlite+aiosqlite dialect.
 DBAPI = AsyncAdapt_aiosqlite_dbapi(_module(), sqlite3)
+
+
+async def on_thread(connection: Connection, fn: Callable[..., T], *args: Any) -> T:
+    """Run fn(raw sqlite3 connection, *args) on the connection's own thread, in one trip:
+    for work that is many statements with nothing to decide in between on the event loop
+    (the message writer's batch, app/actions/sqlite_batch.py)."""
+    return await connection._execute(fn, connection._conn, *args)  # type: ignore[no-any-return]

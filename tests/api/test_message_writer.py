@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from datetime import UTC
 
 import pytest
 from sqlalchemy import select, update
@@ -10,6 +12,7 @@ from sqlmodel import col
 
 from app.actions.chat import check_access, close_consultation, do_send
 from app.actions.context import Principal
+from app.actions.message_writer import Draft
 from app.db.tables import Consultation, Message
 from app.errors import Refusal
 from tests.conftest import Env
@@ -148,3 +151,36 @@ async def test_a_mentor_handed_over_meanwhile_is_refused_by_the_write_itself(env
         2,
         3,
     ]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_sqlite_one_trip_batch_stores_exactly_what_the_portable_path_stores(
+    env: Env, db_url: str
+) -> None:
+    """app/actions/sqlite_batch.py binds through the same column types: the same text in
+    every column (timestamps included) as a message stored through SQLAlchemy."""
+    p, cid = await _open(env, "とり")
+    access = await check_access(env.ctx, p, cid)
+    batched, _ = await do_send(env.ctx, p, access, "b1", "バッチ")
+    writer = env.ctx.messages
+    portable = Draft(
+        consultation_id=cid,
+        seq=0,
+        sender_role="client",
+        sender_id=p.id,
+        sender_name=batched.sender_name,
+        client_msg_id="p1",
+        text="ひとつずつ",
+        created_at=batched.created_at,
+        card_id=None,
+    )
+    stored, duplicate = await writer._store_one(portable)
+    assert (batched.seq, stored.seq, duplicate) == (1, 2, False)
+    with sqlite3.connect(db_url.removeprefix("sqlite+aiosqlite:///")) as raw:
+        rows = raw.execute(
+            "SELECT seq, sender_role, sender_id, sender_name, created_at, typeof(created_at),"
+            " card_id FROM message WHERE consultation_id = ? ORDER BY seq",
+            (cid,),
+        ).fetchall()
+    assert rows[0][1:] == rows[1][1:]
+    assert rows[0][4] == batched.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
