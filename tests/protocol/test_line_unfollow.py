@@ -53,6 +53,8 @@ async def test_unfollow_mid_chat_ends_the_chat_cancels_bookings_and_stops_sendin
         async with ws_client(live, mentor_token) as mentor, ws_client(live, boss) as hq:
             await mentor.send(type="join", consultation_id=chat.id)
             await mentor.expect("joined")
+            # the child is told the mentor came (a push of its own, on its way meanwhile)
+            await standin.wait_text("さくらさんが きたよ")
             await post(live, text_event(CHILD, "あのね"))
             await mentor.expect("message", seq=1)
             sent_before = len(standin.calls)
