@@ -96,6 +96,40 @@ const FOCUSABLE = "button, input, select, textarea, a[href], summary, [tabindex]
 const EMPTY_KEY = "∅";
 let epoch = 0;
 
+// A press in progress: from pointerdown until the click that follows (or the press ends without
+// one). A row or container holding the pressed element is not replaced until then, or the
+// button under the finger would vanish between down and up and the click be lost (a repaint
+// lands inside a child's 100 ms tap far more often than inside a test's click). What was
+// painted meanwhile is applied right after the click has run.
+let pressed = null;
+let releaseTimer = null;
+const deferred = new Map(); // the element being replaced -> replace() with its latest content
+
+function holdsPress(el) {
+  return pressed !== null && pressed.isConnected && el.contains(pressed);
+}
+
+function releasePress(afterMs) {
+  clearTimeout(releaseTimer);
+  releaseTimer = setTimeout(() => {
+    pressed = null;
+    const jobs = [...deferred.values()];
+    deferred.clear();
+    for (const replace of jobs) replace();
+  }, afterMs);
+}
+
+if (typeof document !== "undefined") {
+  document.addEventListener("pointerdown", (e) => {
+    clearTimeout(releaseTimer);
+    pressed = e.target instanceof Node ? e.target : null;
+  }, true);
+  // The click comes right after pointerup; the fallback ends a press that makes no click.
+  document.addEventListener("pointerup", () => releasePress(500), true);
+  document.addEventListener("click", () => releasePress(0), true);
+  document.addEventListener("pointercancel", () => releasePress(0), true);
+}
+
 /**
  * A forced repaint (the test-only YORISOI_UI_REPAINT_MS): from now on every row counts as
  * changed once, so each is rebuilt and what it carries is exercised, not just kept.
@@ -126,12 +160,15 @@ export function paintRows(container, items, { key, render, sig = (item) => item,
       const fresh = item === null ? empty() : render(item);
       fresh.dataset.key = k;
       fresh.dataset.sig = signature;
-      if (el) {
-        const restore = carryState(el, active);
-        el.replaceWith(fresh);
-        restore(fresh);
+      if (el && holdsPress(el)) {
+        const held = el;
+        deferred.set(held, () => {
+          if (held.parentNode === container) replaceKeeping(held, fresh);
+        });
+      } else {
+        if (el) replaceKeeping(el, fresh, active);
+        el = fresh;
       }
-      el = fresh;
     }
     kept.add(el);
     const at = prev ? prev.nextSibling : container.firstChild;
@@ -139,6 +176,12 @@ export function paintRows(container, items, { key, render, sig = (item) => item,
     prev = el;
   }
   for (const el of [...container.children]) if (!kept.has(el)) el.remove();
+}
+
+function replaceKeeping(el, fresh, active = document.activeElement) {
+  const restore = carryState(el, active);
+  el.replaceWith(fresh);
+  restore(fresh);
 }
 
 /**
@@ -163,6 +206,10 @@ function carryState(el, active = document.activeElement) {
 
 /** Rebuild everything inside container with build(), keeping what carryState keeps. */
 export function rebuild(container, build) {
+  if (holdsPress(container)) {
+    deferred.set(container, () => rebuild(container, build));
+    return;
+  }
   const restore = carryState(container);
   container.textContent = "";
   build(container);

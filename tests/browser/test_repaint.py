@@ -169,3 +169,40 @@ def test_what_is_typed_is_kept_when_a_slow_answer_arrives(server: str, open_page
     expect(lines).to_have_value("2")
     admin.get_by_role("button", name="回線数を変更").click()
     expect(admin.locator("#cap-notice")).to_have_text("回線数を 2 にしました。")
+
+
+def press_through_repaints(page: Any, button: Any) -> None:
+    """Press button, keep it pressed while the page repaints (rebuilding its row), release.
+
+    A child's tap lasts ~100 ms; under a slow machine a click's down and up are as far apart.
+    A row rebuilt in between would take the pressed button away and the click with it."""
+    box = None
+    for _ in range(20):  # a repaint may swap the row between scrolling and measuring
+        button.scroll_into_view_if_needed()
+        box = button.bounding_box()
+        if box is not None:
+            break
+    assert box is not None, "the button is not on screen"
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    through_repaints(page, 2)
+    page.mouse.up()
+
+
+def test_a_press_held_through_a_repaint_still_clicks(server: str, open_page: Any) -> None:
+    child = open_page(server + "/child/", PHONE)
+    name = nickname("press")
+    sign_up(child, name)
+    # The child's mentor card: "talk now" pressed across a rebuild of the mentor list.
+    press_through_repaints(
+        child,
+        mentor_card(child, "さくら").get_by_role("button", name=re.compile("いますぐ はなす")),
+    )
+    expect(child.get_by_test_id("connection")).to_contain_text("つながっているよ")
+
+    # The mentor's console: "open" pressed across a rebuild of today's list.
+    mentor = open_page(server + "/mentor/", TABLET)
+    staff_sign_in(mentor, "mentor1")
+    row = mentor.get_by_test_id("today").locator("li.citem").filter(has_text=name)
+    press_through_repaints(mentor, row.get_by_role("button", name=re.compile("^開く")))
+    expect(mentor.get_by_test_id("chat")).to_be_visible()
