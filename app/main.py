@@ -126,7 +126,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         watchers = [
             loop.create_task(app.state.connections.watch_sessions(ctx)),
             loop.create_task(app.state.connections.watch_accounts(ctx)),
-            loop.create_task(metrics.flush_every()),  # per-message metrics, in bulk
+            loop.create_task(metrics.watch_loop()),  # loop lag; per-message metrics in bulk
             loop.create_task(heap.run()),  # long-lived sockets out of every full collection
         ]
         jobs = Jobs(ctx, settings.scheduler_interval)

@@ -9,7 +9,7 @@ the values stay in this process's memory.
 The calls are cheap on purpose: the message path costs one counter increment and two
 histogram observations per *batch*. The two per-message figures (ack latency, pool waits) are
 tallied in plain Python (a bisect and two additions, `_Tally`) and handed to their histograms
-in bulk: at every scrape of this process and once a second (`flush_every`, started by the
+in bulk: at every scrape of this process and once a second (`watch_loop`, started by the
 lifespan), so another process's scrape sees them at most a second late.
 """
 
@@ -35,6 +35,8 @@ POOL_WAIT = (0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.
 LAG = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 BATCH = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 GC_PAUSE = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+LOOP_LAG = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+LOOP_TICK = 0.05  # how often the event loop's lateness is sampled
 
 
 class _Metrics:
@@ -117,6 +119,13 @@ class _Metrics:
             buckets=GC_PAUSE,
             registry=r,
         )
+        self.loop_lag = Histogram(
+            "yorisoi_event_loop_lag_seconds",
+            f"How late a {LOOP_TICK:g} s timer fired: the event loop was busy (or stopped) "
+            "that long, and every socket of this process waited with it.",
+            buckets=LOOP_LAG,
+            registry=r,
+        )
         self.http_errors = Counter(
             "yorisoi_http_unexpected_errors",
             "HTTP requests answered 500 internal_error (an unexpected failure).",
@@ -155,6 +164,7 @@ class _Tally:
 
 _ack = _Tally(LATENCY)
 _pool_wait = _Tally(POOL_WAIT)
+_loop_lag = _Tally(LOOP_LAG)
 # Tallied from inside the collector's callback, where taking prometheus' lock could deadlock
 # (an observation interrupted by a collection that observes again).
 _gc_pause = (_Tally(GC_PAUSE), _Tally(GC_PAUSE), _Tally(GC_PAUSE))
@@ -164,15 +174,27 @@ def flush() -> None:
     """Hand the tallied observations to their histograms."""
     _ack.flush(_m.ack_seconds)
     _pool_wait.flush(_m.pool_wait)
+    _loop_lag.flush(_m.loop_lag)
     for generation, tally in enumerate(_gc_pause):
         if any(tally.counts):
             tally.flush(_m.gc_pause.labels(str(generation)))
 
 
-async def flush_every(seconds: float = 1.0) -> None:
+async def watch_loop(flush_seconds: float = 1.0, tick: float = LOOP_TICK) -> None:
+    """Sample the event loop's lateness every `tick` (a timer's delay past its due time is
+    how long everything else waited: a slow callback, a collection, a blocking call) and
+    flush the tallies every `flush_seconds`."""
+    loop = asyncio.get_running_loop()
+    flush_due = loop.time() + flush_seconds
+    due = loop.time() + tick
     while True:
-        await asyncio.sleep(seconds)
-        flush()
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        now = loop.time()
+        _loop_lag.observe(max(0.0, now - due))
+        due = now + tick
+        if now >= flush_due:
+            flush_due = now + flush_seconds
+            flush()
 
 
 class _State:

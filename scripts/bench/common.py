@@ -174,6 +174,41 @@ def http_get_status(port: int, path: str, timeout: float = 2.0) -> int | None:
         return None
 
 
+def stalls(port: int) -> dict[str, object]:
+    """What the service's own /metrics says about its stops: event-loop lag samples and
+    garbage-collector pauses, counted past each bound (a p99 of a few thousand messages is
+    one or two such stops). None when /metrics cannot be read."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=10) as r:  # noqa: S310 - our own server
+            text = r.read().decode()
+    except OSError:
+        return {"loop_lag": None, "gc_pause": None}
+
+    def over(metric: str, bounds: tuple[str, ...]) -> dict[str, int]:
+        """{bound: samples above it} from the cumulative buckets, summed over labels."""
+        total: dict[str, float] = {}
+        below: dict[str, float] = dict.fromkeys(bounds, 0.0)
+        for line in text.splitlines():
+            if not line.startswith(metric + "_bucket{"):
+                continue
+            labels, value = line.rsplit(" ", 1)
+            le = labels.split('le="', 1)[1].split('"', 1)[0]
+            key = labels.replace(f'le="{le}"', "")
+            if le == "+Inf":
+                total[key] = float(value)
+            elif le in below:
+                below[le] += float(value)
+        n = sum(total.values())
+        return {f">{b}s": int(n - below[b]) for b in bounds}
+
+    return {
+        "loop_lag": over("yorisoi_event_loop_lag_seconds", ("0.025", "0.05", "0.1", "0.25")),
+        "gc_pause": over("yorisoi_gc_pause_seconds", ("0.01", "0.025", "0.05", "0.1")),
+    }
+
+
 class Server:
     """A server subprocess (the service via scripts/serve.py, or the bare relay)."""
 

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import uvloop
-from common import HOST, database, jst, percentile, psql, start_service
+from common import HOST, database, jst, percentile, psql, stalls, start_service
 from load import PairSpec, Phase, run_load
 from relay import stored_messages
 from seed import seed
@@ -345,6 +345,7 @@ def run(
             if not parent.poll(seconds + 90):
                 raise RuntimeError("the HTTP clients did not report")
             _, extra = parent.recv()
+            result["stalls"] = stalls(server.port)
             result["stored_messages"] = stored_messages(url)
             result["server_log_tail"] = server.log_tail(5)
         finally:
