@@ -3,7 +3,10 @@
 Every socket hands its message to one writer task per process, which stores everything that
 is waiting in a single transaction: one `UPDATE ... RETURNING` per consultation reserves a
 run of sequence numbers, one multi-row INSERT stores the messages. A sender's future is
-resolved only after the commit, so an ack still means "stored".
+resolved only after the commit, so an ack still means "stored". That is the portable path;
+each database has a one-trip form of the same batch (sqlite_batch.py: one hand-off to the
+writer connection's thread; pg_batch.py: one statement), and the portable path remains for
+the one-by-one replay and the batches the one-trip form cannot plan.
 
 A mentor's message carries the mentor it must still belong to (`as_mentor`): the seq
 reservation itself checks it (`AND mentor_id = ...`), so a consultation handed to another
@@ -30,8 +33,8 @@ from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import col
 
-from app.actions import sqlite_batch
-from app.actions.sqlite_batch import COLUMNS
+from app.actions import pg_batch, sqlite_batch
+from app.actions.message_rows import COLUMNS, Group, binders
 from app.db.engine import Database
 from app.db.failures import unavailable
 from app.db.tables import Consultation, Message
@@ -123,8 +126,9 @@ class MessageWriter:
         self.db = db
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
-        # SQLite: each column's bind processor, for the one-trip batch (sqlite_batch.py)
-        self._binders = sqlite_batch.binders(db.writer_engine.dialect) if db.is_sqlite else None
+        # Each column's bind processor, for the one-trip batches (sqlite_batch.py, pg_batch.py);
+        # None: every batch takes the portable path (as the tests compare them).
+        self._binders: list[Any] | None = binders(db.writer_engine.dialect)
 
     def _bound(self, message: AnyMessage) -> list[Any]:
         assert self._binders is not None
@@ -197,15 +201,8 @@ class MessageWriter:
                 layers.append([])
             layers[depth[cid]].append((cid, len(items), as_mentor))
             depth[cid] += 1
-        if self._binders is not None:  # SQLite: the whole batch in one trip (sqlite_batch.py)
-            lasts = await sqlite_batch.store(
-                self.db,
-                layers,
-                [
-                    (key, [self._bound(message) for message, _g, _f in items])
-                    for key, items in groups.items()
-                ],
-            )
+        lasts = await self._one_trip(layers, groups) if self._binders is not None else None
+        if lasts is not None:
             for (cid, as_mentor), items in groups.items():
                 last = lasts[(cid, as_mentor)]
                 if last is None:
@@ -244,6 +241,22 @@ class MessageWriter:
             if stored:
                 await conn.execute(INSERT_MESSAGES, [_row(m) for m, _f in stored])
         self._settle(batch, started, stored, refused)
+
+    async def _one_trip(
+        self,
+        layers: list[list[tuple[int, int, int | None]]],
+        groups: dict[tuple[int, int | None], list[Item]],
+    ) -> dict[tuple[int, int | None], int | None] | None:
+        """The batch in one trip (sqlite_batch.py: one hand-off to the connection's thread;
+        pg_batch.py: one statement). None: not for this batch, take the portable path."""
+        rows: list[Group] = [
+            (key, [self._bound(message) for message, _g, _f in items])
+            for key, items in groups.items()
+        ]
+        if self.db.is_sqlite:
+            return await sqlite_batch.store(self.db, layers, rows)
+        planned = pg_batch.plan(rows)
+        return None if planned is None else await pg_batch.store(self.db, planned, rows)
 
     def _settle(
         self,

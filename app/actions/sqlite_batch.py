@@ -13,24 +13,14 @@ busy_try_again when app/db/failures.py says "not now").
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
 
-from sqlalchemy.engine import Dialect
-
+from app.actions.message_rows import COLUMNS, SEQ, Group
 from app.db.engine import Database
 from app.db.sqlite_driver import on_thread
-from app.db.tables import Message
 
 Reservation = tuple[int, int, int | None]  # consultation id, seqs wanted, as_mentor
-# A consultation's messages under one guard: its reservation key and their rows (column
-# values in INSERT order, the seq still 0).
-Group = tuple[tuple[int, int | None], list[list[Any]]]
-
-_TABLE = Message.__table__  # type: ignore[attr-defined]
-COLUMNS = tuple(c.name for c in _TABLE.columns if c.name != "id")  # as the writer inserts
-SEQ = COLUMNS.index("seq")
 _PLACES = ", ".join("?" * len(COLUMNS))
 INSERT = f"INSERT INTO message ({', '.join(COLUMNS)}) VALUES ({_PLACES})"  # noqa: S608
 
@@ -47,12 +37,6 @@ def reserve_sql(n: int) -> str:
         "AND (v.mentor IS NULL OR consultation.mentor_id = v.mentor) "
         "RETURNING consultation.id, consultation.last_seq"
     )
-
-
-def binders(dialect: Dialect) -> list[Callable[[Any], Any] | None]:
-    """Each column's bind processor as SQLAlchemy would apply it (UTCDateTime's conversion
-    to naive UTC, then SQLite's own datetime format)."""
-    return [_TABLE.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in COLUMNS]
 
 
 def _batch(

@@ -24,17 +24,21 @@ def unavailable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, sqlite3.Error):  # raised by the driver itself (app/actions/sqlite_batch)
         return _sqlite_busy(exc)
+    if _not_now_sqlstate(exc):  # asyncpg's own error (app/actions/pg_batch)
+        return True
     if not isinstance(exc, sa.DBAPIError):
         return False
     if exc.connection_invalidated or isinstance(exc, sa.InterfaceError):
         return True
     for cause in (exc.orig, getattr(exc.orig, "__cause__", None)):
-        sqlstate = getattr(cause, "sqlstate", None)
-        if isinstance(sqlstate, str) and sqlstate.startswith(_NOT_NOW_SQLSTATES):
-            return True
-        if _sqlite_busy(cause):
+        if _not_now_sqlstate(cause) or _sqlite_busy(cause):
             return True
     return False
+
+
+def _not_now_sqlstate(exc: object) -> bool:
+    sqlstate = getattr(exc, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_NOT_NOW_SQLSTATES)
 
 
 def _sqlite_busy(exc: object) -> bool:

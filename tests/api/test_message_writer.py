@@ -7,7 +7,8 @@ import sqlite3
 from datetime import UTC
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, text, update
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col
 
 from app.actions.chat import check_access, close_consultation, do_send
@@ -184,3 +185,183 @@ async def test_sqlite_one_trip_batch_stores_exactly_what_the_portable_path_store
         ).fetchall()
     assert rows[0][1:] == rows[1][1:]
     assert rows[0][4] == batched.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+async def _mentor_of(env: Env, cid: int, username: str) -> tuple[Principal, int]:
+    """A staff sign-in for the consultation's current mentor."""
+    async with env.ctx.db.read() as s:
+        mentor_id = (await s.get(Consultation, cid)).mentor_id  # type: ignore[union-attr]
+    assert mentor_id is not None
+    staff = await add_staff(env.ctx, username, f"pass-{username}-123456", mentor_id=mentor_id)
+    return Principal("staff", staff, "mentor", username, 0, mentor_id=mentor_id), mentor_id
+
+
+async def _stored(env: Env, cid: int) -> list[tuple[int, str]]:
+    async with env.ctx.db.read() as s:
+        rows = (
+            (await s.execute(select(Message).where(col(Message.consultation_id) == cid)))
+            .scalars()
+            .all()
+        )
+    return sorted((m.seq, m.text) for m in rows)
+
+
+async def test_a_client_and_its_mentor_in_one_batch_get_dense_seqs(env: Env) -> None:
+    """One consultation, both sides at once (the mentor's messages guarded, the client's
+    not): one reservation for both on PostgreSQL (pg_batch.plan), two on SQLite; either way
+    every message stored once, seqs dense, each side's in the order sent."""
+    client, cid = await _open(env, "both")
+    mentor, _ = await _mentor_of(env, cid, "both-m")
+    acc_client = await check_access(env.ctx, client, cid)
+    acc_mentor = await check_access(env.ctx, mentor, cid)
+    jobs = []
+    for i in range(12):
+        jobs.append(do_send(env.ctx, client, acc_client, f"c{i}", f"c{i}"))
+        jobs.append(do_send(env.ctx, mentor, acc_mentor, f"m{i}", f"m{i}"))
+    results = await asyncio.gather(*jobs)
+    assert all(not dup for _m, dup in results)
+    stored = await _stored(env, cid)
+    assert [seq for seq, _t in stored] == list(range(1, 25))
+    texts = [t for _s, t in stored]
+    assert [t for t in texts if t[0] == "c"] == [f"c{i}" for i in range(12)]
+    assert [t for t in texts if t[0] == "m"] == [f"m{i}" for i in range(12)]
+    assert sorted(m.seq for m, _d in results) == list(range(1, 25))
+
+
+async def test_two_mentors_guarding_one_consultation_in_one_batch(env: Env) -> None:
+    """A handover racing the old mentor's last message: the same batch holds the old
+    mentor's (refused: not_joined), the new mentor's and the client's (stored). PostgreSQL's
+    one statement cannot reserve under two guards at once: that batch takes the portable
+    path, with the same outcome."""
+    client, cid = await _open(env, "two")
+    old, _ = await _mentor_of(env, cid, "two-old")
+    stale = await check_access(env.ctx, old, cid)
+    new_mentor = await add_mentor(env.ctx, "n-two")
+    async with env.ctx.db.write() as s:
+        await s.execute(
+            update(Consultation).where(col(Consultation.id) == cid).values(mentor_id=new_mentor)
+        )
+    staff = await add_staff(env.ctx, "two-new", "pass-two-new-123456", mentor_id=new_mentor)
+    new = Principal("staff", staff, "mentor", "two-new", 0, mentor_id=new_mentor)
+    acc_new = await check_access(env.ctx, new, cid)
+    acc_client = await check_access(env.ctx, client, cid)
+    results = await asyncio.gather(
+        do_send(env.ctx, client, acc_client, "c0", "c0"),
+        do_send(env.ctx, old, stale, "o0", "old"),
+        do_send(env.ctx, new, acc_new, "n0", "new"),
+        do_send(env.ctx, client, acc_client, "c1", "c1"),
+        return_exceptions=True,
+    )
+    assert [r.code if isinstance(r, Refusal) else "ok" for r in results] == [
+        "ok",
+        "not_joined",
+        "ok",
+        "ok",
+    ]
+    assert sorted(t for _s, t in await _stored(env, cid)) == ["c0", "c1", "new"]
+    assert [s for s, _t in await _stored(env, cid)] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+@pytest.mark.postgres
+async def test_postgres_one_statement_batch_stores_exactly_what_the_portable_path_stores(
+    env: Env,
+) -> None:
+    """app/actions/pg_batch.py: one statement, nothing through SQLAlchemy's INSERT, and the
+    same value in every column (the timestamp to the microsecond) as the portable path."""
+    client, cid = await _open(env, "pg")
+    access = await check_access(env.ctx, client, cid)
+    seen: list[str] = []
+
+    def statement(_conn, _cursor, sql: str, *_rest) -> None:  # type: ignore[no-untyped-def]
+        seen.append(sql)
+
+    engine = env.ctx.db.writer_engine.sync_engine
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        batched, _ = await do_send(env.ctx, client, access, "b1", "バッチ")
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    assert not [sql for sql in seen if "INSERT INTO message" in sql], seen
+    portable = Draft(
+        consultation_id=cid,
+        seq=0,
+        sender_role="client",
+        sender_id=client.id,
+        sender_name=batched.sender_name,
+        client_msg_id="p1",
+        text="ひとつずつ",
+        created_at=batched.created_at,
+        card_id=None,
+    )
+    stored, _dup = await env.ctx.messages._store_one(portable)
+    assert (batched.seq, stored.seq) == (1, 2)
+    async with env.ctx.db.read() as s:
+        rows = (
+            await s.execute(
+                text(
+                    "SELECT seq, sender_role, sender_id, sender_name, created_at::text, card_id"
+                    " FROM message WHERE consultation_id = :c ORDER BY seq"
+                ),
+                {"c": cid},
+            )
+        ).all()
+    assert rows[0][1:] == rows[1][1:]
+    assert rows[0][4].startswith(batched.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+@pytest.mark.postgres
+async def test_postgres_a_text_over_the_column_limit_refuses_only_itself(env: Env) -> None:
+    """Past the input boundary (called directly), a text longer than the column fails the
+    one statement (the arrays are plain text: the INSERT's assignment checks the limit, no
+    cast truncates it); the batch is replayed one by one and only that message is refused."""
+    (a, ca), (b, cb) = [await _open(env, n) for n in ("la", "lb")]
+    acc_b = await check_access(env.ctx, b, cb)
+    jobs = [do_send(env.ctx, b, acc_b, f"b{i}", f"b{i}") for i in range(9)]
+    too_long = Draft(
+        consultation_id=ca,
+        seq=0,
+        sender_role="client",
+        sender_id=a.id,
+        sender_name="a",
+        client_msg_id="long",
+        text="あ" * 2001,
+        created_at=env.ctx.now(),
+    )
+    jobs.insert(2, env.ctx.messages.store(too_long))
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    refusal = results.pop(2)
+    assert isinstance(refusal, Refusal) and (refusal.code, refusal.field) == (
+        "invalid_input",
+        "text",
+    )
+    assert [t for _s, t in await _stored(env, cb)] == [f"b{i}" for i in range(9)]
+    assert await _stored(env, ca) == []
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+@pytest.mark.postgres
+async def test_postgres_a_connection_lost_under_the_batch_is_busy_and_replaced(
+    env: Env, db_url: str
+) -> None:
+    """The one statement goes around SQLAlchemy's execute: a connection that died in the pool
+    still makes the sender's answer busy_try_again (503, not a bug), and is not handed out
+    again (the resend is stored, once)."""
+    client, cid = await _open(env, "lost")
+    access = await check_access(env.ctx, client, cid)
+    engine = env.ctx.db.writer_engine
+    async with engine.connect() as conn:  # back on top of the pool: the writer's next one
+        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    admin = create_async_engine(db_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as a:
+            await a.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await admin.dispose()
+    with pytest.raises(Refusal) as info:
+        await do_send(env.ctx, client, access, "x1", "きえた？")
+    assert info.value.code == "busy_try_again"
+    stored, _dup = await do_send(env.ctx, client, access, "x1", "きえた？")
+    assert stored.seq == 1
+    assert await _stored(env, cid) == [(1, "きえた？")]
