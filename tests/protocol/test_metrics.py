@@ -98,6 +98,10 @@ async def test_a_scrape_shows_messages_acks_sockets_lines_and_the_waiting_line(
         assert value(after, "yorisoi_db_pool_wait_seconds_count") > value(
             before, "yorisoi_db_pool_wait_seconds_count"
         )
+        # The loop's lateness is sampled all along (20 a second), whatever the load.
+        assert value(after, "yorisoi_event_loop_lag_seconds_count") > value(
+            before, "yorisoi_event_loop_lag_seconds_count"
+        )
         async with live.ctx.db.read() as s:
             held = await s.scalar(
                 select(func.count())
