@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, TABLET, browser_env
@@ -177,9 +178,12 @@ def press_through_repaints(page: Any, button: Any) -> None:
     A child's tap lasts ~100 ms; under a slow machine a click's down and up are as far apart.
     A row rebuilt in between would take the pressed button away and the click with it."""
     box = None
-    for _ in range(20):  # a repaint may swap the row between scrolling and measuring
-        button.scroll_into_view_if_needed()
-        box = button.bounding_box()
+    for _ in range(20):  # a repaint may swap the row while it is scrolled to or measured
+        try:
+            button.scroll_into_view_if_needed(timeout=2_000)
+            box = button.bounding_box(timeout=2_000)
+        except PlaywrightError:  # "not attached to the DOM": the row was just rebuilt
+            continue
         if box is not None:
             break
     assert box is not None, "the button is not on screen"
