@@ -7,13 +7,15 @@ tracked object with the event loop stopped: measured at 10,000 joined sockets (~
 objects), 1.0-1.5 s in which no message moves (docs/benchmarks.md, "Sockets held by one
 process").
 
-Every `freeze_seconds`, `HeapKeeper` moves everything alive into CPython's permanent
-generation (`gc.freeze()`), which collections skip: a full collection then walks only what is
-newer, a few milliseconds. Frozen objects are still freed by reference counting the moment
-nothing refers to them; only *cycles* among them (a closed socket's task and its frames, say)
-wait until the next `full_minutes` round, which unfreezes everything and collects it in one
-pause, at a time known in advance. With freeze_seconds = 0 (the default setting), CPython's
-own policy applies: freezing is for processes holding thousands of sockets.
+At start-up and every `freeze_seconds` (60 by default), `HeapKeeper` moves everything alive
+into CPython's permanent generation (`gc.freeze()`), which collections skip: a full
+collection then walks only what is newer, a few milliseconds. Frozen objects are still freed
+by reference counting the moment nothing refers to them; only *cycles* among them (a closed
+socket's task and its frames, say) wait until the next `full_minutes` round, which unfreezes
+everything and collects it in one pause, at a time known in advance. It pays well below
+thousands of sockets: with 1,000 sockets in the realistic benchmark row, CPython's own full
+collections stopped the loop for over 100 ms about once a phase and set its chat and
+booking p99 (docs/benchmarks.md). freeze_seconds = 0 leaves CPython's own policy.
 
 Every collection's pause is reported (`yorisoi_gc_pause_seconds`, by generation).
 """
@@ -58,6 +60,10 @@ class HeapKeeper:
             return
         loop = asyncio.get_running_loop()
         full_due = loop.time() + self.full_minutes * 60
+        # The start-up heap first (modules, tables, compiled statements: alive for good), so
+        # that no full collection before the first round walks it.
+        await asyncio.sleep(0)
+        self.step(full=False)
         while True:
             await asyncio.sleep(self.freeze_seconds)
             full = loop.time() >= full_due

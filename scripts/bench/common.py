@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,6 +208,21 @@ def stalls(port: int) -> dict[str, object]:
         "loop_lag": over("yorisoi_event_loop_lag_seconds", ("0.025", "0.05", "0.1", "0.25")),
         "gc_pause": over("yorisoi_gc_pause_seconds", ("0.01", "0.025", "0.05", "0.1")),
     }
+
+
+def stalls_between(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
+    """The stalls counted by `after` and not yet by `before` (None: all of them)."""
+    if before is None:
+        return after
+    out: dict[str, Any] = {}
+    for kind, counts in after.items():
+        was = before.get(kind)
+        out[kind] = (
+            None
+            if counts is None or was is None
+            else {bound: n - was.get(bound, 0) for bound, n in counts.items()}
+        )
+    return out
 
 
 class Server:

@@ -24,13 +24,14 @@ import json
 import multiprocessing as mp
 import random
 import sqlite3
+import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
 import uvloop
-from common import HOST, database, jst, percentile, psql, stalls, start_service
+from common import HOST, database, jst, percentile, psql, stalls, stalls_between, start_service
 from load import PairSpec, Phase, run_load
 from relay import stored_messages
 from seed import seed
@@ -332,6 +333,15 @@ def run(
                 for i, cid in enumerate(talk.consultation_ids)
             ]
             phase = Phase("chat", "uniform", seconds, interval=(5.0, 10.0), drain=4.0)
+            at_start: list[dict[str, Any]] = []
+
+            def started(start: float) -> None:
+                parent.send(("go", start, seconds))
+                # the service's stalls so far, read as the phase starts (subtracted below)
+                threading.Timer(
+                    max(0.0, start - time.time()), lambda: at_start.append(stalls(port))
+                ).start()
+
             result = run_load(
                 "service",
                 specs,
@@ -339,13 +349,13 @@ def run(
                 [server.pid],
                 workers=workers,
                 not_before=slot_local - seconds / 2,
-                on_start=lambda start: parent.send(("go", start, seconds)),
+                on_start=started,
                 loadgen_pids=[extras.pid] if extras.pid else None,
             )
             if not parent.poll(seconds + 90):
                 raise RuntimeError("the HTTP clients did not report")
             _, extra = parent.recv()
-            result["stalls"] = stalls(server.port)
+            result["stalls"] = stalls_between(at_start[0] if at_start else None, stalls(port))
             result["stored_messages"] = stored_messages(url)
             result["server_log_tail"] = server.log_tail(5)
         finally:

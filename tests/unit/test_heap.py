@@ -3,6 +3,7 @@ collection's pause is reported."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import weakref
 from collections.abc import Iterator
@@ -60,3 +61,23 @@ def test_every_collection_pause_is_reported(keeper: HeapKeeper) -> None:
     assert sum(metrics._gc_pause[2].counts) == before + 1  # noqa: SLF001
     metrics.flush()
     assert sum(metrics._gc_pause[2].counts) == 0  # noqa: SLF001 - handed to the histogram
+
+
+async def test_the_start_up_heap_is_frozen_at_once(keeper: HeapKeeper) -> None:
+    """No full collection before the first round walks what start-up left alive."""
+    keeper.release()
+    assert gc.get_freeze_count() == 0
+    runner = asyncio.create_task(keeper.run())
+    try:
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert gc.get_freeze_count() > 0
+    finally:
+        runner.cancel()
+
+
+async def test_freezing_off_leaves_cpythons_policy() -> None:
+    off = HeapKeeper(freeze_seconds=0, full_minutes=30)
+    gc.unfreeze()
+    await off.run()  # returns at once
+    assert gc.get_freeze_count() == 0
