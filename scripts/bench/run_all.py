@@ -531,8 +531,8 @@ def real_section(out: dict[str, Any]) -> list[str]:
         "",
         "| database | delivered | p50 ms | p99 ms | bookings /min | booking p99 ms | chat-now /min"
         " | chat-now p99 ms | answers | burst told | lateness p99 ms | overbooked | 500s"
-        " | server CPU |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        " | server CPU | stalls > 0.1 s: loop / GC |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, r in rows:
         if not r:
@@ -552,9 +552,23 @@ def real_section(out: dict[str, Any]) -> list[str]:
             f" | {_f(cn['per_minute'])} | {_f(cn['p99_ms'])} | {answers}"
             f" | {bu['told']}/{bu['reservations']} | {_f(bu['lateness_p99_ms'])}"
             f" | {r['overbooked_ticks']} / {r['overbooked_ticks_by_consultation']}"
-            f" | {bk['http_500'] + cn['http_500']} | {ch['server_cpu_util']:.2f} |"
+            f" | {bk['http_500'] + cn['http_500']} | {ch['server_cpu_util']:.2f}"
+            f" | {_stalls(r.get('stalls'))} |"
         )
+    lines += [
+        "",
+        "Stalls: during the phase, the service's own `yorisoi_event_loop_lag_seconds` samples"
+        " and `yorisoi_gc_pause_seconds` pauses over 0.1 s (read from its `/metrics` as the"
+        " phase starts and ends).",
+    ]
     return lines
+
+
+def _stalls(stalls: dict[str, Any] | None) -> str:
+    if not stalls:
+        return "–"
+    loop, gc = stalls.get("loop_lag"), stalls.get("gc_pause")
+    return f"{loop['>0.1s'] if loop else '?'} / {gc['>0.1s'] if gc else '?'}"
 
 
 def noise_section(out: dict[str, Any]) -> list[str]:
