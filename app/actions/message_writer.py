@@ -126,12 +126,10 @@ class MessageWriter:
         self.db = db
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
-        # Each column's bind processor, for the one-trip batches (sqlite_batch.py, pg_batch.py);
-        # None: every batch takes the portable path (as the tests compare them).
-        self._binders: list[Any] | None = binders(db.writer_engine.dialect)
+        # Each column's bind processor, for the one-trip batches (sqlite_batch.py, pg_batch.py)
+        self._binders = binders(db.writer_engine.dialect)
 
     def _bound(self, message: AnyMessage) -> list[Any]:
-        assert self._binders is not None
         return [
             value if bind is None else bind(value)
             for bind, value in zip(
@@ -201,7 +199,7 @@ class MessageWriter:
                 layers.append([])
             layers[depth[cid]].append((cid, len(items), as_mentor))
             depth[cid] += 1
-        lasts = await self._one_trip(layers, groups) if self._binders is not None else None
+        lasts = await self._one_trip(layers, groups)
         if lasts is not None:
             for (cid, as_mentor), items in groups.items():
                 last = lasts[(cid, as_mentor)]

@@ -35,7 +35,7 @@ POOL_WAIT = (0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.
 LAG = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 BATCH = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 GC_PAUSE = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
-LOOP_LAG = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+LOOP_LAG = GC_PAUSE  # the same kind of stop, on the same scale
 LOOP_TICK = 0.05  # how often the event loop's lateness is sampled
 
 
