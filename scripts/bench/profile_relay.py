@@ -64,30 +64,22 @@ def main() -> None:
         server = servers[0]
         try:
             specs = specs_across(seeded, servers)  # one server: every pair on it
-            prof = subprocess.Popen(
-                [
-                    spy,
-                    "record",
-                    "--pid",
-                    str(server.pid),
-                    "--duration",
-                    "12",
-                    "--rate",
-                    "200",
-                    "--format",
-                    "raw",
-                    "--output",
-                    str(out),
-                    "--nonblocking",
-                    "--gil",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            holder: dict[str, subprocess.Popen[bytes]] = {}
+
+            def attach(_start: float) -> None:
+                """Once every socket is connected: the profile is the steady load only."""
+                holder["spy"] = subprocess.Popen(
+                    [spy, "record", "--pid", str(server.pid), "--duration", "10"]
+                    + ["--rate", "200", "--format", "raw", "--output", str(out)]
+                    + ["--nonblocking", "--gil"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+
             phases = [Phase("light", "light", 10, rate_per_socket=rate / (2 * pairs), drain=2)]
             pids = [s.pid for s in servers]
-            result = run_load("service", specs, phases, pids, workers=1)
-            prof.wait(60)
+            result = run_load("service", specs, phases, pids, workers=1, on_start=attach)
+            holder["spy"].wait(60)
         finally:
             for s in servers:
                 s.stop()
