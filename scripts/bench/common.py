@@ -7,6 +7,7 @@ here, by its own pid.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import platform
 import resource
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from importlib import metadata
@@ -175,38 +177,36 @@ def http_get_status(port: int, path: str, timeout: float = 2.0) -> int | None:
         return None
 
 
-def stalls(port: int) -> dict[str, object]:
+def stalls(port: int) -> dict[str, Any]:
     """What the service's own /metrics says about its stops: event-loop lag samples and
     garbage-collector pauses, counted past each bound (a p99 of a few thousand messages is
-    one or two such stops). None when /metrics cannot be read."""
+    one or two such stops). Each value is None when /metrics cannot be read."""
     import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
 
     try:
         with urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=10) as r:  # noqa: S310 - our own server
-            text = r.read().decode()
+            families = {f.name: f for f in text_string_to_metric_families(r.read().decode())}
     except OSError:
         return {"loop_lag": None, "gc_pause": None}
 
-    def over(metric: str, bounds: tuple[str, ...]) -> dict[str, int]:
+    def over(metric: str, bounds: tuple[float, ...]) -> dict[str, int]:
         """{bound: samples above it} from the cumulative buckets, summed over labels."""
-        total: dict[str, float] = {}
-        below: dict[str, float] = dict.fromkeys(bounds, 0.0)
-        for line in text.splitlines():
-            if not line.startswith(metric + "_bucket{"):
-                continue
-            labels, value = line.rsplit(" ", 1)
-            le = labels.split('le="', 1)[1].split('"', 1)[0]
-            key = labels.replace(f'le="{le}"', "")
-            if le == "+Inf":
-                total[key] = float(value)
-            elif le in below:
-                below[le] += float(value)
-        n = sum(total.values())
-        return {f">{b}s": int(n - below[b]) for b in bounds}
+        buckets: Counter[float] = Counter()
+        family = families.get(metric)
+        for sample in family.samples if family else ():
+            if sample.name.endswith("_bucket"):
+                buckets[float(sample.labels["le"])] += sample.value
+
+        def at_most(b: float) -> float:  # the cumulative count of the largest bucket <= b
+            return buckets[max((le for le in buckets if le <= b), default=0.0)]
+
+        return {f">{b:g}s": int(buckets[math.inf] - at_most(b)) for b in bounds}
 
     return {
-        "loop_lag": over("yorisoi_event_loop_lag_seconds", ("0.025", "0.05", "0.1", "0.25")),
-        "gc_pause": over("yorisoi_gc_pause_seconds", ("0.01", "0.025", "0.05", "0.1")),
+        "loop_lag": over("yorisoi_event_loop_lag_seconds", (0.025, 0.05, 0.1, 0.25)),
+        "gc_pause": over("yorisoi_gc_pause_seconds", (0.01, 0.025, 0.05, 0.1)),
     }
 
 
