@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from app.actions import staff_accounts
 from app.actions.context import Context, Principal
+from app.db.lean import Lean
 from app.db.tables import AUDIENCES, AuthSession, Client, Mentor, Staff
 from app.errors import Refusal
 from app.security.passwords import MAX_SECRET_CHARS
@@ -294,7 +295,7 @@ _SESSION: Table = AuthSession.__table__  # type: ignore[attr-defined]
 _CLIENT: Table = Client.__table__  # type: ignore[attr-defined]
 _STAFF: Table = Staff.__table__  # type: ignore[attr-defined]
 _MENTOR: Table = Mentor.__table__  # type: ignore[attr-defined]
-_SESSION_LOOKUP = (
+_SESSION_LOOKUP = Lean(
     select(
         _SESSION.c.id,
         _SESSION.c.principal,
@@ -337,13 +338,10 @@ async def principal_for_token(ctx: Context, token: str) -> Principal | None:
     if not token or len(token) > 128:
         return None
     now = ctx.now()
-    async with ctx.db.quick_read() as s:
-        conn = await s.connection()
-        row = (
-            await conn.execute(
-                _SESSION_LOOKUP, {"token_hash": token_hash(token, ctx.settings.secret_key)}
-            )
-        ).first()
+    async with ctx.db.lean_read() as reader:
+        row = await reader.first(
+            _SESSION_LOOKUP, {"token_hash": token_hash(token, ctx.settings.secret_key)}
+        )
     if row is None:
         return None
     (sid, kind, created, expires, revoked, last_seen, cid, audience, nickname, deleted) = row[:10]

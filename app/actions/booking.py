@@ -13,9 +13,9 @@ import random
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -24,8 +24,9 @@ from app.actions.context import Context, Principal
 from app.actions.events import publish_lifecycle
 from app.actions.inputs import check_id
 from app.actions.stats import record_refusal
-from app.actions.take_reads import load_take_view
+from app.actions.take_reads import CONSULTATION, MENTOR, load_take_view
 from app.actions.wellbeing import care_params, care_reason
+from app.db.lean import Lean, Reader, SessionReader
 from app.db.tables import MENTOR_KINDS, Consultation, LineHold, LineUser, Mentor
 from app.errors import Refusal
 from app.rules import booking_window, first_free, ticks_between, walk_in_window
@@ -48,7 +49,7 @@ def serves(mentor: Mentor, audience: str) -> bool:
 
 
 async def _check(
-    s: AsyncSession,
+    reads: Reader,
     ctx: Context,
     *,
     client: Principal,
@@ -59,11 +60,11 @@ async def _check(
     lock: bool = False,
 ) -> tuple[list[int], list[int], int | None]:
     """Every rule for taking this time; (ticks, a free line per tick, booking number) or a
-    Refusal. Run on a read snapshot first (most requests in a rush are refusals and never
-    need the writer), then again inside the write transaction that inserts (`lock`: the
-    mentor's row is locked by the first read)."""
+    Refusal. Run on committed rows first (most requests in a rush are refusals and never
+    need the writer: a lean reader), then again inside the write transaction that inserts
+    (`lock`: the mentor's row is locked by the first read)."""
     view = await load_take_view(
-        s,
+        reads,
         client_id=client.id,
         mentor_id=mentor_id,
         start=start,
@@ -78,16 +79,14 @@ async def _check(
     if not occ.on_shift(mentor_id, start, end):
         raise Refusal("mentor_off_shift")
     if occ.client_taken(client.id, ticks):
-        raise await _client_busy(s, ctx, client.id, start, end)
+        raise await _client_busy(reads, ctx, client.id, start, end)
     if mode == "walk_in" and view.client_open:  # over, but the scheduler has not closed it yet
-        raise await _client_busy(s, ctx, client.id, start, end, open_too=True)
+        raise await _client_busy(reads, ctx, client.id, start, end, open_too=True)
     booking_no = None
     if mode == "booked":
         booking_no = first_free(view.booking_nos, ctx.rules.max_bookings)
         if booking_no is None:
-            booked = [
-                (c, m) for c, m in await own_consultations(s, client.id) if c.status == "booked"
-            ]
+            booked = [c for c in await own_consultations(reads, client.id) if c.status == "booked"]
             raise Refusal(
                 "limit_reached",
                 max_bookings=ctx.rules.max_bookings,
@@ -107,26 +106,51 @@ async def _check(
     return ticks, lines, booking_no
 
 
-async def own_consultations(s: AsyncSession, client_id: int) -> list[tuple[Consultation, Mentor]]:
+class OwnRow(NamedTuple):
+    """One of a client's booked or open consultations, with its mentor's name."""
+
+    id: int
+    mentor_id: int
+    mentor_name: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+_OWN = Lean(
+    select(
+        CONSULTATION.c.id,
+        CONSULTATION.c.mentor_id,
+        MENTOR.c.display_name,
+        CONSULTATION.c.status,
+        CONSULTATION.c.starts_at,
+        CONSULTATION.c.ends_at,
+    )
+    .join(MENTOR, MENTOR.c.id == CONSULTATION.c.mentor_id)
+    .where(CONSULTATION.c.client_id == bindparam("client_id"), CONSULTATION.c.status.in_(OWN))
+    .order_by(CONSULTATION.c.starts_at, CONSULTATION.c.id)
+)
+
+
+async def own_consultations(reads: Reader, client_id: int) -> list[OwnRow]:
     """The client's booked and open consultations, soonest first: what their own limits
     (client_busy, limit_reached) are about."""
-    rows = await s.execute(
-        select(Consultation, Mentor)
-        .join(Mentor, col(Mentor.id) == Consultation.mentor_id)
-        .where(col(Consultation.client_id) == client_id, col(Consultation.status).in_(OWN))
-        .order_by(col(Consultation.starts_at))
-    )
-    return [(c, m) for c, m in rows.all()]
+    return [OwnRow(*row) for row in await reads.rows(_OWN, {"client_id": client_id})]
 
 
-def overlaps(c: Consultation, start: datetime, end: datetime) -> bool:
+class Timed(Protocol):
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+
+
+def overlaps(c: Timed, start: datetime, end: datetime) -> bool:
     """Whether c holds the client at any tick of [start, end), as its line_hold rows do."""
     return not set(ticks_between(c.starts_at, c.ends_at)).isdisjoint(ticks_between(start, end))
 
 
-def booking_details(
-    own: Sequence[tuple[Consultation, Mentor]], ctx: Context
-) -> list[dict[str, Any]]:
+def booking_details(own: Sequence[OwnRow], ctx: Context) -> list[dict[str, Any]]:
     """A refusal's `details.bookings`: the client's own consultations it is about, so the
     page can name them ("12/2 16:00 with さくら") and lead to them."""
     tz = ctx.rules.tz
@@ -134,17 +158,17 @@ def booking_details(
         {
             "id": c.id,
             "mentor_id": c.mentor_id,
-            "mentor_name": m.display_name,
+            "mentor_name": c.mentor_name,
             "starts_at": c.starts_at.astimezone(tz).isoformat(),
             "ends_at": c.ends_at.astimezone(tz).isoformat(),
             "status": c.status,
         }
-        for c, m in own
+        for c in own
     ]
 
 
 async def _client_busy(
-    s: AsyncSession,
+    reads: Reader,
     ctx: Context,
     client_id: int,
     start: datetime,
@@ -154,8 +178,8 @@ async def _client_busy(
 ) -> Refusal:
     """client_busy, naming the client's consultations in the way (an open one always counts
     for a walk-in: its time may be over while the scheduler has not closed it yet)."""
-    own = await own_consultations(s, client_id)
-    hit = [(c, m) for c, m in own if overlaps(c, start, end) or (open_too and c.status == "open")]
+    own = await own_consultations(reads, client_id)
+    hit = [c for c in own if overlaps(c, start, end) or (open_too and c.status == "open")]
     return Refusal("client_busy", bookings=booking_details(hit, ctx))
 
 
@@ -178,7 +202,14 @@ async def _take(
     # before is seen. Core reads skip the ORM's autoflush: flush what the caller changed.
     await s.flush()
     ticks, lines, booking_no = await _check(
-        s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end, lock=True
+        SessionReader(s),
+        ctx,
+        client=client,
+        mentor_id=mentor_id,
+        mode=mode,
+        start=start,
+        end=end,
+        lock=True,
     )
     consultation = Consultation(
         client_id=client.id,
@@ -267,9 +298,9 @@ async def _take_with_retry(
     # most LINES (≤ MAX_LINES) of those per tick, so this bound is never reached.
     attempts = len(ticks_between(start, end)) * MAX_LINES + ctx.rules.max_bookings + 3
     async with TURNS.turn(mentor_id):
-        async with ctx.db.quick_read() as s:  # refuse without queueing for the writer
+        async with ctx.db.lean_read() as reader:  # refuse without queueing for the writer
             await _check(
-                s, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end
+                reader, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end
             )
         for _ in range(attempts):
             try:

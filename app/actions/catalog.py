@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.actions.booking import overlaps, own_consultations, require_client, serves
+from app.actions.booking import OwnRow, overlaps, own_consultations, require_client, serves
 from app.actions.context import Context, Principal
 from app.actions.inputs import check_day
 from app.actions.occupancy import Occupancy, current_lines, load_occupancy
 from app.actions.wellbeing import care_reason
+from app.db.lean import SessionReader
 from app.db.tables import (
     AUDIENCES,
     MENTOR_KINDS,
@@ -49,7 +50,7 @@ class Own:
     """What a signed-in client already holds, for the reasons that are theirs alone: a slot at
     the time of one of their consultations (client_busy), or max_bookings reached."""
 
-    held: list[Consultation]  # booked and open, soonest first
+    held: list[OwnRow]  # booked and open, soonest first
     full: bool
 
     def at(self, start: datetime, end: datetime) -> int | None:
@@ -65,9 +66,9 @@ async def load_own(s: AsyncSession, principal: Principal | None, rules: ServiceR
     """The asker's own holds when a client asks; None for anyone else (the view is public)."""
     if principal is None or not principal.is_client:
         return None
-    own = await own_consultations(s, principal.id)
-    booked = sum(1 for c, _ in own if c.status == "booked")
-    return Own([c for c, _ in own], booked >= rules.max_bookings)
+    own = await own_consultations(SessionReader(s), principal.id)
+    booked = sum(1 for c in own if c.status == "booked")
+    return Own(own, booked >= rules.max_bookings)
 
 
 @dataclass(frozen=True)

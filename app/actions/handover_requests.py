@@ -27,6 +27,7 @@ from app.actions.context import Context, Principal
 from app.actions.events import publish_handover_request
 from app.actions.inputs import check_id
 from app.actions.staff import require_staff
+from app.db.lean import SessionReader
 from app.db.tables import (
     HANDOVER_REQUEST_MODES,
     AuditLog,
@@ -139,7 +140,7 @@ async def do_request(
             # The booking rules as they stand now (the client's limits, the slot, the line);
             # they are checked again when the client says yes.
             await booking._check(
-                s,
+                SessionReader(s),
                 ctx,
                 client=_client_of(client),
                 mentor_id=to_id,

@@ -46,6 +46,7 @@ from app.actions.occupancy import current_lines, load_occupancy
 from app.actions.safety import raise_alerts
 from app.actions.staff import require_staff
 from app.actions.wellbeing import care_reason
+from app.db.lean import SessionReader
 from app.db.tables import MENTOR_KINDS, Client, Consultation, LineHold, Mentor, Message, QueueEntry
 from app.errors import Refusal
 from app.rules import at_local, local_day, to_local, walk_in_window
@@ -155,7 +156,7 @@ async def _check_can_wait(s, ctx: Context, entry: QueueEntry, start: datetime, e
         s, start=start, end=end, lines=ctx.rules.lines, mentor_ids=[m.id for m in mentors]
     )
     if still_open.first() is not None or occ.client_taken(entry.client_id, ticks):
-        raise await _client_busy(s, ctx, entry.client_id, start, end, open_too=True)
+        raise await _client_busy(SessionReader(s), ctx, entry.client_id, start, end, open_too=True)
     if not any(occ.on_shift(m.id, start, end) for m in mentors if m.id is not None):
         raise Refusal("mentor_off_shift")
     already = await s.execute(

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Table, and_, bindparam, cast, null, or_, select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actions.occupancy import Occupancy
 from app.actions.wellbeing import COUNTED
+from app.db.lean import Lean, Reader
 from app.db.tables import Consultation, LineHold, Mentor, ServiceSetting, Shift
 from app.db.types import UTCDateTime
 from app.rules.capacity import ticks_between
@@ -28,7 +28,7 @@ CONSULTATION: Table = Consultation.__table__  # type: ignore[attr-defined]
 OWN = ("booked", "open")
 
 _LINES = select(SETTING.c.value).where(SETTING.c.key == "lines").scalar_subquery()
-_MENTOR_ROW = select(
+_MENTOR_ROW_SELECT = select(
     MENTOR.c.active,
     MENTOR.c.audience,
     MENTOR.c.max_per_day,
@@ -39,45 +39,50 @@ _MENTOR_ROW = select(
 # Inside the write transaction the mentor's row is locked first: takes for one mentor queue
 # here, so her limits per day and shift hold across processes (PostgreSQL; SQLite's writer
 # is already alone).
-_MENTOR_ROW_LOCKED = _MENTOR_ROW.with_for_update(of=MENTOR)
+_MENTOR_ROW = Lean(_MENTOR_ROW_SELECT)
+_MENTOR_ROW_LOCKED = Lean(_MENTOR_ROW_SELECT.with_for_update(of=MENTOR))
 # The window's holds and her shifts in one round trip: a shift row has no tick, a hold row
 # no times (the first branch's types decide how the columns are read back).
 _NO_TIME = cast(null(), UTCDateTime())
-_HOLDS_AND_SHIFTS = union_all(
-    select(
-        HOLD.c.tick,
-        HOLD.c.line_no,
-        HOLD.c.mentor_id,
-        HOLD.c.client_id,
-        _NO_TIME.label("starts_at"),
-        _NO_TIME.label("ends_at"),
-    ).where(HOLD.c.tick >= bindparam("first"), HOLD.c.tick <= bindparam("last")),
-    select(null(), null(), null(), null(), SHIFT.c.starts_at, SHIFT.c.ends_at).where(
-        SHIFT.c.mentor_id == bindparam("mentor_id"),
-        SHIFT.c.ends_at > bindparam("start"),
-        SHIFT.c.starts_at < bindparam("end"),
-    ),
+_HOLDS_AND_SHIFTS = Lean(
+    union_all(
+        select(
+            HOLD.c.tick,
+            HOLD.c.line_no,
+            HOLD.c.mentor_id,
+            HOLD.c.client_id,
+            _NO_TIME.label("starts_at"),
+            _NO_TIME.label("ends_at"),
+        ).where(HOLD.c.tick >= bindparam("first"), HOLD.c.tick <= bindparam("last")),
+        select(null(), null(), null(), null(), SHIFT.c.starts_at, SHIFT.c.ends_at).where(
+            SHIFT.c.mentor_id == bindparam("mentor_id"),
+            SHIFT.c.ends_at > bindparam("start"),
+            SHIFT.c.starts_at < bindparam("end"),
+        ),
+    )
 )
 # The mentor's consultations that count against her limits around the window, and the
 # client's own booked/open ones (booking numbers, an open chat not yet closed).
-_CONSULTATIONS = select(
-    CONSULTATION.c.mentor_id,
-    CONSULTATION.c.client_id,
-    CONSULTATION.c.status,
-    CONSULTATION.c.starts_at,
-    CONSULTATION.c.booking_no,
-).where(
-    or_(
-        and_(
-            CONSULTATION.c.mentor_id == bindparam("mentor_id"),
-            CONSULTATION.c.status.in_(COUNTED),
-            CONSULTATION.c.starts_at >= bindparam("first_start"),
-            CONSULTATION.c.starts_at < bindparam("last_start"),
-        ),
-        and_(
-            CONSULTATION.c.client_id == bindparam("client_id"),
-            CONSULTATION.c.status.in_(OWN),
-        ),
+_CONSULTATIONS = Lean(
+    select(
+        CONSULTATION.c.mentor_id,
+        CONSULTATION.c.client_id,
+        CONSULTATION.c.status,
+        CONSULTATION.c.starts_at,
+        CONSULTATION.c.booking_no,
+    ).where(
+        or_(
+            and_(
+                CONSULTATION.c.mentor_id == bindparam("mentor_id"),
+                CONSULTATION.c.status.in_(COUNTED),
+                CONSULTATION.c.starts_at >= bindparam("first_start"),
+                CONSULTATION.c.starts_at < bindparam("last_start"),
+            ),
+            and_(
+                CONSULTATION.c.client_id == bindparam("client_id"),
+                CONSULTATION.c.status.in_(OWN),
+            ),
+        )
     )
 )
 
@@ -99,7 +104,7 @@ class TakeView:
 
 
 async def load_take_view(
-    s: AsyncSession,
+    reads: Reader,
     *,
     client_id: int,
     mentor_id: int,
@@ -110,9 +115,7 @@ async def load_take_view(
 ) -> TakeView:
     """`lines` is the default capacity if headquarters set none. `lock`: inside the write
     transaction, lock the mentor's row first (SELECT … FOR UPDATE on PostgreSQL)."""
-    row = (
-        await s.execute(_MENTOR_ROW_LOCKED if lock else _MENTOR_ROW, {"mentor_id": mentor_id})
-    ).first()
+    row = await reads.first(_MENTOR_ROW_LOCKED if lock else _MENTOR_ROW, {"mentor_id": mentor_id})
     occ = Occupancy(lines=lines)
     if row is None:
         return TakeView(None, occ)
@@ -129,7 +132,7 @@ async def load_take_view(
     first = start - timedelta(days=1)
     last = end + timedelta(days=1)
     window = {"first": ticks[0], "last": ticks[-1]} if ticks else {"first": 1, "last": 0}
-    found = await s.execute(
+    found = await reads.rows(
         _HOLDS_AND_SHIFTS, {**window, "mentor_id": mentor_id, "start": start, "end": end}
     )
     for tick, line_no, holder, client, s0, e0 in found:
@@ -140,7 +143,7 @@ async def load_take_view(
             occ.line_use[tick].add(line_no)
             occ.mentor_ticks[holder].add(tick)
             occ.client_ticks[client].add(tick)
-    rows = await s.execute(
+    rows = await reads.rows(
         _CONSULTATIONS,
         {"mentor_id": mentor_id, "client_id": client_id, "first_start": first, "last_start": last},
     )

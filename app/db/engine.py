@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.db import sqlite_driver
+from app.db.lean import LeanReader, lean_reader
 from app.observability.pools import observe_pools
 
 SQLITE_BUSY_MS = 30_000
@@ -162,6 +163,13 @@ class Database:
         session lookup and a take's early refusal. Two round trips fewer on PostgreSQL."""
         async with self._quick() as session:
             yield session
+
+    @asynccontextmanager
+    async def lean_read(self) -> AsyncIterator[LeanReader]:
+        """Prebuilt reads sent through the driver itself (lean.py): the per-request session
+        lookup and a take's early refusal, without a Session around each."""
+        async with lean_reader(self.engine) as reader:
+            yield reader
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

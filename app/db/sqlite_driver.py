@@ -26,7 +26,7 @@ Outcome = tuple[Any, list[Any], int, int | None]
 T = TypeVar("T")
 
 
-def _run(raw: sqlite3.Connection, sql: str, parameters: Any) -> Outcome:
+def run(raw: sqlite3.Connection, sql: str, parameters: Any) -> Outcome:
     cursor = raw.cursor()
     try:
         if parameters is None:
@@ -74,7 +74,7 @@ class Cursor:
 
     async def execute(self, sql: str, parameters: Any = None) -> Cursor:
         c = self._connection
-        return self._took(await c._execute(_run, c._conn, sql, parameters))
+        return self._took(await c._execute(run, c._conn, sql, parameters))
 
     async def executemany(self, sql: str, seq_of_parameters: Any) -> Cursor:
         c = self._connection

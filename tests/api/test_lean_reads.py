@@ -1,0 +1,119 @@
+"""Lean reads (app/db/lean.py): the same rows, values and types as the Session path, and a
+connection lost under one is "not now" and never handed out again."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.actions import accounts, booking, take_reads
+from app.db.failures import unavailable
+from app.db.lean import Lean, SessionReader
+from app.security.tokens import token_hash
+from tests.conftest import Env
+from tests.helpers import add_mentor, add_staff, bearer, jst, sign_up, staff_token
+
+
+async def _both(env: Env, lean: Lean, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows read lean, after checking they equal the Session path's, value and type."""
+    async with env.ctx.db.lean_read() as reader:
+        lean_rows = await reader.rows(lean, params)
+    async with env.ctx.db.read() as s:
+        session_rows = [tuple(r) for r in await SessionReader(s).rows(lean, params)]
+    assert lean_rows == session_rows
+    for lean_row, session_row in zip(lean_rows, session_rows, strict=True):
+        assert [type(v) for v in lean_row] == [type(v) for v in session_row]
+    return lean_rows
+
+
+async def test_lean_reads_equal_the_session_path(env: Env) -> None:
+    sakura = await add_mentor(env.ctx, "さくら")
+    kaede = await add_mentor(env.ctx, "かえで")
+    token = await sign_up(env.http, "こぐま")
+    r = await env.http.post(
+        "/api/bookings",
+        json={"mentor_id": sakura, "start": "2026-12-01T17:00:00+09:00"},
+        headers=bearer(token),
+    )
+    assert r.status_code == 201, r.text
+    r = await env.http.post("/api/chat-now", json={"mentor_id": kaede}, headers=bearer(token))
+    assert r.status_code == 201, r.text
+    client_id = (await env.http.get("/api/me", headers=bearer(token))).json()["account"]["id"]
+    await add_staff(env.ctx, "kaede", "kaede-pass-1234", mentor_id=kaede)
+    staff = await staff_token(env.http, "kaede", "kaede-pass-1234")
+    secret = env.ctx.settings.secret_key
+
+    for t in (token, staff):
+        (row,) = await _both(env, accounts._SESSION_LOOKUP, {"token_hash": token_hash(t, secret)})
+        assert row[2].tzinfo is UTC  # created_at comes back aware, as UTCDateTime gives it
+    (client_row,) = await _both(
+        env, accounts._SESSION_LOOKUP, {"token_hash": token_hash(token, secret)}
+    )
+    assert client_row[1] == "client" and client_row[8] == "こぐま"
+    assert await _both(env, accounts._SESSION_LOOKUP, {"token_hash": "0" * 64}) == []
+
+    (mentor_row,) = await _both(env, take_reads._MENTOR_ROW, {"mentor_id": kaede})
+    assert mentor_row[0] is True  # a boolean, not SQLite's 1
+    start, end = jst(2026, 12, 1, 17), jst(2026, 12, 1, 17, 30)
+    ticks = booking.ticks_between(start, end)
+    holds = await _both(
+        env,
+        take_reads._HOLDS_AND_SHIFTS,
+        {"first": ticks[0], "last": ticks[-1], "mentor_id": sakura, "start": start, "end": end},
+    )
+    assert {h[2] for h in holds if h[0] is not None} == {sakura}  # the booking's holds
+    assert any(h[4] is not None and h[4].tzinfo is UTC for h in holds)  # and her shift
+    window = {"first_start": start - timedelta(days=1), "last_start": end + timedelta(days=1)}
+    consultations = await _both(
+        env, take_reads._CONSULTATIONS, {"mentor_id": sakura, "client_id": client_id, **window}
+    )
+    assert sorted(c[2] for c in consultations) == ["booked", "open"]  # the IN lists' values
+    own = await _both(env, booking._OWN, {"client_id": client_id})
+    assert [(o[2], o[3]) for o in own] == [("かえで", "open"), ("さくら", "booked")]
+
+
+async def test_a_parameter_left_out_is_an_error_not_a_null(env: Env) -> None:
+    async with env.ctx.db.lean_read() as reader:
+        with pytest.raises(KeyError):
+            await reader.rows(booking._OWN, {})
+
+
+async def _kill_the_next_connection(env: Env, db_url: str) -> None:
+    """Terminate the backend of the pool's next connection out (the pool is LIFO)."""
+    async with env.ctx.db.lean_read() as reader:
+        (pid,) = await reader.first(_BACKEND, {}) or (None,)
+    admin = create_async_engine(db_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as a:
+            await a.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await admin.dispose()
+
+
+_BACKEND = Lean(select(func.pg_backend_pid()))
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+@pytest.mark.postgres
+async def test_postgres_a_connection_lost_under_a_lean_read_is_busy_and_replaced(
+    env: Env, db_url: str
+) -> None:
+    """A lean read goes around SQLAlchemy's execute: a connection that died in the pool is
+    "not now" (a request gets 503 busy_try_again, not a bug) and is not handed out again."""
+    token = await sign_up(env.http, "ねこ")
+    await _kill_the_next_connection(env, db_url)
+    with pytest.raises(ConnectionError) as info:
+        async with env.ctx.db.lean_read() as reader:
+            await reader.first(_BACKEND, {})
+    assert unavailable(info.value)
+    r = await env.http.get("/api/me", headers=bearer(token))  # the session lookup is lean
+    assert r.status_code == 200, r.text
+    await _kill_the_next_connection(env, db_url)
+    r = await env.http.get("/api/me", headers=bearer(token))
+    assert r.status_code == 503 and r.json()["error"]["code"] == "busy_try_again"
+    r = await env.http.get("/api/me", headers=bearer(token))
+    assert r.status_code == 200, r.text
