@@ -18,6 +18,7 @@ from app.actions.accounts import principal_for_token
 from app.actions.booking import do_book, do_chat_now
 from app.actions.occupancy import load_occupancy
 from app.actions.take_reads import load_take_view
+from app.db.lean import SessionReader
 from app.db.tables import Consultation, Mentor, ServiceSetting
 from app.errors import Refusal
 from tests.conftest import Env
@@ -52,7 +53,7 @@ async def test_take_view_sees_what_occupancy_and_care_see(env: Env) -> None:
     async with env.ctx.db.read() as s:
         occ = await load_occupancy(s, start=start, end=end, lines=9, mentor_ids=[mentor])
         view = await load_take_view(
-            s, client_id=me.id, mentor_id=mentor, start=start, end=end, lines=9
+            SessionReader(s), client_id=me.id, mentor_id=mentor, start=start, end=end, lines=9
         )
         nos = (
             await s.execute(
@@ -62,6 +63,11 @@ async def test_take_view_sees_what_occupancy_and_care_see(env: Env) -> None:
             )
         ).scalars()
         expected_nos = sorted(n for n in nos if n is not None)
+    async with env.ctx.db.lean_read() as reader:  # the early check's reads: the same view
+        lean = await load_take_view(
+            reader, client_id=me.id, mentor_id=mentor, start=start, end=end, lines=9
+        )
+    assert lean == view
     got = view.occ
     assert view.mentor is not None and view.mentor.active and view.mentor.audience == "both"
     assert got.lines == occ.lines == 3
@@ -74,12 +80,12 @@ async def test_take_view_sees_what_occupancy_and_care_see(env: Env) -> None:
     assert sorted(got.starts[mentor]) == sorted(occ.starts[mentor]) and len(got.starts[mentor]) == 2
     assert sorted(view.booking_nos) == expected_nos == [1, 2]
     assert view.client_open is False
-    async with env.ctx.db.read() as s:
+    async with env.ctx.db.lean_read() as reader:
         theirs = await load_take_view(
-            s, client_id=someone.id, mentor_id=other, start=start, end=end, lines=9
+            reader, client_id=someone.id, mentor_id=other, start=start, end=end, lines=9
         )
         missing = await load_take_view(
-            s, client_id=me.id, mentor_id=mentor + other + 100, start=start, end=end, lines=9
+            reader, client_id=me.id, mentor_id=mentor + other + 100, start=start, end=end, lines=9
         )
     assert theirs.client_open is True and theirs.booking_nos == [1]
     assert missing.mentor is None
