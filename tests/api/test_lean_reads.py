@@ -11,8 +11,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.actions import accounts, booking, take_reads
+from app.actions.chat import check_access, do_send
+from app.actions.context import Principal
+from app.actions.events import message_event
+from app.actions.pointers import pointed_messages
 from app.db.failures import unavailable
 from app.db.lean import Lean, SessionReader
+from app.db.tables import Message
 from app.security.tokens import token_hash
 from tests.conftest import Env
 from tests.helpers import add_mentor, add_staff, bearer, jst, sign_up, staff_token
@@ -117,3 +122,38 @@ async def test_postgres_a_connection_lost_under_a_lean_read_is_busy_and_replaced
     assert r.status_code == 503 and r.json()["error"]["code"] == "busy_try_again"
     r = await env.http.get("/api/me", headers=bearer(token))
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+@pytest.mark.postgres
+async def test_postgres_pointed_ranges_read_back_as_the_stored_messages(
+    env: Env, db_url: str
+) -> None:
+    """The bridge's read-back (every range in one statement over arrays) gives exactly the
+    events of the stored messages in those ranges, in order, and nothing outside them."""
+    texts = {}
+    for nickname in ("うさぎ", "きつね"):
+        mentor = await add_mentor(env.ctx, f"m-{nickname}")
+        token = await sign_up(env.http, nickname)
+        r = await env.http.post("/api/chat-now", json={"mentor_id": mentor}, headers=bearer(token))
+        cid = r.json()["consultation"]["id"]
+        me = (await env.http.get("/api/me", headers=bearer(token))).json()["account"]
+        client = Principal("client", me["id"], me["role"], me["display_name"], 0)
+        access = await check_access(env.ctx, client, cid)
+        for i in range(1, 6):
+            await do_send(env.ctx, client, access, f"{nickname}{i}", f"{nickname} の {i}")
+        texts[cid] = nickname
+    first, second = sorted(texts)
+    got = await pointed_messages(env.ctx, {second: (2, 3), first: (4, 9)})
+    async with env.ctx.db.read() as s:
+        stored = (
+            await s.execute(select(Message).order_by(Message.consultation_id, Message.seq))
+        ).scalars()
+        expected = [
+            message_event(env.ctx, m)
+            for m in stored
+            if (m.consultation_id, m.seq) in {(first, 4), (first, 5), (second, 2), (second, 3)}
+        ]
+    assert got == expected and len(got) == 4
+    assert got[0]["sent_at"] == expected[0]["sent_at"]  # the same instant, the same zone
+    assert await pointed_messages(env.ctx, {first: (6, 8)}) == []
