@@ -254,3 +254,45 @@ async def test_a_dropped_listen_connection_claims_its_interest_again(
             type="send", consultation_id=pair.consultation_id, client_msg_id="c", text="z"
         )
         assert (await mentor.expect("message", timeout=10))["client_msg_id"] == "c"
+
+
+async def test_a_batch_is_routed_in_one_trip_or_in_payloads_that_fit(pg_database: str) -> None:
+    """A batch that fits one payload is routed and NOTIFYed by one statement; a larger one
+    is split over payloads that fit. Either way the other process hears exactly the items
+    it wants, once and in order, and none of ours."""
+    await _truncate(pg_database)
+    dsn = asyncpg_dsn(pg_database)
+    sender = PgBridge(dsn, Hub())
+    await sender.start()
+    watcher = await asyncpg.connect(dsn)
+    heard: list[str] = []
+    try:
+        channel = interest.channel_of(wire.new_origin())
+        await interest.claim(watcher, channel)
+        await interest.update(watcher, channel, ["consultation:901", "mentor:5"], [])
+        await watcher.add_listener(channel, lambda _c, _p, _ch, payload: heard.append(payload))
+
+        def event(cid: int, seq: int, size: int = 10) -> tuple[list[str], dict[str, object]]:
+            body = {"type": "message", "consultation_id": cid, "seq": seq, "text": "あ" * size}
+            return [topic_consultation(cid), "mentor:5" if cid == 901 else "mentor:6"], body
+
+        async def route(batch: list[tuple[list[str], dict[str, object]]]) -> list[int]:
+            heard.clear()
+            before = sender.notified
+            assert sender._pool is not None
+            async with sender._pool.acquire() as conn:
+                await sender._route(conn, batch)
+            await watcher.execute("SELECT 1")  # notifications are read before this returns
+            assert sender.notified - before == len(heard)
+            other = wire.new_origin()
+            return [e["seq"] for p in heard for _t, e in wire.decode(other, p)]
+
+        small = [event(901, 1), event(902, 1), event(901, 2), event(903, 1), event(901, 3)]
+        assert await route(small) == [1, 2, 3] and len(heard) == 1
+        assert await route([event(902, 2)]) == [] and heard == []  # nobody there wants it
+        large = [event(901, s, size=900) for s in range(4, 14)]  # ~27 KB: four payloads
+        assert await route(large) == list(range(4, 14)) and len(heard) >= 4
+        assert all(len(p.encode()) <= wire.MAX_PAYLOAD for p in heard)
+    finally:
+        await watcher.close()
+        await sender.close()
