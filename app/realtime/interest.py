@@ -58,26 +58,6 @@ SELECT topic, channel FROM yorisoi_interest WHERE topic = ANY($1::text[]) AND ch
 """
 
 
-# Route and NOTIFY in one round trip, for a batch whose items all fit in one payload: each
-# other channel that wants any topic of an item gets, in one NOTIFY, the origin and a JSON
-# array of the items it wants, in order (the payload wire.payloads would build for it).
-# $1/$2: (item index, topic) pairs; $3: the encoded items, by index (1-based); $4: our own
-# channel; $5: the payload head (our origin). Returns the number of NOTIFYs sent.
-ROUTE_AND_NOTIFY = """
-WITH wanted AS (
-    SELECT DISTINCT y.channel, t.idx
-      FROM unnest($1::integer[], $2::text[]) AS t(idx, topic)
-      JOIN yorisoi_interest y ON y.topic = t.topic AND y.channel <> $4
-), sent AS (
-    SELECT pg_notify(w.channel, $5 || '[' || string_agg(i.item, ',' ORDER BY w.idx) || ']')
-      FROM wanted w
-      JOIN unnest($3::text[]) WITH ORDINALITY AS i(item, idx) ON i.idx = w.idx
-     GROUP BY w.channel
-)
-SELECT count(*) FROM sent
-"""
-
-
 def channel_of(origin: str) -> str:
     return f"yorisoi_{origin}"
 
@@ -105,28 +85,6 @@ async def update(conn: asyncpg.Connection, channel: str, add: list[str], drop: l
             await conn.execute(ADD, add, channel)
         if drop:
             await conn.execute(DROP, drop, channel)
-
-
-async def route_and_notify(
-    conn: asyncpg.Connection,
-    topics: list[list[str]],
-    items: list[bytes],
-    own_channel: str,
-    origin: str,
-) -> int:
-    """One statement: route each encoded item by its topics and NOTIFY every other channel
-    that wants some, its items in order. Only for items that fit in one payload together
-    (wire.fits); returns how many NOTIFYs went out."""
-    pairs = [(i, t) for i, item_topics in enumerate(topics, start=1) for t in item_topics]
-    count = await conn.fetchval(
-        ROUTE_AND_NOTIFY,
-        [i for i, _ in pairs],
-        [t for _, t in pairs],
-        [item.decode() for item in items],
-        own_channel,
-        origin,
-    )
-    return int(count)
 
 
 async def route(

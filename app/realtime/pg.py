@@ -263,26 +263,21 @@ class PgBridge(Bridge):
                 log.warning("event bridge: NOTIFY failed (%s)", type(exc).__name__)
 
     async def _route(self, conn: asyncpg.Connection, batch: list[tuple[list[str], Event]]) -> None:
-        items = [wire.encode_item(topics, event) for topics, event in batch]
-        if wire.fits(self.origin, items):  # the usual case: route and NOTIFY in one trip
-            self.notified += await interest.route_and_notify(
-                conn, [topics for topics, _ in batch], items, self.channel, self.origin
-            )
-            return
         wanted = {t for topics, _ in batch for t in topics}
         where = await interest.route(conn, list(wanted), self.channel)
         if not where:
             return  # every subscriber is local: no NOTIFY at all
         per_channel: dict[str, list[bytes]] = {}
-        for (item_topics, _event), item in zip(batch, items, strict=True):
-            channels = {c for t in item_topics for c in where.get(t, ())}
+        for topics, event in batch:
+            channels = {c for t in topics for c in where.get(t, ())}
             if not channels:
                 continue
+            item = wire.encode_item(topics, event)
             for channel in channels:
                 per_channel.setdefault(channel, []).append(item)
         args: list[tuple[str, str]] = []
-        for channel, wanted_items in per_channel.items():
-            payloads, dropped = wire.payloads(self.origin, wanted_items)
+        for channel, items in per_channel.items():
+            payloads, dropped = wire.payloads(self.origin, items)
             if dropped:
                 log.warning("event bridge: %d event(s) too large for NOTIFY", dropped)
             args += [(channel, p) for p in payloads]

@@ -55,11 +55,6 @@ def payloads(origin: str, items: list[bytes]) -> tuple[list[str], int]:
     return out, dropped
 
 
-def fits(origin: str, items: list[bytes]) -> bool:
-    """Whether all these items fit in one payload together (and so does any subset)."""
-    return len(origin) + 2 + sum(len(item) + 1 for item in items) - 1 <= MAX_PAYLOAD
-
-
 def decode(origin: str, payload: str) -> list[Item]:
     """The items of another process's payload; nothing for our own (not decoded at all) or for
     a payload that is not ours to read."""

@@ -256,10 +256,9 @@ async def test_a_dropped_listen_connection_claims_its_interest_again(
         assert (await mentor.expect("message", timeout=10))["client_msg_id"] == "c"
 
 
-async def test_a_batch_is_routed_in_one_trip_or_in_payloads_that_fit(pg_database: str) -> None:
-    """A batch that fits one payload is routed and NOTIFYed by one statement; a larger one
-    is split over payloads that fit. Either way the other process hears exactly the items
-    it wants, once and in order, and none of ours."""
+async def test_a_batch_is_routed_in_payloads_that_fit(pg_database: str) -> None:
+    """A batch reaches another process as one payload when it fits, else split over payloads
+    that fit: that process hears exactly the items it wants, once and in order."""
     await _truncate(pg_database)
     dsn = asyncpg_dsn(pg_database)
     sender = PgBridge(dsn, Hub())
