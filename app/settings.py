@@ -96,7 +96,7 @@ class Settings:
     # Garbage collection (app/observability/heap.py): at start-up and every gc_freeze_seconds
     # what is alive is frozen, so full collections skip it (0: CPython's own policy);
     # everything is unfrozen and collected in one pause every gc_full_minutes.
-    gc_freeze_seconds: int = 60
+    gc_freeze_seconds: int = 10
     gc_full_minutes: int = 30
     ws_messages_per_minute: int = 30
     # Every frame a socket sends (any type, bad ones too) spends from this per-socket budget.

@@ -59,8 +59,6 @@ def run(
         env = {
             "YORISOI_CLOCK_START": CLOCK.isoformat(),
             "YORISOI_LINES": "500",
-            # what docs/operations.md advises from a few thousand sockets per process
-            "YORISOI_GC_FREEZE_SECONDS": "60",
         }
         server = start_service(url, env=env, name=f"tenk-{db_kind}")
         try:
