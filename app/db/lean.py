@@ -143,7 +143,7 @@ async def lean_reader(engine: AsyncEngine) -> AsyncIterator[LeanReader]:
             yield LeanReader(sync.dialect, driver)
         except Exception as exc:
             if _closed(driver):  # the pool must not hand this connection out again
-                fairy.invalidate(exc)
+                await greenlet_spawn(fairy.invalidate, exc)  # (closing may need to await)
                 raise ConnectionError("database connection lost") from exc  # "not now"
             raise
     finally:

@@ -3,11 +3,12 @@ connection lost under one is "not now" and never handed out again."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, literal, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.actions import accounts, booking, take_reads
@@ -157,3 +158,28 @@ async def test_postgres_pointed_ranges_read_back_as_the_stored_messages(
     assert got == expected and len(got) == 4
     assert got[0]["sent_at"] == expected[0]["sent_at"]  # the same instant, the same zone
     assert await pointed_messages(env.ctx, {first: (6, 8)}) == []
+
+
+async def test_a_lean_read_cancelled_mid_statement_leaves_the_pool_sound(env: Env) -> None:
+    """A request cancelled while its read runs: the connection goes back to the pool and
+    the next reads on it are answered as usual (asyncpg cancels the statement on the server;
+    SQLite's thread finishes it before the connection's next one)."""
+    counter = select(literal(1).label("x")).cte("counter", recursive=True)
+    counter = counter.union_all(select(counter.c.x + 1).where(counter.c.x < 20_000_000))
+    slow = Lean(select(func.count()).select_from(counter))
+
+    async def read_slowly() -> None:
+        async with env.ctx.db.lean_read() as reader:
+            await reader.first(slow, {})
+
+    task = asyncio.create_task(read_slowly())
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    one = Lean(select(literal(1)))
+    async with asyncio.timeout(60):
+        for _ in range(3):  # the pool's most recent connection first (LIFO), then others
+            async with env.ctx.db.lean_read() as reader:
+                assert await reader.first(one, {}) == (1,)
+    assert env.ctx.db.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
