@@ -7,6 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.actions import Context
 from app.db.tables import Mentor, Shift, Staff
@@ -103,3 +105,13 @@ async def staff_token(http: httpx.AsyncClient, username: str, password: str) -> 
 def error_code(response: httpx.Response) -> str:
     body: dict[str, Any] = response.json()
     return str(body["error"]["code"])
+
+
+async def terminate_backend(db_url: str, pid: int) -> None:
+    """End one PostgreSQL backend from outside, as a restart or a network cut would."""
+    admin = create_async_engine(db_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as a:
+            await a.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await admin.dispose()

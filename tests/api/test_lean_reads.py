@@ -8,8 +8,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, literal, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import func, literal, select
 
 from app.actions import accounts, booking, take_reads
 from app.actions.chat import check_access, do_send
@@ -21,7 +20,15 @@ from app.db.lean import Lean, SessionReader
 from app.db.tables import Message
 from app.security.tokens import token_hash
 from tests.conftest import Env
-from tests.helpers import add_mentor, add_staff, bearer, jst, sign_up, staff_token
+from tests.helpers import (
+    add_mentor,
+    add_staff,
+    bearer,
+    jst,
+    sign_up,
+    staff_token,
+    terminate_backend,
+)
 
 
 async def _both(env: Env, lean: Lean, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -92,12 +99,7 @@ async def _kill_the_next_connection(env: Env, db_url: str) -> None:
     """Terminate the backend of the pool's next connection out (the pool is LIFO)."""
     async with env.ctx.db.lean_read() as reader:
         (pid,) = await reader.first(_BACKEND, {}) or (None,)
-    admin = create_async_engine(db_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as a:
-            await a.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    finally:
-        await admin.dispose()
+    await terminate_backend(db_url, pid)
 
 
 _BACKEND = Lean(select(func.pg_backend_pid()))

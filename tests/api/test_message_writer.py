@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select, text, update
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col
 
 from app.actions.chat import check_access, close_consultation, do_send
@@ -18,7 +17,7 @@ from app.actions.message_writer import Draft
 from app.db.tables import Consultation, Message
 from app.errors import Refusal
 from tests.conftest import Env
-from tests.helpers import add_mentor, add_staff, bearer, sign_up
+from tests.helpers import add_mentor, add_staff, bearer, sign_up, terminate_backend
 
 
 async def _open(env: Env, nickname: str) -> tuple[Principal, int]:
@@ -320,12 +319,7 @@ async def test_postgres_a_connection_lost_under_the_batch_is_busy_and_replaced(
     engine = env.ctx.db.writer_engine
     async with engine.connect() as conn:  # back on top of the pool: the writer's next one
         pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-    admin = create_async_engine(db_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as a:
-            await a.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    finally:
-        await admin.dispose()
+    await terminate_backend(db_url, pid)
     with pytest.raises(Refusal) as info:
         await do_send(env.ctx, client, access, "x1", "きえた？")
     assert info.value.code == "busy_try_again"
