@@ -2,8 +2,10 @@
 
 The same facts as `load_occupancy` + `load_care` for one mentor, plus the mentor's row and the
 client's own booked/open consultations, in three round trips instead of seven ORM queries (the
-booking-storm profile: most requests are refusals decided on these reads). Nothing here
-decides a race: the unique constraints on line_hold and consultation do (booking.py).
+booking-storm profile: most requests are refusals decided on these reads). The early check
+reads them lean, through the driver itself (app/db/lean.py); the check inside the write
+transaction reads the same statements through its Session. Nothing here decides a race: the
+unique constraints on line_hold and consultation do (booking.py).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -164,12 +164,11 @@ class Database:
         async with self._quick() as session:
             yield session
 
-    @asynccontextmanager
-    async def lean_read(self) -> AsyncIterator[LeanReader]:
+    def lean_read(self) -> AbstractAsyncContextManager[LeanReader]:
         """Prebuilt reads sent through the driver itself (lean.py): the per-request session
-        lookup and a take's early refusal, without a Session around each."""
-        async with lean_reader(self.engine) as reader:
-            yield reader
+        lookup, a take's early refusal and the bridge's read-back, without a Session around
+        each."""
+        return lean_reader(self.engine)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
