@@ -24,7 +24,7 @@ from app.actions.context import Context, Principal
 from app.actions.events import publish_lifecycle
 from app.actions.inputs import check_id
 from app.actions.stats import record_refusal
-from app.actions.take_reads import CONSULTATION, MENTOR, load_take_view
+from app.actions.take_reads import CONSULTATION, MENTOR, OWN, load_take_view
 from app.actions.wellbeing import care_params, care_reason
 from app.db.lean import Lean, Reader, SessionReader
 from app.db.tables import MENTOR_KINDS, Consultation, LineHold, LineUser, Mentor
@@ -33,7 +33,6 @@ from app.rules import booking_window, first_free, ticks_between, walk_in_window
 from app.rules.capacity import MAX_LINES, current_tick
 
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
-OWN = ("booked", "open")  # a client's consultations that hold (or will hold) them
 
 
 def require_client(principal: Principal | None) -> Principal:

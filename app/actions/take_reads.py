@@ -27,7 +27,7 @@ SETTING: Table = ServiceSetting.__table__  # type: ignore[attr-defined]
 HOLD: Table = LineHold.__table__  # type: ignore[attr-defined]
 SHIFT: Table = Shift.__table__  # type: ignore[attr-defined]
 CONSULTATION: Table = Consultation.__table__  # type: ignore[attr-defined]
-OWN = ("booked", "open")
+OWN = ("booked", "open")  # a client's consultations that hold (or will hold) them
 
 _LINES = select(SETTING.c.value).where(SETTING.c.key == "lines").scalar_subquery()
 _MENTOR_ROW_SELECT = select(
