@@ -22,13 +22,17 @@ from typing import Any
 
 Event = dict[str, Any]
 Send = Callable[[Event], Awaitable[None]]
+SendNow = Callable[[Event], bool]  # sent (or rightly not sent) at once; False: not possible now
 Load = Callable[[int, int], Awaitable[list[Event]]]
 Wait = Callable[[int], None]
 
 
 class Delivery:
-    def __init__(self, send: Send, load: Load, wait: Wait | None = None) -> None:
+    def __init__(
+        self, send: Send, load: Load, wait: Wait | None = None, send_now: SendNow | None = None
+    ) -> None:
         self._send = send
+        self._send_now = send_now
         self._load = load
         self._wait = wait
         self.next_seq: dict[int, int] = {}
@@ -68,6 +72,23 @@ class Delivery:
         await self._send(event)
         self.next_seq[cid] = expected + 1
         await self._release(cid)
+
+    def message_now(self, event: Event) -> bool:
+        """message(), when it needs no waiting: the event is the one due (nothing held behind
+        a gap) and send_now can write it now, or it is one to drop. False: nothing was done;
+        hand it to message() in the receiver's own turn."""
+        cid = event["consultation_id"]
+        expected = self.next_seq.get(cid)
+        if expected is None or event["seq"] < expected:
+            return True  # not followed (any more), or already passed
+        if event["seq"] > expected or self._send_now is None:
+            return False
+        if self._held is not None and cid in self._held:
+            return False  # passing it releases held ones: message() does that
+        if not self._send_now(event):
+            return False
+        self.next_seq[cid] = expected + 1
+        return True
 
     async def gap_due(self, consultation_id: int) -> None:
         """A gap's grace period is over: if messages are still held behind it, read it."""

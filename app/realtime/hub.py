@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 log = logging.getLogger("yorisoi.hub")
 ANNOUNCE_WAIT_SECONDS = 2.0  # longest a subscription waits for other processes to know of it
@@ -63,11 +63,29 @@ class Mailbox:
     def qsize(self) -> int:
         return len(self._items) if self._items is not None else 0
 
+    def idle(self) -> bool:
+        """The consumer waits for an item, none is queued, and it has not been woken yet:
+        whatever is handed to it now would be the next thing it handles."""
+        waiter = self._waiter
+        return self._items is None and waiter is not None and not waiter.done()
+
+
+class Owner(Protocol):
+    def deliver_now(self, event: Event) -> bool:
+        """Handle the event at once, in the publisher's turn, as the consumer would; False:
+        it needs the consumer's own turn (nothing was done)."""
+
 
 class Subscriber:
-    """One consumer (a websocket connection) with a bounded queue of outgoing events."""
+    """One consumer (a websocket connection) with a bounded queue of outgoing events.
 
-    __slots__ = ("key", "queue", "topics", "overflowed", "on_overflow")
+    owner: the consumer, when it can handle some events at once (a socket writes a message
+    frame straight to its transport). It is asked only while its queue is idle, so an event
+    handled at once is still handled after everything offered before it, and the consumer's
+    task is not woken for it (a task switch per frame was much of a chat message's cost).
+    """
+
+    __slots__ = ("key", "queue", "topics", "overflowed", "on_overflow", "owner")
 
     def __init__(
         self, key: str, maxsize: int = 256, on_overflow: Callable[[], None] | None = None
@@ -79,9 +97,13 @@ class Subscriber:
         self.topics: tuple[str, ...] | set[str] = ()
         self.overflowed = False
         self.on_overflow = on_overflow
+        self.owner: Owner | None = None
 
     def offer(self, event: Event) -> None:
         if self.overflowed:
+            return
+        owner = self.owner
+        if owner is not None and self.queue.idle() and owner.deliver_now(event):
             return
         try:
             self.queue.put_nowait(event)
@@ -217,8 +239,12 @@ class Hub:
         return found
 
     # -- delivery ----------------------------------------------------------------------
-    def deliver_local(self, topics: Iterable[str], event: Event) -> None:
+    def deliver_local(self, topics: list[str] | tuple[str, ...], event: Event) -> None:
         """Offer the event once to every local subscriber of any of the topics."""
+        if len(topics) == 1:  # a message: one topic, no set needed to offer each sub once
+            for sub in self._topics.get(topics[0], ()):
+                sub.offer(event)
+            return
         for sub in self.subscribers(topics):
             sub.offer(event)
 

@@ -1,6 +1,9 @@
 """Profile the service under the relay load with py-spy (not part of `make bench`).
 
-    .venv/bin/python scripts/bench/profile_relay.py [sqlite|postgres|postgres2] [pairs] [msgs_per_s]
+    .venv/bin/python scripts/bench/profile_relay.py [sqlite|postgres|postgres2] [pairs] [msgs_per_s|sat]
+
+`sat` profiles the saturation phase as relay.py runs it (400 sockets, one message each in
+flight) instead of a light load of msgs_per_s.
 
 postgres2: two processes on PostgreSQL, each pair's client on one and its mentor on the
 other (as two_processes.py), the first process profiled. Writes
@@ -50,7 +53,7 @@ def main() -> None:
     kind = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
     db_kind, processes = ("postgres", 2) if kind == "postgres2" else (kind, 1)
     pairs = int(sys.argv[2]) if len(sys.argv) > 2 else 200
-    rate = float(sys.argv[3]) if len(sys.argv) > 3 else 300
+    mode = sys.argv[3] if len(sys.argv) > 3 else "300"
     spy = shutil.which("py-spy") or str(RESULTS.parent / ".venv" / "bin" / "py-spy")
     out = RESULTS / f"profile-{kind}.txt"
     with database(db_kind, "profile") as url:
@@ -76,14 +79,20 @@ def main() -> None:
                     stderr=subprocess.DEVNULL,
                 )
 
-            phases = [Phase("light", "light", 10, rate_per_socket=rate / (2 * pairs), drain=2)]
+            if mode == "sat":
+                phase = Phase("sat", "sat", 10, window=1, active=min(400, 2 * pairs), drain=2)
+            else:
+                phase = Phase(
+                    "sat", "light", 10, rate_per_socket=float(mode) / (2 * pairs), drain=2
+                )
+            phases = [phase]
             pids = [s.pid for s in servers]
             result = run_load("service", specs, phases, pids, workers=1, on_start=attach)
             holder["spy"].wait(60)
         finally:
             for s in servers:
                 s.stop()
-    print({k: v for k, v in result["phases"]["light"].items() if k != "errors"})
+    print({k: v for k, v in result["phases"]["sat"].items() if k != "errors"})
     print(summarize(str(out)))
 
 

@@ -129,3 +129,37 @@ async def test_forgetting_drops_what_was_held() -> None:
     delivery.follow(7, 1)
     await delivery.message(msg(2))
     assert seen == [2] and store.reads == 0
+
+
+def at_once(store: Store, *, writable: list[bool]) -> tuple[Delivery, list[int], list[int]]:
+    """A receiver with send_now, whose transport can write while writable[0] holds."""
+    queued: list[int] = []
+    written: list[int] = []
+
+    async def send(event: dict[str, Any]) -> None:
+        queued.append(event["seq"])
+
+    def send_now(event: dict[str, Any]) -> bool:
+        if writable[0]:
+            written.append(event["seq"])
+        return writable[0]
+
+    return Delivery(send, store.load, lambda _cid: None, send_now), written, queued
+
+
+async def test_message_now_passes_only_the_message_due_and_declines_what_needs_waiting() -> None:
+    writable = [True]
+    delivery, written, queued = at_once(Store([1, 2, 3, 4, 5]), writable=writable)
+    delivery.follow(7, 0)
+    assert delivery.message_now(msg(1)) and written == [1]
+    assert delivery.message_now(msg(1))  # passed before: dropped, nothing written
+    assert delivery.message_now(msg(9, cid=8))  # not followed: dropped
+    assert not delivery.message_now(msg(3))  # a gap: the receiver's own turn
+    await delivery.message(msg(3))  # held behind the gap
+    assert not delivery.message_now(msg(2))  # due, but passing it releases 3: message() does
+    await delivery.message(msg(2))
+    assert queued == [2, 3] and delivery.next_seq[7] == 4
+    writable[0] = False
+    assert not delivery.message_now(msg(4)) and delivery.next_seq[7] == 4  # nothing done
+    writable[0] = True
+    assert delivery.message_now(msg(4)) and written == [1, 4] and delivery.next_seq[7] == 5

@@ -79,3 +79,48 @@ def test_overflow_marks_the_subscriber_once() -> None:
     sub.offer({"n": 2})
     sub.offer({"n": 3})
     assert sub.overflowed and calls == [1]
+
+
+class Owner:
+    """A consumer that handles some events at once (as a socket writes a chat's frames)."""
+
+    def __init__(self, accepts: bool) -> None:
+        self.accepts = accepts
+        self.handled: list[str] = []
+
+    def deliver_now(self, event: dict[str, object]) -> bool:
+        if self.accepts:
+            self.handled.append(str(event["type"]))
+        return self.accepts
+
+
+async def test_an_idle_owner_handles_events_at_once_and_order_holds_once_it_is_busy() -> None:
+    sub = Subscriber("client:1")
+    owner = Owner(accepts=True)
+    sub.owner = owner
+    sub.offer({"type": "early"})  # nobody waits on the queue yet: queued, owner not asked
+    assert owner.handled == [] and sub.queue.qsize() == 1
+    assert (await sub.queue.get())["type"] == "early"
+    consumer = asyncio.ensure_future(sub.queue.get())
+    await asyncio.sleep(0)  # the consumer now waits, nothing queued: idle
+    assert sub.queue.idle()
+    sub.offer({"type": "a"})
+    assert owner.handled == ["a"] and not consumer.done()  # handled, the consumer not woken
+    owner.accepts = False
+    sub.offer({"type": "b"})  # declined: queued, and the consumer is woken for it
+    sub.offer({"type": "c"})  # the consumer is woken but has not run: not idle, queued after b
+    owner.accepts = True
+    sub.offer({"type": "d"})
+    assert owner.handled == ["a"]
+    assert (await consumer)["type"] == "b"
+    assert [(await sub.queue.get())["type"] for _ in range(2)] == ["c", "d"]
+
+
+def test_one_topic_offers_each_subscriber_once() -> None:
+    hub = Hub()
+    a, b = Subscriber("client:1"), Subscriber("mentor:2")
+    hub.subscribe(a, "consultation:5")
+    hub.subscribe(b, "consultation:5")
+    hub.subscribe(a, "consultation:5")
+    hub.deliver_local(["consultation:5"], {"type": "message"})
+    assert a.queue.qsize() == 1 and b.queue.qsize() == 1

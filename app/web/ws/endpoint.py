@@ -44,6 +44,7 @@ from app.web.auth import bearer_token, context, cookie_name, face_of, fits_cooki
 from app.web.errors import failure_response
 from app.web.ws.frames import FRAMES
 from app.web.ws.registry import CLOSE_SIGNED_OUT, ConnectionRegistry
+from app.web.ws.transport import LEAN, LeanWebSocketProtocol
 
 log = logging.getLogger("yorisoi.ws")
 CLOSE_TOO_SLOW = 4408
@@ -129,11 +130,15 @@ class Connection:
     ) -> None:
         self.ctx = ctx
         self.ws = ws
+        # The server's direct text writer, where it offers one (app/web/ws/transport.py)
+        self.lean: LeanWebSocketProtocol | None = ws.scope.get("extensions", {}).get(LEAN)
         self.principal = principal
         self.sub = sub
         self.token = token
         self.joined: dict[int, Seat] = {}
-        self.delivery = Delivery(self._send_message, self._stored_after, self._wait_for_gap)
+        self.delivery = Delivery(
+            self._send_message, self._stored_after, self._wait_for_gap, self._send_message_now
+        )
         self.client_close_code: int | None = None
         self.close_code: int | None = None  # set when the server decides to close
         self.rate: SlidingWindow = ws.app.state.message_rate
@@ -148,6 +153,8 @@ class Connection:
         self.joins: SlidingWindow | None = None  # made on the first join
         self._sender_task: asyncio.Task[None] | None = None
         sub.on_overflow = lambda: self.kill(CLOSE_TOO_SLOW)
+        if self.lean is not None:
+            sub.owner = self  # deliver_now: the frames of a chat, written in the publisher's turn
 
     def kill(self, code: int) -> None:
         """Close this socket from outside its tasks (slow reader, signed-out session)."""
@@ -270,8 +277,14 @@ class Connection:
                 continue
             await self._handle(text)
 
+    async def _write(self, text: str) -> None:
+        if self.lean is None:
+            await self.ws.send_text(text)
+        else:
+            await self.lean.send_text(text)
+
     async def _send(self, event: dict[str, Any]) -> None:
-        await self.ws.send_text(_dump(event))
+        await self._write(_dump(event))
 
     async def _send_message(self, event: dict[str, Any]) -> None:
         """A message in its seq turn. This socket's own fresh message is not sent back: its
@@ -279,7 +292,34 @@ class Connection:
         the seq as passed, so the next message needs no gap filling."""
         if event.get("_origin") is self.sub:
             return
-        await self.ws.send_text(_dump(event))
+        await self._write(_dump(event))
+
+    def _send_message_now(self, event: dict[str, Any]) -> bool:
+        if event.get("_origin") is self.sub:
+            return True
+        assert self.lean is not None
+        return self.lean.write_text_now(_dump(event))
+
+    def deliver_now(self, event: dict[str, Any]) -> bool:
+        """The sender's handling of a chat's frames (a message, an ack, a console's activity
+        badge), done in the publisher's turn while the sender is idle (Subscriber.owner):
+        no task switch per frame. Anything else, or anything that would wait (a gap, a full
+        transport buffer, a socket closing), goes through the queue as before."""
+        if self.close_code is not None or self.lean is None:
+            return False
+        try:
+            kind = event.get("type")
+            if kind == "message":
+                return self.delivery.message_now(event)
+            if kind == "activity" and event["consultation_id"] in self.joined:
+                return True  # as the sender: this socket has that chat open
+            if kind in ("ack", "activity"):
+                return self.lean.write_text_now(_dump(event))
+        except Exception as exc:  # noqa: BLE001 - never into the publisher's loop over sockets
+            log.error("direct delivery failed (%s)", type(exc).__name__)
+            self.kill(CLOSE_TRY_AGAIN)  # the client resumes from storage when it reconnects
+            return True
+        return False
 
     def _wait_for_gap(self, cid: int) -> None:
         """Delivery holds messages behind a gap: look again after the grace period (in this
