@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from app.actions.message_rows import COLUMNS, SEQ, Group
 from app.db.engine import Database
+from app.db.lean import Checkout
 from app.db.sqlite_driver import on_thread
 
 Reservation = tuple[int, int, int | None]  # consultation id, seqs wanted, as_mentor
@@ -78,6 +79,5 @@ async def store(
 ) -> dict[tuple[int, int | None], int | None]:
     """The batch through the writer engine's one connection (checked out of its pool, so it
     still queues with every other writer of this process)."""
-    async with db.writer_engine.connect() as conn:
-        fairy = await conn.get_raw_connection()
-        return await on_thread(fairy.driver_connection, _batch, layers, groups)  # type: ignore[arg-type]
+    async with Checkout(db.writer_engine) as driver:
+        return await on_thread(driver, _batch, layers, groups)

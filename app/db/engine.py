@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolResetState
 
 from app.db import sqlite_driver
 from app.db.lean import LeanReader, lean_reader
@@ -51,6 +52,17 @@ def _sqlite_writer_connect(dbapi_connection: Any, record: Any) -> None:
 
 def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    """The pool's rollback on return (pool_reset_on_return=None hands it to this event), only
+    when a transaction is still open. SQLite's reads open none and the message writer's batch
+    ends its own, so the unconditional rollback was a trip to the connection's thread on every
+    return (~140 µs of the ~190 of a checkout and return; most of a lean read's cost)."""
+    if not state.asyncio_safe or state.transaction_was_reset:
+        return  # being terminated (no awaiting here), or SQLAlchemy already ended it
+    if dbapi_connection.driver_connection.in_transaction:
+        dbapi_connection.rollback()
 
 
 PING_AFTER_IDLE_SECONDS = 2.0
@@ -95,8 +107,10 @@ class Database:
                 pool_timeout=pool_wait,
                 connect_args={"timeout": 30},
                 module=sqlite_driver.DBAPI,
+                pool_reset_on_return=None,  # _sqlite_reset
             )
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "reset", _sqlite_reset)
             self.writer_engine = create_async_engine(
                 url,
                 echo=echo,
@@ -105,8 +119,10 @@ class Database:
                 pool_timeout=120,
                 connect_args={"timeout": 30},
                 module=sqlite_driver.DBAPI,
+                pool_reset_on_return=None,  # _sqlite_reset
             )
             event.listen(self.writer_engine.sync_engine, "connect", _sqlite_writer_connect)
+            event.listen(self.writer_engine.sync_engine, "reset", _sqlite_reset)
             event.listen(self.writer_engine.sync_engine, "begin", _sqlite_begin_immediate)
         else:
             # Every connection opened is kept (no overflow): with 10 kept and 20 overflow, a

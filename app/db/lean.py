@@ -20,8 +20,7 @@ again, and reported as ConnectionError ("not now").
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,22 +131,40 @@ class SessionReader:
 Reader = LeanReader | SessionReader
 
 
-@asynccontextmanager
-async def lean_reader(engine: AsyncEngine) -> AsyncIterator[LeanReader]:
-    """A connection from the engine's pool for Lean reads, returned to it afterwards."""
-    sync = engine.sync_engine
-    fairy = await greenlet_spawn(sync.pool.connect)
-    try:
-        driver = fairy.driver_connection
+class Checkout:
+    """`async with Checkout(engine) as driver`: the driver's connection of one checked out of
+    the engine's pool, returned to it afterwards (its size, wait metric, ping after idle and
+    reset on return apply). A connection found closed by an error inside is invalidated, so
+    the pool never hands it out again, and the error is reported as ConnectionError ("not
+    now"). A class, not a generator: it is on every request's path."""
+
+    __slots__ = ("_engine", "_fairy")
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._fairy: Any = None
+
+    async def __aenter__(self) -> Any:
+        self._fairy = await greenlet_spawn(self._engine.sync_engine.pool.connect)
+        return self._fairy.driver_connection
+
+    async def __aexit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        fairy, self._fairy = self._fairy, None
         try:
-            yield LeanReader(sync.dialect, driver)
-        except Exception as exc:
-            if _closed(driver):  # the pool must not hand this connection out again
+            if isinstance(exc, Exception) and _closed(fairy.driver_connection):
                 await greenlet_spawn(fairy.invalidate, exc)  # (closing may need to await)
                 raise ConnectionError("database connection lost") from exc  # "not now"
-            raise
-    finally:
-        await greenlet_spawn(fairy.close)
+        finally:
+            await greenlet_spawn(fairy.close)
+
+
+class lean_reader(Checkout):  # noqa: N801 - used as the function it replaced
+    """A connection from the engine's pool for Lean reads, returned to it afterwards."""
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> LeanReader:  # type: ignore[override]
+        return LeanReader(self._engine.sync_engine.dialect, await super().__aenter__())
 
 
 def _closed(driver: Any) -> bool:

@@ -11,6 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.db import sqlite_driver
+from app.db.engine import Database
+from app.db.lean import Checkout
+from app.db.sqlite_driver import on_thread
 
 
 def engines(tmp_path: Path) -> tuple[AsyncEngine, AsyncEngine]:
@@ -79,3 +82,37 @@ async def test_one_trip_per_statement(tmp_path: Path, monkeypatch: pytest.Monkey
         assert trips == 5 + 1  # five statements and the rollback when the connection returns
     finally:
         await engine.dispose()
+
+
+async def test_a_connection_returned_mid_transaction_is_rolled_back_and_others_are_not(
+    tmp_path: Path,
+) -> None:
+    """The SQLite pools reset a returned connection only when a transaction is open
+    (engine._sqlite_reset): an open one is rolled back (its lock released, its change gone);
+    a finished one costs no trip to the thread."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/r.db")
+    try:
+        async with db.writer_engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (v TEXT)"))
+        rollbacks: list[int] = []
+        async with Checkout(db.writer_engine) as driver:
+            original = driver.rollback
+
+            async def counted() -> None:
+                rollbacks.append(1)
+                await original()
+
+            driver.rollback = counted
+            await on_thread(driver, lambda raw: raw.execute("BEGIN IMMEDIATE"))
+            await on_thread(driver, lambda raw: raw.execute("INSERT INTO t VALUES ('left open')"))
+            assert driver.in_transaction
+        assert rollbacks == [1]
+        async with Checkout(db.writer_engine) as driver:  # the pool's one writer connection
+            assert not driver.in_transaction
+            await on_thread(driver, lambda raw: raw.execute("INSERT INTO t VALUES ('kept')"))
+        assert rollbacks == [1]  # nothing open: no rollback
+        async with Checkout(db.engine) as reader:
+            rows = await on_thread(reader, lambda raw: raw.execute("SELECT v FROM t").fetchall())
+        assert rows == [("kept",)]
+    finally:
+        await db.dispose()
