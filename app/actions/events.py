@@ -25,6 +25,17 @@ def iso(ctx: Context, value: Any) -> str | None:
     return value.astimezone(ctx.rules.tz).isoformat() if value is not None else None
 
 
+def sent_at(ctx: Context, m: AnyMessage) -> str | None:
+    """A message's time as its events show it: a new message's (Draft) is formatted once
+    for its message event, its ack and its activity badge."""
+    shown = getattr(m, "sent_at", None)
+    if shown is None:
+        shown = iso(ctx, m.created_at)
+        if hasattr(m, "sent_at"):
+            m.sent_at = shown  # type: ignore[union-attr]
+    return shown
+
+
 def message_event(ctx: Context, m: AnyMessage) -> dict[str, Any]:
     body = {
         "type": "message",
@@ -33,7 +44,7 @@ def message_event(ctx: Context, m: AnyMessage) -> dict[str, Any]:
         "sender": {"role": m.sender_role, "name": m.sender_name},
         "text": m.text,
         "client_msg_id": m.client_msg_id,
-        "sent_at": iso(ctx, m.created_at),
+        "sent_at": sent_at(ctx, m),
     }
     if m.card_id is not None:
         body["card"] = ctx.directory.get(m.card_id)
@@ -223,7 +234,7 @@ def ack_event(ctx: Context, m: AnyMessage, duplicate: bool) -> dict[str, Any]:
         "consultation_id": m.consultation_id,
         "client_msg_id": m.client_msg_id,
         "seq": m.seq,
-        "sent_at": iso(ctx, m.created_at),
+        "sent_at": sent_at(ctx, m),
         "duplicate": duplicate,
     }
 
@@ -334,7 +345,7 @@ def activity_event(ctx: Context, m: AnyMessage) -> dict[str, Any]:
         "consultation_id": m.consultation_id,
         "seq": m.seq,
         "role": m.sender_role,
-        "sent_at": iso(ctx, m.created_at),
+        "sent_at": sent_at(ctx, m),
     }
 
 

@@ -82,6 +82,7 @@ class Draft:
     created_at: datetime
     card_id: str | None = None
     id: int | None = None
+    sent_at: str | None = None  # created_at as the events show it (events.sent_at), once
 
 
 AnyMessage = Message | Draft  # a new message as stored, or the row read back (a duplicate)
