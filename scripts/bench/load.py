@@ -95,7 +95,7 @@ class Sock:
         t = time.perf_counter_ns()
         self.n += 1
         self.inflight += 1
-        phase = self.w.phase
+        phase = self.w.phase_of(t)  # as the receipt is counted: by the time it was sent
         if phase is not None:
             phase.sent += 1
         await self.ws.send(
@@ -191,7 +191,7 @@ class Worker:
                     text = d["text"]
                 elif typ == "ack":
                     t = int(d["client_msg_id"].split("-", 1)[0])
-                    ph = self._phase_of(t)
+                    ph = self.phase_of(t)
                     if ph is not None:
                         ph.ack_latencies.append((now - t) / 1e6)
                     continue
@@ -207,7 +207,7 @@ class Worker:
                 else:
                     continue
                 t = int(text.split(" ", 1)[0])
-                ph = self._phase_of(t)
+                ph = self.phase_of(t)
                 if ph is not None:
                     ph.received += 1
                     ph.latencies.append((now - t) / 1e6)
@@ -217,7 +217,12 @@ class Worker:
                 if sender is not None:
                     sender.inflight -= 1
                     cur = self.phase
-                    if cur is not None and cur.sending and self._sat_window:
+                    if (
+                        cur is not None
+                        and cur.sending
+                        and self._sat_window
+                        and time.perf_counter_ns() < cur.end
+                    ):
                         while sender.inflight < self._sat_window:
                             await sender.send_one()
         except Exception:  # noqa: BLE001 - a dropped socket is counted
@@ -225,7 +230,7 @@ class Worker:
 
     _sat_window = 0
 
-    def _phase_of(self, t: int) -> PhaseStats | None:
+    def phase_of(self, t: int) -> PhaseStats | None:
         for ph in self.phases:
             if ph.start <= t < ph.end:
                 return ph

@@ -92,7 +92,7 @@ def main() -> None:
         finally:
             for s in servers:
                 s.stop()
-    print({k: v for k, v in result["phases"]["sat"].items() if k != "errors"})
+    print(result["phases"]["sat"], result.get("closed_early"), result.get("stray_errors"))
     print(summarize(str(out)))
 
 
