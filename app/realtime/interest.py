@@ -57,6 +57,22 @@ ROUTE = """
 SELECT topic, channel FROM yorisoi_interest WHERE topic = ANY($1::text[]) AND channel <> $2
 """
 
+# The route and its NOTIFY in one statement, for a batch that fits in one payload: each other
+# channel that wants any of an item's topics is sent the items it wants, once each, in order.
+# $1/$2: (item position, topic) pairs; $3: our own channel; $4: the payload's head (origin);
+# $5: the encoded items, by position (1-based).
+ROUTE_AND_NOTIFY = """
+WITH t AS (
+  SELECT * FROM unnest($1::integer[], $2::text[]) AS t(i, topic)
+), c AS (
+  SELECT DISTINCT t.i, x.channel
+    FROM t JOIN yorisoi_interest x ON x.topic = t.topic AND x.channel <> $3
+)
+SELECT c.channel, pg_notify(c.channel, $4 || '[' || string_agg(b.body, ',' ORDER BY c.i) || ']')
+  FROM c JOIN unnest($5::text[]) WITH ORDINALITY AS b(body, i) ON b.i = c.i
+ GROUP BY c.channel
+"""
+
 
 def channel_of(origin: str) -> str:
     return f"yorisoi_{origin}"
@@ -95,3 +111,19 @@ async def route(
     for topic, channel in await conn.fetch(ROUTE, topics, own_channel):
         found.setdefault(topic, []).append(channel)
     return found
+
+
+async def route_and_notify(
+    conn: asyncpg.Connection,
+    origin: str,
+    topics: list[list[str]],
+    items: list[bytes],
+    own_channel: str,
+) -> int:
+    """NOTIFY every other channel that wants some of the items (which fit in one payload) the
+    ones it wants, in one round trip; returns how many channels were notified."""
+    positions = [i for i, item_topics in enumerate(topics, start=1) for _ in item_topics]
+    flat = [t for item_topics in topics for t in item_topics]
+    bodies = [item.decode() for item in items]
+    rows = await conn.fetch(ROUTE_AND_NOTIFY, positions, flat, own_channel, origin, bodies)
+    return len(rows)

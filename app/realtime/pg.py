@@ -263,21 +263,26 @@ class PgBridge(Bridge):
                 log.warning("event bridge: NOTIFY failed (%s)", type(exc).__name__)
 
     async def _route(self, conn: asyncpg.Connection, batch: list[tuple[list[str], Event]]) -> None:
+        """A batch that fits in one payload (light load: usually one event) is routed and
+        notified in one statement; a larger one is routed first, then packed per channel."""
+        items = [wire.encode_item(topics, event) for topics, event in batch]
+        if wire.fits(self.origin, items):
+            self.notified += await interest.route_and_notify(
+                conn, self.origin, [topics for topics, _ in batch], items, self.channel
+            )
+            return
         wanted = {t for topics, _ in batch for t in topics}
         where = await interest.route(conn, list(wanted), self.channel)
         if not where:
             return  # every subscriber is local: no NOTIFY at all
         per_channel: dict[str, list[bytes]] = {}
-        for topics, event in batch:
+        for (topics, _event), item in zip(batch, items, strict=True):
             channels = {c for t in topics for c in where.get(t, ())}
-            if not channels:
-                continue
-            item = wire.encode_item(topics, event)
             for channel in channels:
                 per_channel.setdefault(channel, []).append(item)
         args: list[tuple[str, str]] = []
-        for channel, items in per_channel.items():
-            payloads, dropped = wire.payloads(self.origin, items)
+        for channel, theirs in per_channel.items():
+            payloads, dropped = wire.payloads(self.origin, theirs)
             if dropped:
                 log.warning("event bridge: %d event(s) too large for NOTIFY", dropped)
             args += [(channel, p) for p in payloads]

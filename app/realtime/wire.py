@@ -33,6 +33,12 @@ def encode_item(topics: list[str], event: dict[str, Any]) -> bytes:
     return orjson.dumps([topics, shareable(event)])
 
 
+def fits(origin: str, items: list[bytes]) -> bool:
+    """Whether all the items, packed in order, fit in one payload (each other process then
+    gets at most one: a subset of them)."""
+    return len(origin) + 2 + sum(len(item) + 1 for item in items) - 1 <= MAX_PAYLOAD
+
+
 def payloads(origin: str, items: list[bytes]) -> tuple[list[str], int]:
     """Pack encoded items, in order, into as few payloads as fit; returns (payloads, number of
     items too large for any payload, which are left out)."""

@@ -44,6 +44,18 @@ def test_payloads_keep_order_stay_under_the_limit_and_share_no_private_keys() ->
     assert got == list(range(200))
 
 
+@pytest.mark.parametrize(
+    "sizes", [[], [10], [7_870], [7_871], [3_000, 4_853], [3_000, 4_854], [3_000] * 3]
+)
+def test_fits_says_exactly_whether_one_payload_holds_them_all(sizes: list[int]) -> None:
+    origin = wire.new_origin()
+    items = [wire.encode_item(["t"], {"s": "x" * n}) for n in sizes]
+    packed, dropped = wire.payloads(origin, items)
+    assert wire.fits(origin, items) == (len(packed) <= 1 and dropped == 0)
+    if packed and wire.fits(origin, items):
+        assert len(packed[0].encode()) <= wire.MAX_PAYLOAD
+
+
 def test_a_payload_that_is_not_ours_to_read_is_ignored() -> None:
     origin = wire.new_origin()
     for bad in ("", "short", "x" * 12 + "{not json", "x" * 12 + '{"a":1}', "x" * 12 + "[[1,2]]"):
