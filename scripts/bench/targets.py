@@ -85,7 +85,13 @@ def evaluate(b: dict[str, Any]) -> list[Row]:
         rows.append(
             (
                 f"booking storm ≥ {goal:,} req/s ({label})",
-                f"{r['req_per_s']} req/s",
+                f"{r['req_per_s']} req/s"
+                + (
+                    f" (median of {len(r['rounds'])} rounds:"
+                    f" {' / '.join(str(x['req_per_s']) for x in r['rounds'])})"
+                    if len(r.get("rounds", ())) > 1
+                    else ""
+                ),
                 verdict(r["req_per_s"], at_least=goal),
             )
         )

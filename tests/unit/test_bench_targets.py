@@ -11,6 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "bench"))
 
+from booking_storm import combine  # noqa: E402
 from noise import CpuMarks, phase_load, spread, verdict  # noqa: E402
 from targets import bare_reference, evaluate  # noqa: E402
 
@@ -128,3 +129,28 @@ def test_realistic_row_needs_every_guarantee() -> None:
     assert rows["realistic: chat-now p99 ≤ 50 ms (PostgreSQL)"] is False
     assert rows["realistic: 17:00 burst all told, p99 ≤ 1 s (PostgreSQL)"] is True
     assert rows["realistic: 0 overbooked, 0 × 500 (PostgreSQL)"] is False
+
+
+def test_the_storm_reports_its_median_round_and_every_rounds_faults() -> None:
+    def storm(rate: float, over: int = 0, http_500: int = 0) -> dict[str, Any]:
+        return {
+            "req_per_s": rate,
+            "server_cpu_ms_per_req": round(1000 / rate, 2),
+            "p99_ms": 1000.0,
+            "overbooked_ticks": over,
+            "overbooked_ticks_by_consultation": 0,
+            "mentor_double_booked": 0,
+            "http_500": http_500,
+        }
+
+    got = combine([storm(950.0), storm(450.0, over=1), storm(880.0, http_500=2)])
+    assert got["req_per_s"] == 880.0 and got["server_cpu_ms_per_req"] == 1.14
+    assert [r["req_per_s"] for r in got["rounds"]] == [950.0, 450.0, 880.0]
+    # a fault in any round shows, even when that round is not the median
+    assert got["overbooked_ticks"] == 1 and got["http_500"] == 2
+    rows = {name: (measured, ok) for name, measured, ok in evaluate({"storm_postgres": got})}
+    assert rows["booking storm ≥ 1,000 req/s (PostgreSQL)"] == (
+        "880.0 req/s (median of 3 rounds: 950.0 / 450.0 / 880.0)",
+        False,
+    )
+    assert rows["booking storm: 0 overbooked, 0 × 500 (PostgreSQL)"][1] is False
