@@ -137,7 +137,10 @@ class Connection:
         self.token = token
         self.joined: dict[int, Seat] = {}
         self.delivery = Delivery(
-            self._send_message, self._stored_after, self._wait_for_gap, self._send_message_now
+            self._send_message,
+            self._stored_after,
+            self._wait_for_gap,
+            self._send_message_now if self.lean is not None else None,
         )
         self.client_close_code: int | None = None
         self.close_code: int | None = None  # set when the server decides to close
@@ -297,8 +300,8 @@ class Connection:
     def _send_message_now(self, event: dict[str, Any]) -> bool:
         if event.get("_origin") is self.sub:
             return True
-        assert self.lean is not None
-        return self.lean.write_text_now(_dump(event))
+        lean = self.lean  # never None here: Delivery is given this only with a lean writer
+        return lean is not None and lean.write_text_now(_dump(event))
 
     def deliver_now(self, event: dict[str, Any]) -> bool:
         """The sender's handling of a chat's frames (a message, an ack, a console's activity
