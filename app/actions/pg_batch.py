@@ -26,6 +26,7 @@ from typing import Any
 
 from app.actions.message_rows import COLUMNS, Group
 from app.db.engine import Database
+from app.db.lean import Checkout
 
 # Per consultation: id, unguarded count, guarded count, the guard (None: no guarded ones).
 Planned = tuple[int, int, int, int | None]
@@ -108,17 +109,10 @@ async def store(
     db: Database, planned: Sequence[Planned], groups: Sequence[Group]
 ) -> dict[tuple[int, int | None], int | None]:
     """Store the batch; each group's last seq (None: refused, nothing of it stored)."""
-    async with db.writer_engine.connect() as conn:
-        fairy = await conn.get_raw_connection()
-        raw = fairy.driver_connection
-        assert raw is not None
-        try:
-            rows = await raw.fetch(STATEMENT, *_arguments(planned, groups))
-        except Exception as exc:
-            if raw.is_closed():  # the pool must not hand this connection out again
-                await conn.invalidate()
-                raise ConnectionError("database connection lost") from exc  # "not now"
-            raise
+    # Checkout: the pool's connection without an AsyncConnection around it (~55 -> ~29 µs a
+    # batch here); one found closed by an error is invalidated and reported as "not now".
+    async with Checkout(db.writer_engine) as raw:
+        rows = await raw.fetch(STATEMENT, *_arguments(planned, groups))
     got = {row[0]: (row[1], row[2], row[3]) for row in rows}
     lasts: dict[tuple[int, int | None], int | None] = {}
     for (cid, as_mentor), _rows in groups:
