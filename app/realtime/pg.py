@@ -264,11 +264,12 @@ class PgBridge(Bridge):
 
     async def _route(self, conn: asyncpg.Connection, batch: list[tuple[list[str], Event]]) -> None:
         """A batch that fits in one payload (light load: usually one event) is routed and
-        notified in one statement; a larger one is routed first, then packed per channel."""
-        items = [wire.encode_item(topics, event) for topics, event in batch]
-        if wire.fits(self.origin, items):
+        notified in one statement; a larger one is routed first, then packed per channel (an
+        event no other process wants is not encoded beyond the first payload's worth)."""
+        encoded = wire.encode_while_fits(self.origin, batch)
+        if len(encoded) == len(batch):
             self.notified += await interest.route_and_notify(
-                conn, self.origin, [topics for topics, _ in batch], items, self.channel
+                conn, self.origin, [topics for topics, _ in batch], encoded, self.channel
             )
             return
         wanted = {t for topics, _ in batch for t in topics}
@@ -276,8 +277,11 @@ class PgBridge(Bridge):
         if not where:
             return  # every subscriber is local: no NOTIFY at all
         per_channel: dict[str, list[bytes]] = {}
-        for (topics, _event), item in zip(batch, items, strict=True):
+        for i, (topics, event) in enumerate(batch):
             channels = {c for t in topics for c in where.get(t, ())}
+            if not channels:
+                continue
+            item = encoded[i] if i < len(encoded) else wire.encode_item(topics, event)
             for channel in channels:
                 per_channel.setdefault(channel, []).append(item)
         args: list[tuple[str, str]] = []

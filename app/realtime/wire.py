@@ -10,6 +10,7 @@ decoded, so a process never spends a JSON decode on its own notifications. Keys 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -33,10 +34,19 @@ def encode_item(topics: list[str], event: dict[str, Any]) -> bytes:
     return orjson.dumps([topics, shareable(event)])
 
 
-def fits(origin: str, items: list[bytes]) -> bool:
-    """Whether all the items, packed in order, fit in one payload (each other process then
-    gets at most one: a subset of them)."""
-    return len(origin) + 2 + sum(len(item) + 1 for item in items) - 1 <= MAX_PAYLOAD
+def encode_while_fits(origin: str, batch: Sequence[Item]) -> list[bytes]:
+    """The batch's items encoded in order, up to the first that would not fit in one payload
+    with those before it: all of them when the whole batch fits (each other process then gets
+    at most one payload, a subset of them), and never more than a payload's worth otherwise."""
+    encoded: list[bytes] = []
+    size = len(origin) + 1  # "[" and "]", less the comma the first item does not need
+    for topics, event in batch:
+        item = encode_item(topics, event)
+        size += len(item) + 1
+        if size > MAX_PAYLOAD:
+            break
+        encoded.append(item)
+    return encoded
 
 
 def payloads(origin: str, items: list[bytes]) -> tuple[list[str], int]:

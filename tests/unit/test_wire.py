@@ -47,13 +47,19 @@ def test_payloads_keep_order_stay_under_the_limit_and_share_no_private_keys() ->
 @pytest.mark.parametrize(
     "sizes", [[], [10], [7_870], [7_871], [3_000, 4_853], [3_000, 4_854], [3_000] * 3]
 )
-def test_fits_says_exactly_whether_one_payload_holds_them_all(sizes: list[int]) -> None:
+def test_a_batch_is_encoded_whole_exactly_when_one_payload_holds_it(sizes: list[int]) -> None:
     origin = wire.new_origin()
-    items = [wire.encode_item(["t"], {"s": "x" * n}) for n in sizes]
+    batch: list[wire.Item] = [(["t"], {"s": "x" * n}) for n in sizes]
+    items = [wire.encode_item(topics, event) for topics, event in batch]
     packed, dropped = wire.payloads(origin, items)
-    assert wire.fits(origin, items) == (len(packed) <= 1 and dropped == 0)
-    if packed and wire.fits(origin, items):
+    encoded = wire.encode_while_fits(origin, batch)
+    assert encoded == items[: len(encoded)]  # a prefix, in order
+    fits = len(packed) <= 1 and dropped == 0
+    assert (len(encoded) == len(batch)) == fits
+    if packed and fits:
         assert len(packed[0].encode()) <= wire.MAX_PAYLOAD
+    else:  # no more than a payload's worth was encoded
+        assert len(wire.payloads(origin, encoded)[0]) <= 1
 
 
 def test_a_payload_that_is_not_ours_to_read_is_ignored() -> None:
