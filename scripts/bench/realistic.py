@@ -334,13 +334,18 @@ def run(
             ]
             phase = Phase("chat", "uniform", seconds, interval=(5.0, 10.0), drain=4.0)
             at_start: list[dict[str, Any]] = []
+            at_end: list[dict[str, Any]] = []
 
             def started(start: float) -> None:
                 parent.send(("go", start, seconds))
-                # the service's stalls so far, read as the phase starts (subtracted below)
-                threading.Timer(
-                    max(0.0, start - time.time()), lambda: at_start.append(stalls(port))
-                ).start()
+                # the service's stalls so far, read as the phase starts and as its receipts'
+                # wait ends (before a thousand sockets close: their stalls are not the phase's)
+                for at, reading in ((start, at_start), (start + seconds + phase.drain, at_end)):
+                    timer = threading.Timer(
+                        max(0.0, at - time.time()), lambda r=reading: r.append(stalls(port))
+                    )
+                    timer.daemon = True
+                    timer.start()
 
             result = run_load(
                 "service",
@@ -355,7 +360,12 @@ def run(
             if not parent.poll(seconds + 90):
                 raise RuntimeError("the HTTP clients did not report")
             _, extra = parent.recv()
-            result["stalls"] = stalls_between(at_start[0] if at_start else None, stalls(port))
+            final = stalls(port)
+            result["stalls"] = stalls_between(
+                at_start[0] if at_start else None, at_end[0] if at_end else final
+            )
+            if at_end:  # the sockets' closing, after the phase
+                result["stalls_closing"] = stalls_between(at_end[0], final)
             result["stored_messages"] = stored_messages(url)
             result["server_log_tail"] = server.log_tail(5)
         finally:

@@ -225,7 +225,7 @@ def summary_line(name: str, r: dict[str, Any]) -> str:
             f" booking p99 {r['booking']['p99_ms']} ms, chat-now p99 {r['chat_now']['p99_ms']} ms;"
             f" burst {r['burst']['told']}/{r['burst']['reservations']}"
             f" p99 {r['burst']['lateness_p99_ms']} ms; other load {ch['noise']['other_cores']};"
-            f" stalls {r.get('stalls')}"
+            f" stalls {r.get('stalls')}; closing {r.get('stalls_closing')}"
         )
     if name.startswith("relay"):
         s, lt = r["phases"]["saturation"], r["phases"]["light"]
