@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from app.actions.accounts import reverified_at
 from app.actions.booking import release_holds_from
+from app.actions.coalesce import Coalesced
 from app.actions.context import Context, Principal
 from app.actions.events import (
     publish_activity,
@@ -246,7 +247,7 @@ async def follow_consultation_event(
     kind = event.get("event")
     if kind == "opened":
         if principal.is_client:
-            await mark_client_present(ctx, seat.consultation_id)
+            await mark_waiting_client_present(ctx, seat.consultation_id)
         elif seat.role == "mentor":
             await mark_mentor_present(ctx, seat.consultation_id, seat.mentor_id)
     if kind == "reassigned":
@@ -257,6 +258,14 @@ async def follow_consultation_event(
             return None
         return seat.handed_to(new["id"], str(new.get("display_name", seat.mentor_name)))
     return seat
+
+
+async def mark_waiting_client_present(ctx: Context, consultation_id: int) -> None:
+    """A client was waiting when the consultation opened: marked present in one write with
+    every other client whose consultation opened in the same moment."""
+    if ctx.arrivals is None:
+        ctx.arrivals = Coalesced(lambda ids: mark_client_present(ctx, *ids))
+    await ctx.arrivals.add(consultation_id)
 
 
 async def mark_client_present(ctx: Context, *consultation_ids: int) -> None:

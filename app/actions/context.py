@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from app.actions.coalesce import Coalesced
 from app.actions.message_writer import MessageWriter
 
 if TYPE_CHECKING:
@@ -41,6 +42,9 @@ class Context:
     # Parent-child link codes tried, per parent account and per address (links.py makes it
     # on first use): guessing a code is slowed to a handful of tries per quarter hour.
     link_tries: SlidingWindow | None = None
+    # Clients waiting when their consultation opened, marked present together (chat.py makes
+    # it on first use): a 17:00 burst is one write, not one per socket.
+    arrivals: Coalesced[int] | None = None
 
     def now(self) -> datetime:
         return self.clock.now()

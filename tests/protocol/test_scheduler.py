@@ -3,6 +3,8 @@ with a moved clock; both sides are told on their open connections."""
 
 from __future__ import annotations
 
+import contextlib
+
 from app.actions.lifecycle import sweep
 from app.clock import ManualClock
 from tests.helpers import add_mentor, add_staff, bearer, jst, sign_up, staff_token
@@ -60,6 +62,39 @@ async def test_reservation_opens_warns_and_closes(live: Live, clock: ManualClock
         await child.send(type="send", consultation_id=cid, client_msg_id="late", text="あと少し")
         assert (await child.expect("error"))["code"] == "consultation_closed"
         assert not any((await sweep(live.ctx)).values())
+
+
+async def test_children_waiting_at_a_burst_are_each_told_and_marked_present_in_one_write(
+    live: Live, clock: ManualClock
+) -> None:
+    """Every child waiting when 17:00 opens their reservations hears `opened`, is present
+    from then on (never a no-show), and the marks were one write, not one per child."""
+    bookings = []
+    for i in range(3):
+        mentor_id = await add_mentor(live.ctx, f"せんせい{i}", kind="nurse")
+        child = await sign_up(live.http, f"まつこ{i}")
+        r = await live.http.post(
+            "/api/bookings",
+            json={"mentor_id": mentor_id, "start": "2026-12-01T17:00:00+09:00"},
+            headers=bearer(child),
+        )
+        assert r.status_code == 201
+        bookings.append((r.json()["consultation"]["id"], child))
+    async with contextlib.AsyncExitStack() as stack:
+        children = []
+        for cid, token in bookings:
+            child = await stack.enter_async_context(ws_client(live, token))
+            await child.send(type="join", consultation_id=cid)
+            assert (await child.expect("joined"))["consultation"]["status"] == "booked"
+            children.append((cid, child))
+        clock.set(jst(2026, 12, 1, 17, 0))
+        assert (await sweep(live.ctx))["opened"] == 3
+        for cid, child in children:
+            opened = await child.expect("consultation", event="opened")
+            assert opened["consultation_id"] == cid and opened["status"] == "open"
+        assert live.ctx.arrivals is not None and live.ctx.arrivals.calls == 1
+    clock.set(jst(2026, 12, 1, 17, 15))
+    assert (await sweep(live.ctx))["no_show"] == 0
 
 
 async def test_no_show_frees_the_line(live: Live, clock: ManualClock) -> None:

@@ -1,0 +1,89 @@
+"""Coalesced: callers who arrive together share one write; each returns once its key is
+written, or with that write's error."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from app.actions.coalesce import Coalesced
+
+
+async def test_callers_in_the_same_turn_share_one_write() -> None:
+    writes: list[list[int]] = []
+
+    async def write(keys: list[int]) -> None:
+        writes.append(keys)
+
+    batch: Coalesced[int] = Coalesced(write)
+    await asyncio.gather(*(batch.add(k) for k in (3, 1, 2, 1)))
+    assert writes == [[3, 1, 2]]  # in arrival order, each key once
+    assert batch.calls == 1
+
+
+async def test_keys_added_during_a_write_go_in_the_next_one() -> None:
+    writes: list[list[int]] = []
+    release = asyncio.Event()
+
+    async def write(keys: list[int]) -> None:
+        writes.append(keys)
+        await release.wait()
+
+    batch: Coalesced[int] = Coalesced(write)
+    first = asyncio.create_task(batch.add(1))
+    await asyncio.sleep(0.01)
+    assert writes == [[1]]  # the first write runs
+    later = [asyncio.create_task(batch.add(k)) for k in (2, 3)]
+    await asyncio.sleep(0.01)
+    assert not first.done() and writes == [[1]]  # 2 and 3 wait for the write in progress
+    release.set()
+    await asyncio.gather(first, *later)
+    assert writes == [[1], [2, 3]]
+
+
+async def test_a_failed_write_is_every_callers_error_and_the_next_round_starts_clean() -> None:
+    attempts = 0
+
+    async def write(keys: list[int]) -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise OSError("database lost")
+
+    batch: Coalesced[int] = Coalesced(write)
+    results = await asyncio.gather(batch.add(1), batch.add(2), return_exceptions=True)
+    assert [type(r) for r in results] == [OSError, OSError]
+    await batch.add(3)  # the next round writes
+    assert attempts == 2
+
+
+async def test_a_caller_that_leaves_does_not_cancel_the_write_for_the_others() -> None:
+    written: list[int] = []
+    release = asyncio.Event()
+
+    async def write(keys: list[int]) -> None:
+        await release.wait()
+        written.extend(keys)
+
+    batch: Coalesced[int] = Coalesced(write)
+    leaving = asyncio.create_task(batch.add(1))
+    staying = asyncio.create_task(batch.add(2))
+    await asyncio.sleep(0.01)
+    leaving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    release.set()
+    await staying
+    assert written == [1, 2]
+
+
+async def test_large_rounds_are_written_in_parts_of_at_most_most_keys() -> None:
+    writes: list[list[int]] = []
+
+    async def write(keys: list[int]) -> None:
+        writes.append(keys)
+
+    batch: Coalesced[int] = Coalesced(write, most=2)
+    await asyncio.gather(*(batch.add(k) for k in range(5)))
+    assert writes == [[0, 1], [2, 3], [4]]
