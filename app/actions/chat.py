@@ -10,8 +10,9 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlmodel import col
 
 from app.actions.accounts import reverified_at
@@ -264,7 +265,12 @@ async def mark_waiting_client_present(ctx: Context, consultation_id: int) -> Non
     """A client was waiting when the consultation opened: marked present in one write with
     every other client whose consultation opened in the same moment."""
     if ctx.arrivals is None:
-        ctx.arrivals = Coalesced(lambda ids: mark_client_present(ctx, *ids))
+
+        async def write(ids: list[int]) -> list[int]:
+            await mark_client_present(ctx, *ids)
+            return ids
+
+        ctx.arrivals = Coalesced(write)
     await ctx.arrivals.add(consultation_id)
 
 
@@ -297,25 +303,31 @@ def changes_board(access: Access) -> bool:
 async def mark_client_away(ctx: Context, principal: Principal, consultation_id: int) -> bool:
     """The client's socket left an open consultation they had joined (closed the tab, lost
     the connection, went back home): headquarters' board says "client away" from now until
-    they join again. One conditional update; True when it changed the board."""
+    they join again. One conditional update, shared with every client leaving at the same
+    moment (a school's network dropping); True when it changed the board."""
     if not principal.is_client:
         return False
+    if ctx.departures is None:
+        ctx.departures = Coalesced(partial(_mark_clients_away, ctx))
+    return await ctx.departures.add((consultation_id, principal.id))
+
+
+async def _mark_clients_away(ctx: Context, seats: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    """(consultation, client) pairs -> those whose consultation this marked away."""
     async with ctx.db.write() as s:
-        changed = (
-            await s.execute(
-                update(Consultation)
-                .where(
-                    col(Consultation.id) == consultation_id,
-                    col(Consultation.client_id) == principal.id,
-                    col(Consultation.status) == "open",
-                    col(Consultation.client_joined_at).is_not(None),
-                    col(Consultation.client_left_at).is_(None),
-                )
-                .values(client_left_at=ctx.now())
-                .returning(col(Consultation.id))
+        rows = await s.execute(
+            update(Consultation)
+            .where(
+                tuple_(col(Consultation.id), col(Consultation.client_id)).in_(seats),
+                col(Consultation.status) == "open",
+                col(Consultation.client_joined_at).is_not(None),
+                col(Consultation.client_left_at).is_(None),
             )
-        ).scalar_one_or_none()
-    return changed is not None
+            .values(client_left_at=ctx.now())
+            .returning(col(Consultation.id), col(Consultation.client_id))
+            .execution_options(synchronize_session=False)
+        )
+        return {(cid, client_id) for cid, client_id in rows if cid is not None}
 
 
 async def mark_client_back(ctx: Context, consultation_id: int) -> None:

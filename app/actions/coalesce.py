@@ -3,30 +3,36 @@
 At a 17:00 burst every waiting socket hears `opened` in the same instant, and each marked its
 client present in a write transaction of its own: 500 transactions in a row, and the last
 socket's `opened` frame waited behind all of them (SQLite: p50 ~0.45 s, p99 ~1 s), as did
-every chat message's write meanwhile. `Coalesced` gathers the keys its callers add while the
-previous write runs (or in the same turn of the event loop) and writes them in one call; each
-caller returns once its key is written, or gets that write's error.
+every chat message's write meanwhile. A school's network dropping closes hundreds of sockets
+at once the same way, each marking its client away. `Coalesced` gathers the keys its callers
+add while the previous write runs (or in the same turn of the event loop) and writes them in
+one call, which returns the keys it changed; each caller returns whether its key was among
+them, or gets that write's error.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable, Collection, Hashable
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
 
 class Coalesced(Generic[K]):
-    def __init__(self, write: Callable[[list[K]], Awaitable[None]], most: int = 500) -> None:
+    def __init__(
+        self, write: Callable[[list[K]], Awaitable[Collection[K]]], most: int = 500
+    ) -> None:
         self.write = write
         self.most = most  # keys per call (an IN list of at most this many parameters)
         self._pending: dict[K, None] = {}  # insertion-ordered, each key once
-        self._next: asyncio.Future[None] | None = None  # completes when _pending is written
+        # completes, with the keys changed, when what is pending now is written
+        self._next: asyncio.Future[set[K]] | None = None
         self._task: asyncio.Task[None] | None = None
         self.calls = 0  # writes made (tests and benchmarks read it)
 
-    async def add(self, key: K) -> None:
+    async def add(self, key: K) -> bool:
+        """Wait until the key is written; True when the write changed it."""
         loop = asyncio.get_running_loop()
         if self._next is None:
             self._next = loop.create_future()
@@ -35,7 +41,7 @@ class Coalesced(Generic[K]):
         if self._task is None:
             self._task = loop.create_task(self._run())
         # shield: a caller that is cancelled (its socket closed) leaves the write to the rest
-        await asyncio.shield(done)
+        return key in await asyncio.shield(done)
 
     async def _run(self) -> None:
         try:
@@ -44,10 +50,11 @@ class Coalesced(Generic[K]):
                 self._pending = {}
                 done, self._next = self._next, None
                 assert done is not None
+                changed: set[K] = set()
                 try:
                     for start in range(0, len(keys), self.most):
                         self.calls += 1
-                        await self.write(keys[start : start + self.most])
+                        changed.update(await self.write(keys[start : start + self.most]))
                 except Exception as exc:  # noqa: BLE001 - every caller of this round gets it
                     done.set_exception(exc)
                     done.add_done_callback(_retrieved)  # no warning when every caller left
@@ -55,11 +62,11 @@ class Coalesced(Generic[K]):
                     done.cancel()  # stopped (the loop is closing): no caller waits for ever
                     raise
                 else:
-                    done.set_result(None)
+                    done.set_result(changed)
         finally:
             self._task = None
 
 
-def _retrieved(future: asyncio.Future[None]) -> None:
+def _retrieved(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()

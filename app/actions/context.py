@@ -45,6 +45,9 @@ class Context:
     # Clients waiting when their consultation opened, marked present together (chat.py makes
     # it on first use): a 17:00 burst is one write, not one per socket.
     arrivals: Coalesced[int] | None = None
+    # Clients whose sockets left their open consultations, marked away together (likewise):
+    # (consultation id, client id).
+    departures: Coalesced[tuple[int, int]] | None = None
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -4,6 +4,7 @@ and in progress again once they join again; a second tab still open keeps them h
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from tests.helpers import bearer
@@ -80,3 +81,25 @@ async def test_a_dropped_connection_is_away_too(live: Live) -> None:
             child.conn.transport.abort()  # no close frame: the network went away
             await hq.expect("presence", timeout=1, role="client", state="reconnecting")
         assert (await board_row(live, boss, cid))["state"] == "client_away"
+
+
+async def test_children_dropped_together_are_each_away(live: Live) -> None:
+    """A school's network drops: every child's socket closes in the same moment, and each is
+    shown away (tests/actions/test_departures.py: in one write)."""
+    boss = await supervisor_token(live)
+    pairs = [await chat_pair(live, f"こども{i}", f"せんせい{i}") for i in range(3)]
+    async with ws_client(live, boss) as hq, contextlib.AsyncExitStack() as stack:
+        children = []
+        for pair in pairs:
+            mentor = await stack.enter_async_context(ws_client(live, pair.mentor))
+            await join_all(pair.consultation_id, mentor)
+            child = await stack.enter_async_context(ws_client(live, pair.child))
+            await join_all(pair.consultation_id, child)
+            await hq.expect("presence", timeout=1, role="client", state="joined")
+            children.append(child)
+        for child in children:
+            child.conn.transport.abort()
+        left = [await hq.expect("presence", timeout=2, state="reconnecting") for _ in pairs]
+        assert {p["consultation_id"] for p in left} == {p.consultation_id for p in pairs}
+    for pair in pairs:
+        assert (await board_row(live, boss, pair.consultation_id))["state"] == "client_away"

@@ -1,5 +1,5 @@
-"""Coalesced: callers who arrive together share one write; each returns once its key is
-written, or with that write's error."""
+"""Coalesced: callers who arrive together share one write; each returns, once its key is
+written, whether the write changed it, or gets that write's error."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from app.actions.coalesce import Coalesced
 async def test_callers_in_the_same_turn_share_one_write() -> None:
     writes: list[list[int]] = []
 
-    async def write(keys: list[int]) -> None:
+    async def write(keys: list[int]) -> set[int]:
         writes.append(keys)
+        return {k for k in keys if k != 2}  # 2 was already so: not changed
 
     batch: Coalesced[int] = Coalesced(write)
-    await asyncio.gather(*(batch.add(k) for k in (3, 1, 2, 1)))
+    changed = await asyncio.gather(*(batch.add(k) for k in (3, 1, 2, 1)))
     assert writes == [[3, 1, 2]]  # in arrival order, each key once
+    assert changed == [True, True, False, True]  # each caller learns about its own key
     assert batch.calls == 1
 
 
@@ -26,9 +28,10 @@ async def test_keys_added_during_a_write_go_in_the_next_one() -> None:
     writes: list[list[int]] = []
     release = asyncio.Event()
 
-    async def write(keys: list[int]) -> None:
+    async def write(keys: list[int]) -> list[int]:
         writes.append(keys)
         await release.wait()
+        return keys
 
     batch: Coalesced[int] = Coalesced(write)
     first = asyncio.create_task(batch.add(1))
@@ -45,11 +48,12 @@ async def test_keys_added_during_a_write_go_in_the_next_one() -> None:
 async def test_a_failed_write_is_every_callers_error_and_the_next_round_starts_clean() -> None:
     attempts = 0
 
-    async def write(keys: list[int]) -> None:
+    async def write(keys: list[int]) -> list[int]:
         nonlocal attempts
         attempts += 1
         if attempts == 1:
             raise OSError("database lost")
+        return keys
 
     batch: Coalesced[int] = Coalesced(write)
     results = await asyncio.gather(batch.add(1), batch.add(2), return_exceptions=True)
@@ -62,9 +66,10 @@ async def test_a_caller_that_leaves_does_not_cancel_the_write_for_the_others() -
     written: list[int] = []
     release = asyncio.Event()
 
-    async def write(keys: list[int]) -> None:
+    async def write(keys: list[int]) -> list[int]:
         await release.wait()
         written.extend(keys)
+        return keys
 
     batch: Coalesced[int] = Coalesced(write)
     leaving = asyncio.create_task(batch.add(1))
@@ -81,9 +86,10 @@ async def test_a_caller_that_leaves_does_not_cancel_the_write_for_the_others() -
 async def test_large_rounds_are_written_in_parts_of_at_most_most_keys() -> None:
     writes: list[list[int]] = []
 
-    async def write(keys: list[int]) -> None:
+    async def write(keys: list[int]) -> list[int]:
         writes.append(keys)
+        return keys
 
     batch: Coalesced[int] = Coalesced(write, most=2)
-    await asyncio.gather(*(batch.add(k) for k in range(5)))
+    assert all(await asyncio.gather(*(batch.add(k) for k in range(5))))
     assert writes == [[0, 1], [2, 3], [4]]
