@@ -9,10 +9,11 @@ Exactly one process runs it: the SQLite process, or the PostgreSQL advisory-lock
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
-from time import perf_counter
+from time import monotonic, perf_counter
 
-from apscheduler.events import EVENT_JOB_SUBMITTED
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from app.actions import Context
@@ -21,6 +22,7 @@ from app.actions.privacy import purge_expired
 from app.observability import metrics
 
 log = logging.getLogger("yorisoi.jobs")
+SCHEDULER_LOG = logging.getLogger("apscheduler.scheduler")  # the scheduler's own (given to it)
 
 
 async def run_sweep(ctx: Context) -> None:
@@ -45,11 +47,44 @@ async def run_purge(ctx: Context) -> None:
         log.info("retention: transcripts of %d consultations deleted", purged)
 
 
+class Overruns(logging.Filter):
+    """APScheduler warns each time a due run is skipped because the job's previous run has not
+    finished. Under saturation the sweep outlasts its half-second interval and that was two
+    warnings a second; each is counted (`yorisoi_scheduler_overruns_total`) and at most one
+    warning a minute passes, saying how many runs were skipped since the last."""
+
+    def __init__(self, every: float = 60.0, now: Callable[[], float] = monotonic) -> None:
+        super().__init__()
+        self.every = every
+        self.now = now
+        self.skipped = 0
+        self.last: float | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith('Execution of job "%s" skipped'):
+            return True
+        self.skipped += 1
+        now = self.now()
+        if self.last is not None and now - self.last < self.every:
+            return False
+        self.last = now
+        record.msg = (
+            'Execution of job "%s" skipped: its previous run had not finished (%d runs'
+            " skipped since the last such warning; each is counted in"
+            " yorisoi_scheduler_overruns_total)"
+        )
+        job = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+        record.args = (job, self.skipped)
+        self.skipped = 0
+        return True
+
+
 class Jobs:
     def __init__(self, ctx: Context, interval_seconds: float) -> None:
         self.ctx = ctx
         self.interval = interval_seconds
         self.scheduler: AsyncIOScheduler | None = None
+        self.overruns = Overruns()
 
     @property
     def running(self) -> bool:
@@ -58,7 +93,7 @@ class Jobs:
     async def start(self) -> None:
         if self.scheduler is not None:
             return
-        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler = AsyncIOScheduler(timezone=UTC, logger=SCHEDULER_LOG)
         scheduler.add_job(
             run_sweep,
             "interval",
@@ -82,6 +117,8 @@ class Jobs:
             next_run_time=datetime.now(UTC),  # and once at start, to catch up
         )
         scheduler.add_listener(metrics.job_submitted, EVENT_JOB_SUBMITTED)
+        scheduler.add_listener(metrics.job_overrun, EVENT_JOB_MAX_INSTANCES)
+        SCHEDULER_LOG.addFilter(self.overruns)
         scheduler.start()
         self.scheduler = scheduler
         metrics.scheduler_running(True)
@@ -89,5 +126,6 @@ class Jobs:
     async def stop(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
+            SCHEDULER_LOG.removeFilter(self.overruns)
             self.scheduler = None
             metrics.scheduler_running(False)

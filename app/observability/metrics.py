@@ -82,6 +82,12 @@ class _Metrics:
             buckets=LATENCY,
             registry=r,
         )
+        self.scheduler_overruns = Counter(
+            "yorisoi_scheduler_overruns_total",
+            "Due runs of a scheduler job skipped because its previous run had not finished.",
+            ["job"],
+            registry=r,
+        )
         self.scheduler_running = Gauge(
             "yorisoi_scheduler_running",
             "1 in the process that runs the scheduler (summed: 1 for the deployment).",
@@ -312,6 +318,11 @@ def job_submitted(event: Any) -> None:
     times = getattr(event, "scheduled_run_times", None)
     if times:
         _m.scheduler_lag.observe(max(0.0, (datetime.now(UTC) - max(times)).total_seconds()))
+
+
+def job_overrun(event: Any) -> None:
+    """APScheduler's EVENT_JOB_MAX_INSTANCES listener: a due run skipped, the last still runs."""
+    _m.scheduler_overruns.labels(job=str(getattr(event, "job_id", "?"))).inc()
 
 
 def sweep_done(started: float) -> None:
