@@ -28,6 +28,9 @@ Wait = Callable[[int], None]
 
 
 class Delivery:
+    # one per socket: slots, not an instance dict (~0.25 KiB each with ten thousand sockets)
+    __slots__ = ("_send", "_send_now", "_load", "_wait", "next_seq", "_held")
+
     def __init__(
         self, send: Send, load: Load, wait: Wait | None = None, send_now: SendNow | None = None
     ) -> None:

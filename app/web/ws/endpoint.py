@@ -125,6 +125,28 @@ async def _deny(ws: WebSocket, exc: Exception) -> None:
 
 
 class Connection:
+    # One per socket, ten thousand per process: slots, not an instance dict (~0.2 KiB each)
+    __slots__ = (
+        "ctx",
+        "ws",
+        "lean",
+        "principal",
+        "sub",
+        "token",
+        "joined",
+        "delivery",
+        "client_close_code",
+        "close_code",
+        "rate",
+        "frames",
+        "refused",
+        "_noticed_at",
+        "typing_at",
+        "read_upto",
+        "joins",
+        "_sender_task",
+    )
+
     def __init__(
         self, ctx: Context, ws: WebSocket, principal: Principal, sub: Subscriber, token: str
     ) -> None:
