@@ -237,6 +237,35 @@ async def mark_mentor_present(
     return fresh
 
 
+async def mark_waiting_mentor_present(ctx: Context, consultation_id: int, mentor_id: int) -> None:
+    """The mentor was in the consultation when it opened: recorded, and the client told,
+    in one write with every other mentor whose consultation opened in the same moment."""
+    if ctx.mentors_present is None:
+        ctx.mentors_present = Coalesced(partial(_mark_mentors_present, ctx))
+    await ctx.mentors_present.add((consultation_id, mentor_id))
+
+
+async def _mark_mentors_present(ctx: Context, seats: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    """(consultation, mentor) pairs -> those this recorded (each client is told, as by
+    mark_mentor_present)."""
+    async with ctx.db.write() as s:
+        rows = await s.execute(
+            update(Consultation)
+            .where(
+                tuple_(col(Consultation.id), col(Consultation.mentor_id)).in_(seats),
+                col(Consultation.status) == "open",
+                col(Consultation.mentor_joined_at).is_(None),
+            )
+            .values(mentor_joined_at=ctx.now())
+            .returning(*Consultation.__table__.c)  # type: ignore[attr-defined]
+            .execution_options(synchronize_session=False)
+        )
+        fresh = [Consultation(**dict(row._mapping)) for row in rows]
+    for c in sorted(fresh, key=lambda c: c.id or 0):
+        await publish_lifecycle(ctx, c, "mentor_joined")
+    return {(c.id, c.mentor_id) for c in fresh if c.id is not None}
+
+
 async def follow_consultation_event(
     ctx: Context, principal: Principal, seat: Seat, event: dict[str, object]
 ) -> Seat | None:
@@ -250,7 +279,7 @@ async def follow_consultation_event(
         if principal.is_client:
             await mark_waiting_client_present(ctx, seat.consultation_id)
         elif seat.role == "mentor":
-            await mark_mentor_present(ctx, seat.consultation_id, seat.mentor_id)
+            await mark_waiting_mentor_present(ctx, seat.consultation_id, seat.mentor_id)
     if kind == "reassigned":
         new = event.get("mentor")
         if not isinstance(new, dict) or not isinstance(new.get("id"), int):
@@ -264,14 +293,14 @@ async def follow_consultation_event(
 async def mark_waiting_client_present(ctx: Context, consultation_id: int) -> None:
     """A client was waiting when the consultation opened: marked present in one write with
     every other client whose consultation opened in the same moment."""
-    if ctx.arrivals is None:
+    if ctx.clients_present is None:
 
         async def write(ids: list[int]) -> list[int]:
             await mark_client_present(ctx, *ids)
             return ids
 
-        ctx.arrivals = Coalesced(write)
-    await ctx.arrivals.add(consultation_id)
+        ctx.clients_present = Coalesced(write)
+    await ctx.clients_present.add(consultation_id)
 
 
 async def mark_client_present(ctx: Context, *consultation_ids: int) -> None:
@@ -307,9 +336,9 @@ async def mark_client_away(ctx: Context, principal: Principal, consultation_id: 
     moment (a school's network dropping); True when it changed the board."""
     if not principal.is_client:
         return False
-    if ctx.departures is None:
-        ctx.departures = Coalesced(partial(_mark_clients_away, ctx))
-    return await ctx.departures.add((consultation_id, principal.id))
+    if ctx.clients_away is None:
+        ctx.clients_away = Coalesced(partial(_mark_clients_away, ctx))
+    return await ctx.clients_away.add((consultation_id, principal.id))
 
 
 async def _mark_clients_away(ctx: Context, seats: list[tuple[int, int]]) -> set[tuple[int, int]]:

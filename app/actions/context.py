@@ -42,12 +42,13 @@ class Context:
     # Parent-child link codes tried, per parent account and per address (links.py makes it
     # on first use): guessing a code is slowed to a handful of tries per quarter hour.
     link_tries: SlidingWindow | None = None
-    # Clients waiting when their consultation opened, marked present together (chat.py makes
-    # it on first use): a 17:00 burst is one write, not one per socket.
-    arrivals: Coalesced[int] | None = None
-    # Clients whose sockets left their open consultations, marked away together (likewise):
-    # (consultation id, client id).
-    departures: Coalesced[tuple[int, int]] | None = None
+    # Presence marks shared by the sockets that make them in the same moment (chat.py makes
+    # each on first use): a 17:00 burst is one write, not one per socket. Clients and mentors
+    # waiting when their consultation opened (consultation id; (consultation id, mentor id)),
+    # and clients whose sockets left (a school's network dropping; (consultation id, client id)).
+    clients_present: Coalesced[int] | None = None
+    mentors_present: Coalesced[tuple[int, int]] | None = None
+    clients_away: Coalesced[tuple[int, int]] | None = None
 
     def now(self) -> datetime:
         return self.clock.now()

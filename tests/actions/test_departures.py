@@ -31,7 +31,7 @@ async def test_clients_leaving_together_are_marked_away_in_one_write(env: Env) -
         mark_client_away(env.ctx, children[0], cids[1]),  # not theirs: changes nothing
     )
     assert changed == [True, True, True, False]
-    assert env.ctx.departures is not None and env.ctx.departures.calls == 1
+    assert env.ctx.clients_away is not None and env.ctx.clients_away.calls == 1
     async with env.ctx.db.read() as s:
         left = (
             await s.execute(

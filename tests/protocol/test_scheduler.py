@@ -64,14 +64,17 @@ async def test_reservation_opens_warns_and_closes(live: Live, clock: ManualClock
         assert not any((await sweep(live.ctx)).values())
 
 
-async def test_children_waiting_at_a_burst_are_each_told_and_marked_present_in_one_write(
+async def test_everyone_waiting_at_a_burst_is_told_and_marked_present_in_one_write(
     live: Live, clock: ManualClock
 ) -> None:
-    """Every child waiting when 17:00 opens their reservations hears `opened`, is present
-    from then on (never a no-show), and the marks were one write, not one per child."""
+    """Every child and mentor waiting in their chat when 17:00 opens it hears `opened`; the
+    children are present from then on (never a no-show) and hear that their mentor is here;
+    the children's marks were one write, and the mentors' another, not one per socket."""
     bookings = []
     for i in range(3):
         mentor_id = await add_mentor(live.ctx, f"せんせい{i}", kind="nurse")
+        await add_staff(live.ctx, f"sensei{i}", "mentor-pass", mentor_id=mentor_id)
+        mentor = await staff_token(live.http, f"sensei{i}", "mentor-pass")
         child = await sign_up(live.http, f"まつこ{i}")
         r = await live.http.post(
             "/api/bookings",
@@ -79,20 +82,26 @@ async def test_children_waiting_at_a_burst_are_each_told_and_marked_present_in_o
             headers=bearer(child),
         )
         assert r.status_code == 201
-        bookings.append((r.json()["consultation"]["id"], child))
+        bookings.append((r.json()["consultation"]["id"], child, mentor))
     async with contextlib.AsyncExitStack() as stack:
-        children = []
-        for cid, token in bookings:
-            child = await stack.enter_async_context(ws_client(live, token))
-            await child.send(type="join", consultation_id=cid)
-            assert (await child.expect("joined"))["consultation"]["status"] == "booked"
-            children.append((cid, child))
+        sides = []
+        for cid, child_token, mentor_token in bookings:
+            child = await stack.enter_async_context(ws_client(live, child_token))
+            mentor = await stack.enter_async_context(ws_client(live, mentor_token))
+            for side in (child, mentor):
+                await side.send(type="join", consultation_id=cid)
+                assert (await side.expect("joined"))["consultation"]["status"] == "booked"
+            sides.append((cid, child, mentor))
         clock.set(jst(2026, 12, 1, 17, 0))
         assert (await sweep(live.ctx))["opened"] == 3
-        for cid, child in children:
-            opened = await child.expect("consultation", event="opened")
-            assert opened["consultation_id"] == cid and opened["status"] == "open"
-        assert live.ctx.arrivals is not None and live.ctx.arrivals.calls == 1
+        for cid, child, mentor in sides:
+            for side in (child, mentor):
+                opened = await side.expect("consultation", event="opened", consultation_id=cid)
+                assert opened["status"] == "open"
+            here = await child.expect("consultation", event="mentor_joined", consultation_id=cid)
+            assert here["mentor_joined_at"] == "2026-12-01T17:00:00+09:00"
+        assert live.ctx.clients_present is not None and live.ctx.clients_present.calls == 1
+        assert live.ctx.mentors_present is not None and live.ctx.mentors_present.calls == 1
     clock.set(jst(2026, 12, 1, 17, 15))
     assert (await sweep(live.ctx))["no_show"] == 0
 
