@@ -449,11 +449,14 @@ async def do_cancel(
     return consultation
 
 
-async def release_holds_from(s: AsyncSession, consultation_id: int, now: datetime) -> None:
-    """Free a consultation's line, mentor and client from the current tick on."""
+async def release_holds_from(
+    s: AsyncSession, consultation_id: int | Sequence[int], now: datetime
+) -> None:
+    """Free a consultation's (or several's) line, mentor and client from the current tick on."""
+    ids = [consultation_id] if isinstance(consultation_id, int) else list(consultation_id)
     await s.execute(
         delete(LineHold).where(
-            col(LineHold.consultation_id) == consultation_id,
+            col(LineHold.consultation_id).in_(ids),
             col(LineHold.tick) >= current_tick(now),
         )
     )

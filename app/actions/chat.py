@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -554,39 +555,82 @@ async def close_consultation(
     status: str = "closed",
 ) -> Consultation | None:
     """Conditionally close (or mark no-show); None if someone else already did. Frees the line."""
+    closed = await close_consultations(
+        ctx, [consultation_id], reason=reason, from_status=from_status, status=status
+    )
+    return closed[0] if closed else None
+
+
+CLOSE_AT_ONCE = 500  # consultations per transaction (an IN list of at most this many)
+
+
+async def close_consultations(
+    ctx: Context,
+    consultation_ids: Sequence[int],
+    *,
+    reason: str,
+    from_status: str = "open",
+    status: str = "closed",
+) -> list[Consultation]:
+    """Conditionally close (or mark no-show) several consultations in one transaction (per
+    CLOSE_AT_ONCE), as close_consultation does one; returns those this call closed, each told
+    to everyone concerned. The end of a slot is one write for all its consultations: one
+    transaction each took 15-20 ms apiece for 500 (with the waiting line looked at after
+    each), and the slot's next reservations opened only after all of them."""
+    closed: list[Consultation] = []
+    ids = list(dict.fromkeys(consultation_ids))
+    for start in range(0, len(ids), CLOSE_AT_ONCE):
+        closed += await _close_together(
+            ctx, ids[start : start + CLOSE_AT_ONCE], reason, from_status, status
+        )
+    for consultation in closed:
+        await publish_lifecycle(
+            ctx, consultation, "no_show" if status == "no_show" else "closed", reason
+        )
+        if status == "closed" and consultation.at_risk:  # her cool-down runs from now
+            await cooldown_after_close(ctx, consultation)
+    if closed:
+        await line_freed(ctx)  # the waiting line is offered the lines now, not at the next sweep
+    return closed
+
+
+async def _close_together(
+    ctx: Context, ids: list[int], reason: str, from_status: str, status: str
+) -> list[Consultation]:
     now = ctx.now()
     async with ctx.db.write() as s:
-        changed = (
-            await s.execute(
-                update(Consultation)
-                .where(
-                    col(Consultation.id) == consultation_id, col(Consultation.status) == from_status
+        changed = [
+            cid
+            for cid in (
+                await s.execute(
+                    update(Consultation)
+                    .where(col(Consultation.id).in_(ids), col(Consultation.status) == from_status)
+                    .values(status=status, closed_at=now, close_reason=reason)
+                    .returning(col(Consultation.id))
+                    .execution_options(synchronize_session=False)
                 )
-                .values(status=status, closed_at=now, close_reason=reason)
-                .returning(col(Consultation.id))
-            )
-        ).scalar_one_or_none()
-        if changed is None:
-            return None
-        await release_holds_from(s, consultation_id, now)
+            ).scalars()
+            if cid is not None
+        ]
+        if not changed:
+            return []
+        await release_holds_from(s, changed, now)
         # A handover the client has not answered ends with the consultation.
         await s.execute(
             update(HandoverRequest)
             .where(
-                col(HandoverRequest.consultation_id) == consultation_id,
+                col(HandoverRequest.consultation_id).in_(changed),
                 col(HandoverRequest.state) == "pending",
             )
             .values(state="expired", answered_at=now)
+            .execution_options(synchronize_session=False)
         )
-        consultation = await s.get(Consultation, consultation_id)
-    assert consultation is not None
-    await publish_lifecycle(
-        ctx, consultation, "no_show" if status == "no_show" else "closed", reason
-    )
-    if status == "closed" and consultation.at_risk:  # her cool-down runs from now
-        await cooldown_after_close(ctx, consultation)
-    await line_freed(ctx)  # the waiting line is offered the line now, not at the next sweep
-    return consultation
+        rows = await s.execute(
+            select(Consultation)
+            .where(col(Consultation.id).in_(changed))
+            .order_by(col(Consultation.id))
+        )
+        return list(rows.scalars())
 
 
 async def do_end(ctx: Context, principal: Principal, seat: Seated) -> Consultation:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from app.actions.chat import close_consultation
+from app.actions.chat import close_consultations
 from app.actions.context import Context
 from app.actions.events import publish_lifecycle, publish_mentor_absent
 from app.actions.queue import sweep_queue
@@ -49,17 +49,14 @@ async def close_due(ctx: Context) -> int:
         if ids
         else set()
     )
-    for cid in ids:
-        if cid in never_joined:  # a late catch-up must not turn a no-show into "time_up"
-            closed = await close_consultation(ctx, cid, reason="no_show", status="no_show")
-        else:
-            closed = await close_consultation(ctx, cid, reason="time_up")
-        done += closed is not None
-    for cid in missed:  # the whole slot passed while no scheduler ran: never opened
-        done += (
-            await close_consultation(ctx, cid, reason="not_opened", from_status="booked")
-            is not None
-        )
+    # A slot's end is one transaction for all its consultations (close_consultations).
+    came = [cid for cid in ids if cid not in never_joined]
+    done += len(await close_consultations(ctx, came, reason="time_up"))
+    # a late catch-up must not turn a no-show into "time_up"
+    stayed_away = [cid for cid in ids if cid in never_joined]
+    done += len(await close_consultations(ctx, stayed_away, reason="no_show", status="no_show"))
+    # the whole slot passed while no scheduler ran: never opened
+    done += len(await close_consultations(ctx, missed, reason="not_opened", from_status="booked"))
     return done
 
 
@@ -73,10 +70,7 @@ async def no_show_due(ctx: Context) -> int:
         col(Consultation.client_joined_at).is_(None),
         col(Consultation.opened_at) <= deadline,  # from the (possibly late) opening, not the slot
     )
-    done = 0
-    for cid in ids:
-        done += await close_consultation(ctx, cid, reason="no_show", status="no_show") is not None
-    return done
+    return len(await close_consultations(ctx, ids, reason="no_show", status="no_show"))
 
 
 async def open_due(ctx: Context) -> int:
