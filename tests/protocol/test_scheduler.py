@@ -102,8 +102,15 @@ async def test_everyone_waiting_at_a_burst_is_told_and_marked_present_in_one_wri
             assert here["mentor_joined_at"] == "2026-12-01T17:00:00+09:00"
         assert live.ctx.clients_present is not None and live.ctx.clients_present.calls == 1
         assert live.ctx.mentors_present is not None and live.ctx.mentors_present.calls == 1
-    clock.set(jst(2026, 12, 1, 17, 15))
-    assert (await sweep(live.ctx))["no_show"] == 0
+        clock.set(jst(2026, 12, 1, 17, 15))
+        assert (await sweep(live.ctx))["no_show"] == 0
+        clock.set(jst(2026, 12, 1, 17, 30))  # the slot ends for all three in one transaction
+        assert (await sweep(live.ctx))["closed"] == 3
+        for cid, child, mentor in sides:
+            for side in (child, mentor):
+                closed = await side.expect("consultation", event="closed", consultation_id=cid)
+                assert closed["reason"] == "time_up" and closed["status"] == "closed"
+    assert not any((await sweep(live.ctx)).values())
 
 
 async def test_no_show_frees_the_line(live: Live, clock: ManualClock) -> None:
