@@ -216,39 +216,25 @@ async def mark_mentor_present(
     first time, record it and tell the client, whose waiting screen it replaces. The
     conditional update makes it once, whichever process or tab gets there first. Returns
     the consultation as it is now when this call recorded it, else None."""
-    async with ctx.db.write() as s:
-        changed = (
-            await s.execute(
-                update(Consultation)
-                .where(
-                    col(Consultation.id) == consultation_id,
-                    col(Consultation.status) == "open",
-                    col(Consultation.mentor_id) == mentor_id,
-                    col(Consultation.mentor_joined_at).is_(None),
-                )
-                .values(mentor_joined_at=ctx.now())
-                .returning(col(Consultation.id))
-            )
-        ).scalar_one_or_none()
-        fresh = (
-            await s.get(Consultation, consultation_id, populate_existing=True) if changed else None
-        )
-    if fresh is not None:
-        await publish_lifecycle(ctx, fresh, "mentor_joined")
-    return fresh
+    arrived = await _mentors_arrived(ctx, [(consultation_id, mentor_id)])
+    return arrived[0] if arrived else None
 
 
 async def mark_waiting_mentor_present(ctx: Context, consultation_id: int, mentor_id: int) -> None:
     """The mentor was in the consultation when it opened: recorded, and the client told,
     in one write with every other mentor whose consultation opened in the same moment."""
     if ctx.mentors_present is None:
-        ctx.mentors_present = Coalesced(partial(_mark_mentors_present, ctx))
+
+        async def write(seats: list[tuple[int, int]]) -> set[tuple[int, int]]:
+            return {(c.id, c.mentor_id) for c in await _mentors_arrived(ctx, seats) if c.id}
+
+        ctx.mentors_present = Coalesced(write)
     await ctx.mentors_present.add((consultation_id, mentor_id))
 
 
-async def _mark_mentors_present(ctx: Context, seats: list[tuple[int, int]]) -> set[tuple[int, int]]:
-    """(consultation, mentor) pairs -> those this recorded (each client is told, as by
-    mark_mentor_present)."""
+async def _mentors_arrived(ctx: Context, seats: list[tuple[int, int]]) -> list[Consultation]:
+    """(consultation, mentor) pairs whose mentor had not come yet: recorded as arrived in one
+    conditional update, and each client told; the consultations as they are now."""
     async with ctx.db.write() as s:
         rows = await s.execute(
             update(Consultation)
@@ -261,10 +247,11 @@ async def _mark_mentors_present(ctx: Context, seats: list[tuple[int, int]]) -> s
             .returning(*Consultation.__table__.c)  # type: ignore[attr-defined]
             .execution_options(synchronize_session=False)
         )
-        fresh = [Consultation(**dict(row._mapping)) for row in rows]
-    for c in sorted(fresh, key=lambda c: c.id or 0):
+        arrived = [Consultation(**dict(row._mapping)) for row in rows]
+    arrived.sort(key=lambda c: c.id or 0)
+    for c in arrived:
         await publish_lifecycle(ctx, c, "mentor_joined")
-    return {(c.id, c.mentor_id) for c in fresh if c.id is not None}
+    return arrived
 
 
 async def follow_consultation_event(
