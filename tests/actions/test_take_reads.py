@@ -8,6 +8,7 @@ process must reach the writer once, the others being refused on a re-read.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -19,7 +20,7 @@ from app.actions.booking import do_book, do_chat_now
 from app.actions.occupancy import load_occupancy
 from app.actions.take_reads import load_take_view
 from app.db.lean import SessionReader
-from app.db.tables import Consultation, Mentor, ServiceSetting
+from app.db.tables import Consultation, Mentor, ServiceSetting, Shift
 from app.errors import Refusal
 from tests.conftest import Env
 from tests.helpers import add_mentor, jst, sign_up
@@ -119,3 +120,52 @@ async def test_a_rush_at_one_mentor_reaches_the_writer_once(
             await s.execute(select(Consultation).where(col(Consultation.mentor_id) == mentor))
         ).scalars()
         assert [c.starts_at for c in booked] == [jst(2026, 12, 1, 18, 0)]
+
+
+async def test_a_long_shift_stretches_the_span_her_limits_count(env: Env) -> None:
+    """Her limit per shift counts every consultation that starts inside a shift around the
+    window, however long the shift: the span reaches past a day either side only there. A
+    client's own consultation with her outside that span is the client's, not her count.
+    Read early (all in one statement) and inside the write transaction (her row locked
+    first), the view is the same."""
+    env.clock.set(jst(2026, 11, 28, 9, 0))
+    mentor = await add_mentor(env.ctx, "さくら", days=[])
+    me = await _principal(env, "わたし")
+    async with env.ctx.db.write() as s:
+        s.add(Shift(mentor_id=mentor, starts_at=jst(2026, 11, 28, 0), ends_at=jst(2026, 12, 2, 0)))
+
+        def at(when: datetime, status: str, client: int, no: int | None = None) -> Consultation:
+            return Consultation(
+                client_id=client,
+                mentor_id=mentor,
+                mode="booked",
+                status=status,
+                starts_at=when,
+                ends_at=when + timedelta(minutes=30),
+                created_at=env.ctx.now(),
+                booking_no=no,
+            )
+
+        inside = jst(2026, 11, 28, 10)  # in the shift, three days before the window
+        s.add(at(inside, "closed", me.id))
+        s.add(at(jst(2026, 11, 27, 10), "closed", me.id))  # before the shift: not counted
+        s.add(at(jst(2026, 12, 3, 10), "booked", me.id, no=1))  # mine, past the span
+    start, end = jst(2026, 12, 1, 17, 0), jst(2026, 12, 1, 17, 30)
+    async with env.ctx.db.lean_read() as reader:
+        early = await load_take_view(
+            reader, client_id=me.id, mentor_id=mentor, start=start, end=end, lines=9
+        )
+    async with env.ctx.db.write() as s:
+        locked = await load_take_view(
+            SessionReader(s),
+            client_id=me.id,
+            mentor_id=mentor,
+            start=start,
+            end=end,
+            lines=9,
+            lock=True,
+        )
+    assert early == locked
+    assert early.occ.starts[mentor] == [inside]
+    assert early.occ.shifts[mentor] == [(jst(2026, 11, 28, 0), jst(2026, 12, 2, 0))]
+    assert early.booking_nos == [1] and early.client_open is False

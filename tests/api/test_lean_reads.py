@@ -69,22 +69,32 @@ async def test_lean_reads_equal_the_session_path(env: Env) -> None:
     assert client_row[1] == "client" and client_row[8] == "こぐま"
     assert await _both(env, accounts._SESSION_LOOKUP, {"token_hash": "0" * 64}) == []
 
-    (mentor_row,) = await _both(env, take_reads._MENTOR_ROW, {"mentor_id": kaede})
-    assert mentor_row[0] is True  # a boolean, not SQLite's 1
     start, end = jst(2026, 12, 1, 17), jst(2026, 12, 1, 17, 30)
     ticks = booking.ticks_between(start, end)
-    holds = await _both(
-        env,
-        take_reads._HOLDS_AND_SHIFTS,
-        {"first": ticks[0], "last": ticks[-1], "mentor_id": sakura, "start": start, "end": end},
-    )
-    assert {h[2] for h in holds if h[0] is not None} == {sakura}  # the booking's holds
-    assert any(h[4] is not None and h[4].tzinfo is UTC for h in holds)  # and her shift
-    window = {"first_start": start - timedelta(days=1), "last_start": end + timedelta(days=1)}
-    consultations = await _both(
-        env, take_reads._CONSULTATIONS, {"mentor_id": sakura, "client_id": client_id, **window}
-    )
-    assert sorted(c[2] for c in consultations) == ["booked", "open"]  # the IN lists' values
+    params = {
+        "first": ticks[0],
+        "last": ticks[-1],
+        "mentor_id": sakura,
+        "client_id": client_id,
+        "start": start,
+        "end": end,
+        "first_start": start - timedelta(days=1),
+        "last_start": end + timedelta(days=1),
+    }
+    rows = await _both(env, take_reads.TAKE_VIEW, params)
+    kinds = {kind: [r for r in rows if r[0] == kind] for kind in range(4)}
+    (mentor_row,) = kinds[take_reads.MENTOR_ROW]
+    assert mentor_row[8] is True and mentor_row[7] == "both"  # a boolean, not SQLite's 1
+    holds = kinds[take_reads.HOLD_ROW]
+    assert holds and {h[3] for h in holds} == {sakura}  # the booking's holds
+    (shift,) = kinds[take_reads.SHIFT_ROW]
+    assert shift[5].tzinfo is UTC and shift[6] > shift[5]  # her shift
+    consultations = kinds[take_reads.CONSULTATION_ROW]
+    assert sorted(c[7] for c in consultations) == ["booked", "open"]  # the IN lists' values
+    assert all(c[5].tzinfo is UTC for c in consultations)
+    # Inside the write transaction, after the locked mentor row: the same rows but hers.
+    rest = await _both(env, take_reads._TAKE_REST, params)
+    assert sorted(rest) == sorted(r for r in rows if r[0] != take_reads.MENTOR_ROW)
     own = await _both(env, booking._OWN, {"client_id": client_id})
     assert [(o[2], o[3]) for o in own] == [("かえで", "open"), ("さくら", "booked")]
 
