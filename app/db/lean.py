@@ -41,7 +41,7 @@ class _Compiled:
     names: tuple[str, ...]  # each positional parameter's bind name, in order
     fixed: Mapping[str, Any]  # values compiled in (an IN list's members)
     binds: Mapping[str, Processor]
-    results: tuple[Processor, ...]  # one per column
+    converts: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column, its result processor)
 
 
 class Lean:
@@ -72,11 +72,10 @@ def _compile(stmt: Select[Any] | CompoundSelect[Any], dialect: Dialect) -> _Comp
     names = tuple(state.positiontup or ())
     processors = {**c._bind_processors, **state.processors}
     binds: dict[str, Processor] = {name: processors.get(name) for name in names}  # type: ignore[misc]
-    results = tuple(
-        type_._cached_result_processor(dialect, None) for *_, type_ in c._result_columns
-    )
+    results = [type_._cached_result_processor(dialect, None) for *_, type_ in c._result_columns]
+    converts = tuple((i, p) for i, p in enumerate(results) if p is not None)
     fixed = {k: v for k, v in state.parameters.items() if k not in given}
-    return _Compiled(state.statement, names, fixed, binds, results)
+    return _Compiled(state.statement, names, fixed, binds, converts)
 
 
 class LeanReader:
@@ -102,10 +101,19 @@ class LeanReader:
             )
         else:
             raw = await self._driver.fetch(c.sql, *args)
-        return [
-            tuple(v if p is None else p(v) for v, p in zip(row, c.results, strict=True))
-            for row in raw
-        ]
+        if not c.converts:
+            return [tuple(row) for row in raw]
+        # Only the columns that have a processor, and not for NULL: every type read here
+        # reads NULL as None (tests/api/test_lean_reads.py compares with the Session path).
+        out = []
+        for row in raw:
+            values = list(row)
+            for i, convert in c.converts:
+                value = values[i]
+                if value is not None:
+                    values[i] = convert(value)
+            out.append(tuple(values))
+        return out
 
     async def first(self, lean: Lean, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         rows = await self.rows(lean, params)
