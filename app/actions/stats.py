@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlmodel import col
 
 from app.actions.context import Context, Principal
@@ -31,6 +31,8 @@ from app.db.tables import Client, Consultation, Handover, Mentor, QueueEntry, Re
 from app.errors import Refusal
 from app.observability import metrics
 from app.rules import at_local, local_day, slot_starts, to_local
+
+REFUSALS: Table = RefusalEvent.__table__  # type: ignore[attr-defined]
 
 log = logging.getLogger("yorisoi.stats")
 MAX_DAYS = 92
@@ -87,8 +89,8 @@ class RefusalRecorder:
         if not batch:
             return
         try:
-            async with self.db.write() as s:
-                await s.execute(insert(RefusalEvent), batch)
+            async with self.db.write() as s:  # Core, not the ORM's bulk insert: half the CPU
+                await s.execute(insert(REFUSALS), batch)
         except Exception as exc:  # statistics must never take the service down
             log.error("could not record %d refusals (%s)", len(batch), type(exc).__name__)
 
