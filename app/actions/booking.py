@@ -20,11 +20,20 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.actions.coalesce import Gathered
 from app.actions.context import Context, Principal
 from app.actions.events import publish_lifecycle
 from app.actions.inputs import check_id
 from app.actions.stats import record_refusal
-from app.actions.take_reads import CONSULTATION, MENTOR, OWN, load_take_view
+from app.actions.take_reads import (
+    CONSULTATION,
+    MENTOR,
+    OWN,
+    TakeKey,
+    TakeView,
+    load_take_view,
+    load_take_views,
+)
 from app.actions.wellbeing import care_params, care_reason
 from app.db.lean import Lean, Reader, SessionReader
 from app.db.tables import MENTOR_KINDS, Consultation, LineHold, LineUser, Mentor
@@ -58,10 +67,8 @@ async def _check(
     end: datetime,
     lock: bool = False,
 ) -> tuple[list[int], list[int], int | None]:
-    """Every rule for taking this time; (ticks, a free line per tick, booking number) or a
-    Refusal. Run on committed rows first (most requests in a rush are refusals and never
-    need the writer: a lean reader), then again inside the write transaction that inserts
-    (`lock`: the mentor's row is locked by the first read)."""
+    """Every rule for taking this time, read and decided: inside the write transaction that
+    inserts (`lock`: the mentor's row is locked by the first read), or on its own."""
     view = await load_take_view(
         reads,
         client_id=client.id,
@@ -71,6 +78,25 @@ async def _check(
         lines=ctx.rules.lines,
         lock=lock,
     )
+    return await _decide(
+        view, reads, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end
+    )
+
+
+async def _decide(
+    view: TakeView,
+    reads: Reader | None,
+    ctx: Context,
+    *,
+    client: Principal,
+    mentor_id: int,
+    mode: str,
+    start: datetime,
+    end: datetime,
+) -> tuple[list[int], list[int], int | None]:
+    """(ticks, a free line per tick, booking number) or a Refusal, from what was read.
+    `reads`: where a refusal reads the client's own consultations it names (None: a lean
+    read of its own)."""
     mentor, occ = view.mentor, view.occ
     if mentor is None or not mentor.active or mentor.audience not in (client.role, "both"):
         raise Refusal("not_found", field="mentor_id")
@@ -85,11 +111,11 @@ async def _check(
     if mode == "booked":
         booking_no = first_free(view.booking_nos, ctx.rules.max_bookings)
         if booking_no is None:
-            booked = [c for c in await own_consultations(reads, client.id) if c.status == "booked"]
+            own = await _own(reads, ctx, client.id)
             raise Refusal(
                 "limit_reached",
                 max_bookings=ctx.rules.max_bookings,
-                bookings=booking_details(booked, ctx),
+                bookings=booking_details([c for c in own if c.status == "booked"], ctx),
             )
     if occ.mentor_taken(mentor_id, ticks):
         raise Refusal("slot_taken" if mode == "booked" else "mentor_busy")
@@ -137,6 +163,13 @@ async def own_consultations(reads: Reader, client_id: int) -> list[OwnRow]:
     return [OwnRow(*row) for row in await reads.rows(_OWN, {"client_id": client_id})]
 
 
+async def _own(reads: Reader | None, ctx: Context, client_id: int) -> list[OwnRow]:
+    if reads is not None:
+        return await own_consultations(reads, client_id)
+    async with ctx.db.lean_read() as reader:
+        return await own_consultations(reader, client_id)
+
+
 class Timed(Protocol):
     @property
     def starts_at(self) -> datetime: ...
@@ -167,7 +200,7 @@ def booking_details(own: Sequence[OwnRow], ctx: Context) -> list[dict[str, Any]]
 
 
 async def _client_busy(
-    reads: Reader,
+    reads: Reader | None,
     ctx: Context,
     client_id: int,
     start: datetime,
@@ -177,7 +210,7 @@ async def _client_busy(
 ) -> Refusal:
     """client_busy, naming the client's consultations in the way (an open one always counts
     for a walk-in: its time may be over while the scheduler has not closed it yet)."""
-    own = await own_consultations(reads, client_id)
+    own = await _own(reads, ctx, client_id)
     hit = [c for c in own if overlaps(c, start, end) or (open_too and c.status == "open")]
     return Refusal("client_busy", bookings=booking_details(hit, ctx))
 
@@ -226,6 +259,7 @@ async def _take(
     s.add(consultation)
     await s.flush()
     assert consultation.id is not None
+    TURNS.took(mentor_id)  # before it commits: an early read from now on may miss it
     s.add_all(
         LineHold(
             consultation_id=consultation.id,
@@ -253,16 +287,25 @@ async def _channel_of(s: AsyncSession, client_id: int) -> str:
 
 
 class MentorTurns:
-    """Takes for one mentor queue in this process, each reading and then writing in turn.
+    """Takes for one mentor queue in this process, each writing in turn, and a count of the
+    takes made for her here.
 
     Only a speed-up: in a rush every request would pass a read made before anything is
     taken, and then hold the writer (SQLite) or wait on the mentor's row lock with a pooled
-    connection (PostgreSQL) just to be refused. In turn, a request reads after the takes
-    ahead of it and is usually refused on that read, without the writer. Races between
-    processes (and with other paths) are still decided by the database."""
+    connection (PostgreSQL) just to be refused. In turn, a request whose early read is older
+    than a take for her here reads again, and is usually refused on that read, without the
+    writer. Races between processes (and with other paths) are still decided by the
+    database."""
 
     def __init__(self) -> None:
         self._locks: dict[tuple[int, int], tuple[asyncio.Lock, int]] = {}
+        self._takes: dict[int, int] = {}  # per mentor; counted as the take is inserted
+
+    def takes(self, mentor_id: int) -> int:
+        return self._takes.get(mentor_id, 0)
+
+    def took(self, mentor_id: int) -> None:
+        self._takes[mentor_id] = self._takes.get(mentor_id, 0) + 1
 
     @asynccontextmanager
     async def turn(self, mentor_id: int) -> AsyncIterator[None]:
@@ -293,34 +336,93 @@ async def _take_with_retry(
     end: datetime,
     booked_by: int | None = None,
 ) -> Consultation:
-    # Each lost race means a competitor committed a hold on one of our ticks; there can be at
-    # most LINES (≤ MAX_LINES) of those per tick, so this bound is never reached.
-    attempts = len(ticks_between(start, end)) * MAX_LINES + ctx.rules.max_bookings + 3
-    async with TURNS.turn(mentor_id):
-        async with ctx.db.lean_read() as reader:  # refuse without queueing for the writer
-            await _check(
-                reader, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end
-            )
-        for _ in range(attempts):
-            try:
-                async with ctx.db.write() as s:
-                    return await _take(
-                        s,
+    key = TakeKey(client.id, mentor_id, start, end)
+    for last_try in (False, False, True):
+        # Refuse without queueing for the writer, on a read shared with the takes asked for
+        # at the same moment (a rush: one read for up to 16 of them, not one each).
+        view = await take_views(ctx).get(key)
+        assert view is not None
+        await _decide(
+            view, None, ctx, client=client, mentor_id=mentor_id, mode=mode, start=start, end=end
+        )
+        async with TURNS.turn(mentor_id):
+            if TURNS.takes(mentor_id) != view.seen:  # she took someone here since that read
+                if not last_try:
+                    continue  # read again, together with the others this take turned away
+                async with ctx.db.lean_read() as reader:
+                    await _check(
+                        reader,
                         ctx,
                         client=client,
                         mentor_id=mentor_id,
                         mode=mode,
                         start=start,
                         end=end,
-                        booked_by=booked_by,
                     )
-            except IntegrityError:
+            return await _insert(
+                ctx,
+                client=client,
+                mentor_id=mentor_id,
+                mode=mode,
+                start=start,
+                end=end,
+                booked_by=booked_by,
+            )
+    raise AssertionError("unreachable: the last try returns or raises")
+
+
+async def _insert(
+    ctx: Context,
+    *,
+    client: Principal,
+    mentor_id: int,
+    mode: str,
+    start: datetime,
+    end: datetime,
+    booked_by: int | None,
+) -> Consultation:
+    """The take's write transaction, tried again when it lost a race."""
+    # Each lost race means a competitor committed a hold on one of our ticks; there can be at
+    # most LINES (≤ MAX_LINES) of those per tick, so this bound is never reached.
+    attempts = len(ticks_between(start, end)) * MAX_LINES + ctx.rules.max_bookings + 3
+    for _ in range(attempts):
+        try:
+            async with ctx.db.write() as s:
+                return await _take(
+                    s,
+                    ctx,
+                    client=client,
+                    mentor_id=mentor_id,
+                    mode=mode,
+                    start=start,
+                    end=end,
+                    booked_by=booked_by,
+                )
+        except IntegrityError:
+            continue
+        except DBAPIError as exc:
+            if _sqlstate(exc) in RETRYABLE_SQLSTATES:
                 continue
-            except DBAPIError as exc:
-                if _sqlstate(exc) in RETRYABLE_SQLSTATES:
-                    continue
-                raise
+            raise
     raise Refusal("busy_try_again")
+
+
+def take_views(ctx: Context) -> Gathered[TakeKey, TakeView]:
+    """The process's gatherer of early take reads: each caller's view is read after it asked
+    (a refusal is never older than the request), with the mentor's take count at that
+    moment (`TakeView.seen`)."""
+    if ctx.take_views is None:
+
+        async def read(keys: list[TakeKey]) -> dict[TakeKey, TakeView]:
+            seen = {key.mentor_id: TURNS.takes(key.mentor_id) for key in keys}
+            async with ctx.db.lean_read() as reader:
+                views = await load_take_views(reader, keys, ctx.rules.lines)
+            for key, view in views.items():
+                view.seen = seen[key.mentor_id]
+            return views
+
+        ctx.take_views = Gathered(read)
+    return ctx.take_views
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from app.actions.coalesce import Coalesced
+from app.actions.coalesce import Coalesced, Gathered
 from app.actions.message_writer import MessageWriter
 
 if TYPE_CHECKING:
     from app.actions.stats import RefusalRecorder
+    from app.actions.take_reads import TakeKey, TakeView
 from app.clock import Clock
 from app.db.engine import Database
 from app.realtime.hub import Hub
@@ -49,6 +50,7 @@ class Context:
     clients_present: Coalesced[int] | None = None
     mentors_present: Coalesced[tuple[int, int]] | None = None
     clients_away: Coalesced[tuple[int, int]] | None = None
+    take_views: Gathered[TakeKey, TakeView] | None = None  # booking.take_views
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -12,9 +12,11 @@ do (booking.py).
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -71,6 +73,7 @@ _MENTOR_ROW_LOCKED = Lean(_MENTOR_ROW_SELECT.with_for_update(of=MENTOR))
 #   2     -             -              -           -          starts_at      ends_at  -         -
 #   3     mentor_id     client_id      booking_no  -          starts_at      -        status    -
 MENTOR_ROW, HOLD_ROW, SHIFT_ROW, CONSULTATION_ROW = range(4)
+CLIENTS_PER_READ = 16  # one read serves takes of up to this many clients (an IN list)
 
 
 def _no(type_: type[TypeEngine[Any]]) -> Any:
@@ -152,15 +155,27 @@ _CONSULTATION_BRANCH = select(
             ),
         ),
         and_(
-            CONSULTATION.c.client_id == bindparam("client_id"),
+            CONSULTATION.c.client_id.in_(
+                [bindparam(f"client_{i}") for i in range(CLIENTS_PER_READ)]
+            ),
             CONSULTATION.c.status.in_(OWN),
         ),
     )
 )
-# The early check (committed rows, no lock): all of it at once. Inside the write transaction,
-# after the locked mentor row: the rest.
+# The early check (committed rows, no lock): all of it at once, for up to CLIENTS_PER_READ
+# takes of one mentor at once. Inside the write transaction, after the locked mentor row: the
+# rest, for its one take.
 TAKE_VIEW = Lean(union_all(_MENTOR_BRANCH, _HOLD_BRANCH, _SHIFT_BRANCH, _CONSULTATION_BRANCH))
 _TAKE_REST = Lean(union_all(_HOLD_BRANCH, _SHIFT_BRANCH, _CONSULTATION_BRANCH))
+
+
+class TakeKey(NamedTuple):
+    """One take to check: this client, this mentor, this time."""
+
+    client_id: int
+    mentor_id: int
+    start: datetime
+    end: datetime
 
 
 @dataclass
@@ -177,6 +192,106 @@ class TakeView:
     occ: Occupancy
     client_open: bool = False  # the client has an open consultation
     booking_nos: list[int] = field(default_factory=list)  # of the client's booked ones
+    seen: int = 0  # the mentor's takes in this process when it was read (booking.MentorTurns)
+
+
+Held = dict[int, set[int]]
+
+
+@dataclass
+class _Rows:
+    """What one read found for one mentor and some clients, sorted by kind."""
+
+    mentor: tuple[Any, ...] | None = (
+        None  # per_day, per_shift, lines, resting_until, audience, active
+    )
+    holds: list[tuple[int, int, int, int]] = field(default_factory=list)
+    shifts: list[tuple[datetime, datetime]] = field(default_factory=list)
+    # mentor_id, client_id, booking_no, starts_at, status
+    consultations: list[tuple[int, int, int | None, datetime, str]] = field(default_factory=list)
+    # per tick range: line use, mentor ticks and client ticks (shared by the views cut for
+    # that range, which only read them)
+    _held: dict[tuple[int, int], tuple[Held, Held, Held]] = field(default_factory=dict)
+
+    def add(self, rows: Iterable[Sequence[Any]]) -> _Rows:
+        for kind, n1, n2, n3, n4, t1, t2, text, flag in rows:
+            if kind == HOLD_ROW:
+                self.holds.append((n1, n2, n3, n4))
+            elif kind == CONSULTATION_ROW:
+                self.consultations.append((n1, n2, n3, t1, text))
+            elif kind == SHIFT_ROW:
+                self.shifts.append((t1, t2))
+            else:
+                self.mentor = (n1, n2, n3, t1, text, flag)
+        return self
+
+    def held(self, low: int, high: int) -> tuple[Held, Held, Held]:
+        found = self._held.get((low, high))
+        if found is None:
+            line_use: Held = defaultdict(set)
+            mentor_ticks: Held = defaultdict(set)
+            client_ticks: Held = defaultdict(set)
+            for tick, line_no, holder, client in self.holds:
+                if low <= tick <= high:
+                    line_use[tick].add(line_no)
+                    mentor_ticks[holder].add(tick)
+                    client_ticks[client].add(tick)
+            found = self._held[(low, high)] = (line_use, mentor_ticks, client_ticks)
+        return found
+
+
+def _params(keys: Sequence[TakeKey]) -> dict[str, Any]:
+    """One read for takes of one mentor: a window spanning all of theirs (each view is cut
+    to its own in `_view`), and each client's own consultations."""
+    start, end = min(k.start for k in keys), max(k.end for k in keys)
+    ticks = ticks_between(start, end)
+    clients = [k.client_id for k in keys]
+    assert len(clients) <= CLIENTS_PER_READ
+    return {
+        "first": ticks[0] if ticks else 1,
+        "last": ticks[-1] if ticks else 0,
+        "mentor_id": keys[0].mentor_id,
+        "start": start,
+        "end": end,
+        # A local day is at most a day from any instant in it; a shift may reach further.
+        "first_start": start - timedelta(days=1),
+        "last_start": end + timedelta(days=1),
+        # the IN list's unused places repeat a client
+        **{f"client_{i}": clients[i % len(clients)] for i in range(CLIENTS_PER_READ)},
+    }
+
+
+def _view(rows: _Rows, key: TakeKey, lines: int) -> TakeView:
+    """One take's view out of a read that may have served several: exactly what a read for
+    it alone finds (tests/actions/test_take_reads.py compares)."""
+    if rows.mentor is None:
+        return TakeView(None, Occupancy(lines=lines))
+    per_day, per_shift, set_lines, resting_until, audience, active = rows.mentor
+    mentor_id, start, end = key.mentor_id, key.start, key.end
+    occ = Occupancy(lines=int(set_lines) if set_lines is not None else lines)
+    view = TakeView(MentorRow(bool(active), audience), occ)
+    occ.limits[mentor_id] = (per_day, per_shift)
+    if resting_until is not None:
+        occ.resting[mentor_id] = resting_until
+    ticks = ticks_between(start, end)
+    occ.line_use, occ.mentor_ticks, occ.client_ticks = rows.held(
+        *((ticks[0], ticks[-1]) if ticks else (1, 0))
+    )
+    first, last = start - timedelta(days=1), end + timedelta(days=1)
+    for s0, e0 in rows.shifts:
+        if e0 > start and s0 < end:
+            occ.shifts[mentor_id].append((s0, e0))
+            first, last = min(first, s0), max(last, e0)
+    for holder, client, booking_no, starts_at, status in rows.consultations:
+        # A client's own consultation with her may lie outside the span her limits look at.
+        if holder == mentor_id and status in COUNTED and first <= starts_at < last:
+            occ.starts[mentor_id].append(starts_at)
+        if client == key.client_id:
+            if status == "open":
+                view.client_open = True
+            elif status == "booked" and booking_no is not None:
+                view.booking_nos.append(booking_no)
+    return view
 
 
 async def load_take_view(
@@ -191,58 +306,30 @@ async def load_take_view(
 ) -> TakeView:
     """`lines` is the default capacity if headquarters set none. `lock`: inside the write
     transaction, lock the mentor's row first (SELECT … FOR UPDATE on PostgreSQL)."""
-    ticks = ticks_between(start, end)
-    # A local day is at most a day from any instant in it; a shift may reach further.
-    first, last = start - timedelta(days=1), end + timedelta(days=1)
-    params = {
-        "first": ticks[0] if ticks else 1,
-        "last": ticks[-1] if ticks else 0,
-        "mentor_id": mentor_id,
-        "client_id": client_id,
-        "start": start,
-        "end": end,
-        "first_start": first,
-        "last_start": last,
-    }
-    occ = Occupancy(lines=lines)
-    view = TakeView(None, occ)
-    if lock:
-        row = await reads.first(_MENTOR_ROW_LOCKED, {"mentor_id": mentor_id})
-        if row is None:
-            return view
-        active, audience, per_day, per_shift, resting_until, set_lines = row
-        rows = list(await reads.rows(_TAKE_REST, params))
-        rows.append(
-            (MENTOR_ROW, per_day, per_shift, set_lines, None, resting_until, None, audience, active)
-        )
-    else:
-        rows = list(await reads.rows(TAKE_VIEW, params))
-    counted: list[tuple[datetime, str]] = []
-    for kind, n1, n2, n3, n4, t1, t2, status, flag in rows:
-        if kind == HOLD_ROW:
-            occ.line_use[n1].add(n2)
-            occ.mentor_ticks[n3].add(n1)
-            occ.client_ticks[n4].add(n1)
-        elif kind == CONSULTATION_ROW:
-            if n1 == mentor_id and status in COUNTED:
-                counted.append((t1, status))
-            if n2 == client_id:
-                if status == "open":
-                    view.client_open = True
-                elif status == "booked" and n3 is not None:
-                    view.booking_nos.append(n3)
-        elif kind == SHIFT_ROW:
-            occ.shifts[mentor_id].append((t1, t2))
-            first, last = min(first, t1), max(last, t2)
-        else:
-            view.mentor = MentorRow(bool(flag), status)
-            occ.limits[mentor_id] = (n1, n2)
-            if t1 is not None:
-                occ.resting[mentor_id] = t1
-            if n3 is not None:
-                occ.lines = int(n3)
-    if view.mentor is None:
+    key = TakeKey(client_id, mentor_id, start, end)
+    if not lock:
+        return _view(_Rows().add(await reads.rows(TAKE_VIEW, _params([key]))), key, lines)
+    row = await reads.first(_MENTOR_ROW_LOCKED, {"mentor_id": mentor_id})
+    if row is None:
         return TakeView(None, Occupancy(lines=lines))
-    # A client's own consultation with her may lie outside the span her limits look at.
-    occ.starts[mentor_id].extend(t for t, _ in counted if first <= t < last)
-    return view
+    active, audience, per_day, per_shift, resting_until, set_lines = row
+    found = _Rows(mentor=(per_day, per_shift, set_lines, resting_until, audience, active))
+    return _view(found.add(await reads.rows(_TAKE_REST, _params([key]))), key, lines)
+
+
+async def load_take_views(
+    reads: Reader, keys: Sequence[TakeKey], lines: int
+) -> dict[TakeKey, TakeView]:
+    """Many takes' views, one read per mentor and window for up to CLIENTS_PER_READ of them
+    (a rush at a few mentors: a handful of reads where each request made its own)."""
+    groups: dict[tuple[int, int, int], list[TakeKey]] = defaultdict(list)
+    for key in keys:
+        ticks = ticks_between(key.start, key.end) or [0]
+        groups[(key.mentor_id, ticks[0], ticks[-1])].append(key)
+    views: dict[TakeKey, TakeView] = {}
+    for group in groups.values():
+        for at in range(0, len(group), CLIENTS_PER_READ):
+            chunk = group[at : at + CLIENTS_PER_READ]
+            found = _Rows().add(await reads.rows(TAKE_VIEW, _params(chunk)))
+            views.update((key, _view(found, key, lines)) for key in chunk)
+    return views

@@ -8,7 +8,10 @@ process must reach the writer once, the others being refused on a re-read.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -18,10 +21,11 @@ from app.actions import booking
 from app.actions.accounts import principal_for_token
 from app.actions.booking import do_book, do_chat_now
 from app.actions.occupancy import load_occupancy
-from app.actions.take_reads import load_take_view
-from app.db.lean import SessionReader
+from app.actions.take_reads import CLIENTS_PER_READ, TakeKey, load_take_view, load_take_views
+from app.db.lean import Lean, Reader, SessionReader
 from app.db.tables import Consultation, Mentor, ServiceSetting, Shift
 from app.errors import Refusal
+from app.rules.capacity import ticks_between
 from tests.conftest import Env
 from tests.helpers import add_mentor, jst, sign_up
 
@@ -169,3 +173,107 @@ async def test_a_long_shift_stretches_the_span_her_limits_count(env: Env) -> Non
     assert early.occ.starts[mentor] == [inside]
     assert early.occ.shifts[mentor] == [(jst(2026, 11, 28, 0), jst(2026, 12, 2, 0))]
     assert early.booking_nos == [1] and early.client_open is False
+
+
+class _Counting:
+    """A reader that counts its statements."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader, self.statements = reader, 0
+
+    async def rows(self, lean: Lean, params: Mapping[str, Any]) -> Sequence[Any]:
+        self.statements += 1
+        return await self.reader.rows(lean, params)
+
+    async def first(self, lean: Lean, params: Mapping[str, Any]) -> Any:
+        self.statements += 1
+        return await self.reader.first(lean, params)
+
+
+async def test_takes_read_together_see_what_each_would_alone(env: Env) -> None:
+    """One read per mentor and window for up to CLIENTS_PER_READ takes: each view cut out of
+    it equals the view read for that take alone (other slots, other clients, a walk-in a
+    moment later, another mentor, a mentor that is not there)."""
+    env.clock.set(jst(2026, 12, 1, 16, 0))
+    sakura = await add_mentor(env.ctx, "さくら")
+    kaede = await add_mentor(env.ctx, "かえで")
+    people = [await _principal(env, f"c{i}") for i in range(CLIENTS_PER_READ + 4)]
+    await do_book(env.ctx, people[0], mentor_id=sakura, start=jst(2026, 12, 1, 17).isoformat())
+    await do_book(env.ctx, people[1], mentor_id=sakura, start=jst(2026, 12, 1, 18).isoformat())
+    await do_book(env.ctx, people[1], mentor_id=kaede, start=jst(2026, 12, 1, 17).isoformat())
+    await do_chat_now(env.ctx, people[2], mentor_id=kaede)
+    now = env.ctx.now()
+    walk_in = [
+        (now, now + timedelta(minutes=30)),
+        (now + timedelta(seconds=7), now + timedelta(minutes=30, seconds=7)),
+    ]
+    slots = [
+        (jst(2026, 12, 1, 17), jst(2026, 12, 1, 17, 30)),
+        (jst(2026, 12, 1, 18), jst(2026, 12, 1, 18, 30)),
+    ]
+    keys = [
+        TakeKey(p.id, mentor, start, end)
+        for i, p in enumerate(people)
+        for mentor in (sakura, kaede)
+        for start, end in (slots[i % 2], walk_in[i % 2])
+    ]
+    keys.append(TakeKey(people[0].id, sakura + kaede + 100, *slots[0]))
+    async with env.ctx.db.lean_read() as reader:
+        counting = _Counting(reader)
+        together = await load_take_views(counting, keys, 9)  # type: ignore[arg-type]
+        alone = {
+            key: await load_take_view(
+                reader,
+                client_id=key.client_id,
+                mentor_id=key.mentor_id,
+                start=key.start,
+                end=key.end,
+                lines=9,
+            )
+            for key in keys
+        }
+    assert together == alone
+    # a read per mentor and window (its first and last tick), for up to 16 clients
+    groups = Counter((k.mentor_id, *_first_and_last(k)) for k in keys)
+    assert counting.statements == sum(-(-n // CLIENTS_PER_READ) for n in groups.values())
+    assert counting.statements < len(keys) / 5
+    mine = together[TakeKey(people[1].id, sakura, *slots[1])]
+    assert sorted(mine.booking_nos) == [1, 2]
+    assert mine.occ.mentor_taken(sakura, ticks_between(*slots[1]))
+    assert together[TakeKey(people[2].id, kaede, *walk_in[0])].client_open
+    assert together[keys[-1]].mentor is None
+
+
+def _first_and_last(key: TakeKey) -> tuple[int, int]:
+    ticks = ticks_between(key.start, key.end)
+    return ticks[0], ticks[-1]
+
+
+async def test_an_early_read_older_than_a_take_here_is_read_again(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two children ask for one slot at the same moment: both pass the shared early read; the
+    second, in its turn, sees a take made here since that read, reads again (shared again,
+    with whoever else that take turned away) and is refused without the writer."""
+    env.clock.set(jst(2026, 12, 1, 16, 0))
+    mentor = await add_mentor(env.ctx, "さくら")
+    a, b = await _principal(env, "a"), await _principal(env, "b")
+    takes = 0
+    real_take = booking._take
+
+    async def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal takes
+        takes += 1
+        return await real_take(*args, **kwargs)
+
+    monkeypatch.setattr(booking, "_take", counted)
+    slot = jst(2026, 12, 1, 18, 0).isoformat()
+    results = await asyncio.gather(
+        do_book(env.ctx, a, mentor_id=mentor, start=slot),
+        do_book(env.ctx, b, mentor_id=mentor, start=slot),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], Consultation)
+    assert isinstance(results[1], Refusal) and results[1].code == "slot_taken"
+    assert takes == 1
+    assert env.ctx.take_views is not None and env.ctx.take_views.calls == 2

@@ -4,7 +4,7 @@ connection lost under one is "not now" and never handed out again."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, timedelta
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -70,17 +70,7 @@ async def test_lean_reads_equal_the_session_path(env: Env) -> None:
     assert await _both(env, accounts._SESSION_LOOKUP, {"token_hash": "0" * 64}) == []
 
     start, end = jst(2026, 12, 1, 17), jst(2026, 12, 1, 17, 30)
-    ticks = booking.ticks_between(start, end)
-    params = {
-        "first": ticks[0],
-        "last": ticks[-1],
-        "mentor_id": sakura,
-        "client_id": client_id,
-        "start": start,
-        "end": end,
-        "first_start": start - timedelta(days=1),
-        "last_start": end + timedelta(days=1),
-    }
+    params = take_reads._params([take_reads.TakeKey(client_id, sakura, start, end)])
     rows = await _both(env, take_reads.TAKE_VIEW, params)
     kinds = {kind: [r for r in rows if r[0] == kind] for kind in range(4)}
     (mentor_row,) = kinds[take_reads.MENTOR_ROW]

@@ -1,5 +1,6 @@
 """Coalesced: callers who arrive together share one write; each returns, once its key is
-written, whether the write changed it, or gets that write's error."""
+written, whether the write changed it, or gets that write's error. Gathered: the same for a
+read, each caller getting its own key's value."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 
 import pytest
 
-from app.actions.coalesce import Coalesced
+from app.actions.coalesce import Coalesced, Gathered
 
 
 async def test_callers_in_the_same_turn_share_one_write() -> None:
@@ -93,3 +94,28 @@ async def test_large_rounds_are_written_in_parts_of_at_most_most_keys() -> None:
     batch: Coalesced[int] = Coalesced(write, most=2)
     assert all(await asyncio.gather(*(batch.add(k) for k in range(5))))
     assert writes == [[0, 1], [2, 3], [4]]
+
+
+async def test_gathered_reads_give_each_caller_a_value_read_after_it_asked() -> None:
+    """A read: each caller gets its own key's value; one who asks while a read runs gets
+    the next read's value, never the one that started before it asked."""
+    state = {"slot": "free"}
+    reads: list[list[str]] = []
+    release = asyncio.Event()
+
+    async def read(keys: list[str]) -> dict[str, str]:
+        seen = dict(state)  # what the read sees is fixed when it starts
+        reads.append(keys)
+        await release.wait()
+        return {k: f"{k}:{seen['slot']}" for k in keys if k != "nobody"}
+
+    gathered: Gathered[str, str] = Gathered(read)
+    early = [asyncio.create_task(gathered.get(k)) for k in ("a", "b", "nobody")]
+    await asyncio.sleep(0.01)
+    state["slot"] = "taken"  # changes while the first read runs
+    late = asyncio.create_task(gathered.get("c"))
+    await asyncio.sleep(0.01)
+    release.set()
+    assert await asyncio.gather(*early) == ["a:free", "b:free", None]
+    assert await late == "c:taken"
+    assert reads == [["a", "b", "nobody"], ["c"]] and gathered.calls == 2
