@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.actions.coalesce import Coalesced, Gathered
 from app.actions.message_writer import MessageWriter
@@ -51,6 +51,7 @@ class Context:
     mentors_present: Coalesced[tuple[int, int]] | None = None
     clients_away: Coalesced[tuple[int, int]] | None = None
     take_views: Gathered[TakeKey, TakeView] | None = None  # booking.take_views
+    sessions: Gathered[str, tuple[Any, ...]] | None = None  # accounts.sessions
 
     def now(self) -> datetime:
         return self.clock.now()

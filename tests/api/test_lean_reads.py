@@ -60,14 +60,17 @@ async def test_lean_reads_equal_the_session_path(env: Env) -> None:
     staff = await staff_token(env.http, "kaede", "kaede-pass-1234")
     secret = env.ctx.settings.secret_key
 
+    lookup = accounts._SESSION_LOOKUP
     for t in (token, staff):
-        (row,) = await _both(env, accounts._SESSION_LOOKUP, {"token_hash": token_hash(t, secret)})
+        (row,) = await _both(env, lookup, accounts.lookup_params([token_hash(t, secret)]))
         assert row[2].tzinfo is UTC  # created_at comes back aware, as UTCDateTime gives it
-    (client_row,) = await _both(
-        env, accounts._SESSION_LOOKUP, {"token_hash": token_hash(token, secret)}
-    )
+    hashes = [token_hash(token, secret), "0" * 64, token_hash(staff, secret)]
+    both = {row[-1]: row for row in await _both(env, lookup, accounts.lookup_params(hashes))}
+    assert set(both) == {hashes[0], hashes[2]}  # one read for several; an unknown one: no row
+    client_row = both[hashes[0]]
     assert client_row[1] == "client" and client_row[8] == "こぐま"
-    assert await _both(env, accounts._SESSION_LOOKUP, {"token_hash": "0" * 64}) == []
+    assert both[hashes[2]][1] == "staff"
+    assert await _both(env, lookup, accounts.lookup_params(["0" * 64])) == []
 
     start, end = jst(2026, 12, 1, 17), jst(2026, 12, 1, 17, 30)
     params = take_reads._params([take_reads.TakeKey(client_id, sakura, start, end)])
