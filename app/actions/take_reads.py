@@ -34,6 +34,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.sql import Select
 from sqlalchemy.types import TypeEngine
 
 from app.actions.occupancy import Occupancy
@@ -131,42 +132,48 @@ _IN_A_SHIFT = exists().where(
     SHIFT.c.starts_at <= CONSULTATION.c.starts_at,
     CONSULTATION.c.starts_at < SHIFT.c.ends_at,
 )
-_CONSULTATION_BRANCH = select(
-    _kind(CONSULTATION_ROW),
-    CONSULTATION.c.mentor_id,
-    CONSULTATION.c.client_id,
-    CONSULTATION.c.booking_no,
-    _no(Integer),
-    CONSULTATION.c.starts_at,
-    _no(UTCDateTime),
-    CONSULTATION.c.status,
-    _no(Boolean),
-).where(
-    or_(
-        and_(
-            CONSULTATION.c.mentor_id == bindparam("mentor_id"),
-            CONSULTATION.c.status.in_(COUNTED),
-            or_(
-                and_(
-                    CONSULTATION.c.starts_at >= bindparam("first_start"),
-                    CONSULTATION.c.starts_at < bindparam("last_start"),
+
+
+def _consultation_branch(clients: int) -> Select[Any]:
+    return select(
+        _kind(CONSULTATION_ROW),
+        CONSULTATION.c.mentor_id,
+        CONSULTATION.c.client_id,
+        CONSULTATION.c.booking_no,
+        _no(Integer),
+        CONSULTATION.c.starts_at,
+        _no(UTCDateTime),
+        CONSULTATION.c.status,
+        _no(Boolean),
+    ).where(
+        or_(
+            and_(
+                CONSULTATION.c.mentor_id == bindparam("mentor_id"),
+                CONSULTATION.c.status.in_(COUNTED),
+                or_(
+                    and_(
+                        CONSULTATION.c.starts_at >= bindparam("first_start"),
+                        CONSULTATION.c.starts_at < bindparam("last_start"),
+                    ),
+                    _IN_A_SHIFT,
                 ),
-                _IN_A_SHIFT,
             ),
-        ),
-        and_(
-            CONSULTATION.c.client_id.in_(
-                [bindparam(f"client_{i}") for i in range(CLIENTS_PER_READ)]
+            and_(
+                CONSULTATION.c.client_id.in_([bindparam(f"client_{i}") for i in range(clients)]),
+                CONSULTATION.c.status.in_(OWN),
             ),
-            CONSULTATION.c.status.in_(OWN),
-        ),
+        )
     )
-)
-# The early check (committed rows, no lock): all of it at once, for up to CLIENTS_PER_READ
-# takes of one mentor at once. Inside the write transaction, after the locked mentor row: the
-# rest, for its one take.
-TAKE_VIEW = Lean(union_all(_MENTOR_BRANCH, _HOLD_BRANCH, _SHIFT_BRANCH, _CONSULTATION_BRANCH))
-_TAKE_REST = Lean(union_all(_HOLD_BRANCH, _SHIFT_BRANCH, _CONSULTATION_BRANCH))
+
+
+# The early check (committed rows, no lock): all of it at once, for one take or for up to
+# CLIENTS_PER_READ takes of one mentor (one client: an IN of one is planned as an equality;
+# sixteen, padded, cost PostgreSQL more planning than the one it needs at a quiet moment).
+# Inside the write transaction, after the locked mentor row: the rest, for its one take.
+_BRANCHES = (_MENTOR_BRANCH, _HOLD_BRANCH, _SHIFT_BRANCH)
+TAKE_VIEW = Lean(union_all(*_BRANCHES, _consultation_branch(1)))
+TAKE_VIEWS = Lean(union_all(*_BRANCHES, _consultation_branch(CLIENTS_PER_READ)))
+_TAKE_REST = Lean(union_all(_HOLD_BRANCH, _SHIFT_BRANCH, _consultation_branch(1)))
 
 
 class TakeKey(NamedTuple):
@@ -245,8 +252,9 @@ def _params(keys: Sequence[TakeKey]) -> dict[str, Any]:
     to its own in `_view`), and each client's own consultations."""
     start, end = min(k.start for k in keys), max(k.end for k in keys)
     ticks = ticks_between(start, end)
-    clients = [k.client_id for k in keys]
+    clients = list(dict.fromkeys(k.client_id for k in keys))
     assert len(clients) <= CLIENTS_PER_READ
+    places = 1 if len(clients) == 1 else CLIENTS_PER_READ
     return {
         "first": ticks[0] if ticks else 1,
         "last": ticks[-1] if ticks else 0,
@@ -256,8 +264,8 @@ def _params(keys: Sequence[TakeKey]) -> dict[str, Any]:
         # A local day is at most a day from any instant in it; a shift may reach further.
         "first_start": start - timedelta(days=1),
         "last_start": end + timedelta(days=1),
-        # the IN list's unused places repeat a client
-        **{f"client_{i}": clients[i % len(clients)] for i in range(CLIENTS_PER_READ)},
+        # TAKE_VIEW's one client, or TAKE_VIEWS' IN list (unused places repeat a client)
+        **{f"client_{i}": clients[i % len(clients)] for i in range(places)},
     }
 
 
@@ -330,6 +338,8 @@ async def load_take_views(
     for group in groups.values():
         for at in range(0, len(group), CLIENTS_PER_READ):
             chunk = group[at : at + CLIENTS_PER_READ]
-            found = _Rows().add(await reads.rows(TAKE_VIEW, _params(chunk)))
+            params = _params(chunk)
+            read = TAKE_VIEW if "client_1" not in params else TAKE_VIEWS
+            found = _Rows().add(await reads.rows(read, params))
             views.update((key, _view(found, key, lines)) for key in chunk)
     return views

@@ -60,21 +60,24 @@ async def test_lean_reads_equal_the_session_path(env: Env) -> None:
     staff = await staff_token(env.http, "kaede", "kaede-pass-1234")
     secret = env.ctx.settings.secret_key
 
-    lookup = accounts._SESSION_LOOKUP
     for t in (token, staff):
-        (row,) = await _both(env, lookup, accounts.lookup_params([token_hash(t, secret)]))
+        (row,) = await _both(env, *accounts.session_lookup([token_hash(t, secret)]))
         assert row[2].tzinfo is UTC  # created_at comes back aware, as UTCDateTime gives it
     hashes = [token_hash(token, secret), "0" * 64, token_hash(staff, secret)]
-    both = {row[-1]: row for row in await _both(env, lookup, accounts.lookup_params(hashes))}
+    both = {row[-1]: row for row in await _both(env, *accounts.session_lookup(hashes))}
     assert set(both) == {hashes[0], hashes[2]}  # one read for several; an unknown one: no row
     client_row = both[hashes[0]]
     assert client_row[1] == "client" and client_row[8] == "こぐま"
     assert both[hashes[2]][1] == "staff"
-    assert await _both(env, lookup, accounts.lookup_params(["0" * 64])) == []
+    assert await _both(env, *accounts.session_lookup(["0" * 64])) == []
 
     start, end = jst(2026, 12, 1, 17), jst(2026, 12, 1, 17, 30)
     params = take_reads._params([take_reads.TakeKey(client_id, sakura, start, end)])
     rows = await _both(env, take_reads.TAKE_VIEW, params)
+    views = take_reads._params(
+        [take_reads.TakeKey(c, sakura, start, end) for c in (client_id, client_id + 1000)]
+    )
+    assert sorted(await _both(env, take_reads.TAKE_VIEWS, views)) == sorted(rows)
     kinds = {kind: [r for r in rows if r[0] == kind] for kind in range(4)}
     (mentor_row,) = kinds[take_reads.MENTOR_ROW]
     assert mentor_row[8] is True and mentor_row[7] == "both"  # a boolean, not SQLite's 1
