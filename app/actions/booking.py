@@ -259,7 +259,6 @@ async def _take(
     s.add(consultation)
     await s.flush()
     assert consultation.id is not None
-    TURNS.took(mentor_id)  # before it commits: an early read from now on may miss it
     s.add_all(
         LineHold(
             consultation_id=consultation.id,
@@ -299,7 +298,7 @@ class MentorTurns:
 
     def __init__(self) -> None:
         self._locks: dict[tuple[int, int], tuple[asyncio.Lock, int]] = {}
-        self._takes: dict[int, int] = {}  # per mentor; counted as the take is inserted
+        self._takes: dict[int, int] = {}  # per mentor; counted as the take commits
 
     def takes(self, mentor_id: int) -> int:
         return self._takes.get(mentor_id, 0)
@@ -388,7 +387,7 @@ async def _insert(
     for _ in range(attempts):
         try:
             async with ctx.db.write() as s:
-                return await _take(
+                taken = await _take(
                     s,
                     ctx,
                     client=client,
@@ -404,6 +403,11 @@ async def _insert(
             if _sqlstate(exc) in RETRYABLE_SQLSTATES:
                 continue
             raise
+        # Counted once committed: an early read that started before now may not have seen it
+        # (its count is older), one that starts after sees it. Other paths' takes (a waiting
+        # line's offer) are not counted; the write transaction's own check still sees them.
+        TURNS.took(mentor_id)
+        return taken
     raise Refusal("busy_try_again")
 
 
