@@ -209,9 +209,8 @@ Held = dict[int, set[int]]
 class _Rows:
     """What one read found for one mentor and some clients, sorted by kind."""
 
-    mentor: tuple[Any, ...] | None = (
-        None  # per_day, per_shift, lines, resting_until, audience, active
-    )
+    # per_day, per_shift, lines, resting_until, audience, active
+    mentor: tuple[Any, ...] | None = None
     holds: list[tuple[int, int, int, int]] = field(default_factory=list)
     shifts: list[tuple[datetime, datetime]] = field(default_factory=list)
     # mentor_id, client_id, booking_no, starts_at, status
@@ -338,8 +337,7 @@ async def load_take_views(
     for group in groups.values():
         for at in range(0, len(group), CLIENTS_PER_READ):
             chunk = group[at : at + CLIENTS_PER_READ]
-            params = _params(chunk)
-            read = TAKE_VIEW if "client_1" not in params else TAKE_VIEWS
-            found = _Rows().add(await reads.rows(read, params))
+            read = TAKE_VIEW if len({k.client_id for k in chunk}) == 1 else TAKE_VIEWS
+            found = _Rows().add(await reads.rows(read, _params(chunk)))
             views.update((key, _view(found, key, lines)) for key in chunk)
     return views
