@@ -239,18 +239,25 @@ class Worker:
 
     # -- phases -------------------------------------------------------------------------
     async def _light_sender(self, sock: Sock, rate: float, end_ns: int) -> None:
-        await asyncio.sleep(random.random() / rate)
-        while time.perf_counter_ns() < end_ns:
-            if not await self._send(sock):
-                return
-            await asyncio.sleep(random.expovariate(rate))
+        await self._send_until(
+            sock, end_ns, random.random() / rate, lambda: random.expovariate(rate)
+        )
 
     async def _uniform_sender(self, sock: Sock, lo: float, hi: float, end_ns: int) -> None:
-        await asyncio.sleep(random.uniform(0, hi))
-        while time.perf_counter_ns() < end_ns:
+        await self._send_until(sock, end_ns, random.uniform(0, hi), lambda: random.uniform(lo, hi))
+
+    async def _send_until(
+        self, sock: Sock, end_ns: int, first: float, think: Callable[[], float]
+    ) -> None:
+        """Send after each think time until the phase ends. A sender whose next send would
+        fall after the end stops now instead of sleeping past it (a long exponential sleep
+        kept the phase's gather waiting, and the next phase started late and short)."""
+        wait = first
+        while time.perf_counter_ns() + wait * 1e9 < end_ns:
+            await asyncio.sleep(wait)
             if not await self._send(sock):
                 return
-            await asyncio.sleep(random.uniform(lo, hi))
+            wait = think()
 
     async def _send(self, sock: Sock) -> bool:
         """Send one message; a socket the server closed stops sending (counted by the
