@@ -93,10 +93,9 @@ class Settings:
     # How long a request waits for a free pool connection before it is told busy_try_again
     # (503 with Retry-After; a websocket upgrade too) instead of waiting on.
     db_pool_wait_seconds: int = 30
-    # Garbage collection (app/observability/heap.py): at start-up, every gc_freeze_seconds and
-    # after each full collection what is alive is frozen, so full collections skip it (0:
-    # CPython's own policy); everything is unfrozen and collected in one pause every
-    # gc_full_minutes.
+    # Garbage collection (app/observability/heap.py): at start-up and every gc_freeze_seconds
+    # what is alive is frozen, so full collections skip it (0: CPython's own policy);
+    # everything is unfrozen and collected in one pause every gc_full_minutes.
     gc_freeze_seconds: int = 10
     gc_full_minutes: int = 30
     ws_messages_per_minute: int = 30

@@ -7,19 +7,15 @@ tracked object with the event loop stopped: measured at 10,000 joined sockets (~
 objects), 1.0-1.5 s in which no message moves (docs/benchmarks.md, "Sockets held by one
 process").
 
-At start-up, every `freeze_seconds` (10 by default) and right after each full collection
-CPython runs by itself, `HeapKeeper` moves everything alive into CPython's permanent
-generation (`gc.freeze()`), which collections skip: a full collection then walks only what
-is newer. Frozen objects are still freed by reference counting the moment nothing refers to
-them; only *cycles* among them (a closed socket's task and its frames, say) wait until the
-next `full_minutes` round, which unfreezes everything and collects it in one pause, at a
-time known in advance. Freezing right after a full collection leaks nothing (that
-collection has just freed every cycle) and keeps a burst of new sockets from being walked
-by every full collection until the next round: with 2,000 sockets connecting and then
-saturated, the longest full collection went from 121 to 60 ms (docs/benchmarks.md). It
-pays well below thousands of sockets: with 1,000 sockets in the realistic benchmark row,
-CPython's own full collections stopped the loop for over 100 ms about once a phase and set
-its chat and booking p99. freeze_seconds = 0 leaves CPython's own policy.
+At start-up and every `freeze_seconds` (60 by default), `HeapKeeper` moves everything alive
+into CPython's permanent generation (`gc.freeze()`), which collections skip: a full
+collection then walks only what is newer, a few milliseconds. Frozen objects are still freed
+by reference counting the moment nothing refers to them; only *cycles* among them (a closed
+socket's task and its frames, say) wait until the next `full_minutes` round, which unfreezes
+everything and collects it in one pause, at a time known in advance. It pays well below
+thousands of sockets: with 1,000 sockets in the realistic benchmark row, CPython's own full
+collections stopped the loop for over 100 ms about once a phase and set its chat and
+booking p99 (docs/benchmarks.md). freeze_seconds = 0 leaves CPython's own policy.
 
 Every collection's pause is reported (`yorisoi_gc_pause_seconds`, by generation).
 """
@@ -54,15 +50,9 @@ class HeapKeeper:
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._started = perf_counter()
-            return
-        generation = info.get("generation", 0)
-        if self._started is not None:
-            metrics.gc_pause(generation, perf_counter() - self._started)
+        elif self._started is not None:
+            metrics.gc_pause(info.get("generation", 0), perf_counter() - self._started)
             self._started = None
-        if generation == 2 and self.freeze_seconds > 0:
-            # A full collection has just freed every cycle: what is left is alive, so it is
-            # frozen at once, leaking nothing (see the module's docstring).
-            gc.freeze()
 
     async def run(self) -> None:
         """Freeze every freeze_seconds; unfreeze and collect everything every full_minutes."""

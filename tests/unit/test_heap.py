@@ -81,31 +81,3 @@ async def test_freezing_off_leaves_cpythons_policy() -> None:
     gc.unfreeze()
     await off.run()  # returns at once
     assert gc.get_freeze_count() == 0
-
-
-def test_a_full_collection_frees_the_garbage_and_freezes_what_survives(keeper: HeapKeeper) -> None:
-    """CPython's own full collections (here: one asked for) leave only what is alive, and
-    that is frozen at once: the next full collection walks only what is newer."""
-    keeper.release()
-    dead, alive = Node(), Node()
-    dead_ref, alive_ref = weakref.ref(dead), weakref.ref(alive)
-    del dead
-    gc.collect()
-    assert dead_ref() is None  # collected by that collection, not frozen
-    assert gc.get_freeze_count() > 0
-    del alive  # a cycle that died after it was frozen
-    gc.collect()
-    assert alive_ref() is not None  # skipped by the next full collection
-    keeper.step(full=True)
-    assert alive_ref() is None  # until the full round
-
-
-def test_with_freezing_off_a_full_collection_freezes_nothing() -> None:
-    off = HeapKeeper(freeze_seconds=0, full_minutes=30)
-    gc.unfreeze()
-    off.install()
-    try:
-        gc.collect()
-        assert gc.get_freeze_count() == 0
-    finally:
-        off.uninstall()
