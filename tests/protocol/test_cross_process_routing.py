@@ -295,3 +295,51 @@ async def test_a_batch_is_routed_in_payloads_that_fit(pg_database: str) -> None:
     finally:
         await watcher.close()
         await sender.close()
+
+
+async def test_routing_planned_on_an_empty_table_still_uses_its_index(pg_database: str) -> None:
+    """The routing statement is prepared once, when a process starts and yorisoi_interest is
+    nearly empty; thousands of subscriptions later (a class connecting) it must still look
+    topics up by index, not read every row of the table for each routed round."""
+    await _truncate(pg_database)
+    dsn = asyncpg_dsn(pg_database)
+    sender = PgBridge(dsn, Hub())
+    await sender.start()
+    admin = await asyncpg.connect(dsn)
+
+    async def scans() -> int:
+        await admin.execute("SELECT pg_stat_clear_snapshot()")
+        return int(
+            await admin.fetchval(
+                "SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'yorisoi_interest'"
+            )
+            or 0
+        )
+
+    async def flush(conn: asyncpg.Connection) -> None:
+        """This session's table counters into the shared view now (PostgreSQL >= 15)."""
+        await conn.execute("SELECT pg_stat_force_next_flush()")
+        await conn.execute("SELECT 1")
+
+    try:
+        channel = interest.channel_of(wire.new_origin())
+        await interest.claim(admin, channel)
+        await admin.execute("DELETE FROM yorisoi_interest")
+        await admin.execute("ANALYZE yorisoi_interest")  # measured empty, as at a fresh start
+        batch = [([topic_consultation(1)], {"type": "typing", "consultation_id": 1})]
+        assert sender._pool is not None
+        async with sender._pool.acquire() as conn:
+            for _ in range(8):  # past the executions after which a generic plan is kept
+                await sender._route(conn, batch)
+            await interest.update(
+                admin, channel, [topic_consultation(cid) for cid in range(2, 5002)], []
+            )
+            await flush(conn)
+            before = await scans()
+            for _ in range(20):
+                await sender._route(conn, batch)
+            await flush(conn)
+        assert await scans() == before
+    finally:
+        await admin.close()
+        await sender.close()
