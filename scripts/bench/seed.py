@@ -17,7 +17,7 @@ from common import ROOT
 
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
 from app.db.engine import Database  # noqa: E402
 from app.db.migrate import upgrade  # noqa: E402
@@ -27,6 +27,7 @@ from app.db.tables import (  # noqa: E402
     Consultation,
     LineHold,
     Mentor,
+    Message,
     Shift,
     Staff,
 )
@@ -202,9 +203,71 @@ async def seed(
                         for tick in ticks_between(booked_at, end)
                     ],
                 )
+        pairs = max(open_pairs, booked_pairs if booked_at is not None else 0)
+        if pairs and out.mentor_ids and out.client_ids:
+            await _history(db, out, pairs, now)
+        await _analyze(db)
     finally:
         await db.dispose()
     return out
+
+
+HISTORY = 10  # messages in each past consultation
+
+
+async def _history(db: Database, out: Seeded, pairs: int, now: datetime) -> None:
+    """Yesterday's closed consultations, one for each seeded pair, with their messages: a
+    deployment's message table is never empty, and plans made for an empty one scan it."""
+    day = now - timedelta(days=1)
+    async with db.write() as s:
+        past = await _insert(
+            s,
+            Consultation,
+            [
+                dict(
+                    client_id=out.client_ids[i % len(out.client_ids)],
+                    mentor_id=out.mentor_ids[i % len(out.mentor_ids)],
+                    mode="walk_in",
+                    status="closed",
+                    starts_at=day,
+                    ends_at=day + timedelta(minutes=30),
+                    created_at=day,
+                    opened_at=day,
+                    closed_at=day + timedelta(minutes=30),
+                    client_joined_at=day,
+                    last_seq=HISTORY,
+                    at_risk=False,
+                )
+                for i in range(pairs)
+            ],
+        )
+        await _insert(
+            s,
+            Message,
+            [
+                dict(
+                    consultation_id=cid,
+                    seq=seq,
+                    sender_role="client" if seq % 2 else "mentor",
+                    sender_id=0,
+                    sender_name="past",
+                    client_msg_id=f"past-{cid}-{seq}",
+                    text="0 an earlier conversation",
+                    created_at=day + timedelta(seconds=seq),
+                )
+                for cid in past
+                for seq in range(1, HISTORY + 1)
+            ],
+        )
+
+
+async def _analyze(db: Database) -> None:
+    """Gather the planner's statistics, as a deployment's autovacuum has long since done (this
+    machine's PostgreSQL runs with autovacuum off: without this, every plan of the run was made
+    for tables the planner had never measured)."""
+    async with db.writer_engine.connect() as conn:
+        await conn.execute(text("ANALYZE"))
+        await conn.commit()
 
 
 def _sessions(kind: str, ids: list[int], tokens: list[str], now: datetime) -> list[dict[str, Any]]:
