@@ -44,15 +44,26 @@ _ARRAY_TYPES = {  # the message columns' base types, for unnest
 }
 _CARRIED = [c for c in COLUMNS if c not in ("consultation_id", "seq")]  # copied as they are
 _FIRST = 8  # $1-$4: the reservations; $5-$7: each row's consultation, guard flag, position
+# `locked` takes the consultations' row locks first, in id order, whatever order the batch
+# and the UPDATE's plan have: two processes' batches for the same consultations (a client's
+# messages stored by one, the mentor's by the other) then wait for each other at most, never
+# in a cycle. Locked in the UPDATE's own order, opposite orders deadlocked: PostgreSQL took a
+# second (deadlock_timeout) to find each, and the refused batch was replayed message by
+# message (tests/api/test_message_writer.py). FOR NO KEY UPDATE is the lock the UPDATE takes.
 STATEMENT = f"""
 WITH v AS (
   SELECT * FROM unnest($1::integer[], $2::integer[], $3::integer[], $4::integer[])
     AS v(id, nf, ng, mentor)
+), locked AS MATERIALIZED (
+  SELECT consultation.id FROM consultation
+   WHERE consultation.id IN (SELECT v.id FROM v)
+   ORDER BY consultation.id
+     FOR NO KEY UPDATE
 ), r AS (
   UPDATE consultation
      SET last_seq = consultation.last_seq + v.nf
          + CASE WHEN consultation.mentor_id = v.mentor THEN v.ng ELSE 0 END
-    FROM v
+    FROM v JOIN locked ON locked.id = v.id
    WHERE consultation.id = v.id AND consultation.status = 'open'
      AND (v.nf > 0 OR consultation.mentor_id = v.mentor)
   RETURNING consultation.id, consultation.last_seq, v.nf,

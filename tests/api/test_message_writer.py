@@ -14,7 +14,7 @@ from sqlmodel import col
 from app.actions.chat import check_access, close_consultation, do_send
 from app.actions.context import Principal
 from app.actions.message_writer import Draft
-from app.db.tables import Consultation, Message
+from app.db.tables import Client, Consultation, Mentor, Message
 from app.errors import Refusal
 from tests.conftest import Env
 from tests.helpers import add_mentor, add_staff, bearer, sign_up, terminate_backend
@@ -326,3 +326,113 @@ async def test_postgres_a_connection_lost_under_the_batch_is_busy_and_replaced(
     stored, _dup = await do_send(env.ctx, client, access, "x1", "きえた？")
     assert stored.seq == 1
     assert await _stored(env, cid) == [(1, "きえた？")]
+
+
+ROUNDS = 6
+
+
+async def _open_many(env: Env, n: int) -> list[int]:
+    """n open consultations, each with a client and a mentor of its own, written directly
+    (more than the lines the API would open at once)."""
+    now = env.ctx.now()
+    async with env.ctx.db.write() as s:
+        clients = [
+            Client(
+                nickname=f"dl{i}",
+                nickname_key=f"dl{i}",
+                secret_hash="!",
+                audience="child",
+                created_at=now,
+            )
+            for i in range(n)
+        ]
+        mentors = [
+            Mentor(
+                display_name=f"dl{i}",
+                kind="psychologist",
+                audience="both",
+                profile_ja="",
+                profile_en="",
+                active=True,
+                created_at=now,
+            )
+            for i in range(n)
+        ]
+        s.add_all(clients + mentors)
+        await s.flush()
+        rows = [
+            Consultation(
+                client_id=c.id,
+                mentor_id=m.id,
+                mode="walk_in",
+                status="open",
+                starts_at=now,
+                ends_at=now,
+                created_at=now,
+                opened_at=now,
+                last_seq=0,
+                at_risk=False,
+            )
+            for c, m in zip(clients, mentors, strict=True)
+        ]
+        s.add_all(rows)
+        await s.flush()
+        return [row.id for row in rows if row.id is not None]
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+@pytest.mark.postgres
+async def test_postgres_two_processes_batches_never_deadlock(env: Env) -> None:
+    """Two processes' writers store a batch each for the same consultations at the same
+    moment, in opposite orders (a client's messages on one process, the mentor's on the
+    other): each may wait for the other's row locks, never in a cycle. Locked in the order of
+    each batch, 8 rounds of 10 deadlocked; PostgreSQL took a second to find each, and the
+    refused batch was replayed message by message."""
+    import asyncpg
+
+    from app.actions import pg_batch
+    from app.actions.message_rows import COLUMNS
+    from app.realtime.pg import asyncpg_dsn
+
+    cids = await _open_many(env, 300)
+    now = env.ctx.now()
+    fixed = {"seq": 0, "sender_role": "client", "sender_id": 1, "sender_name": "x", "text": "t"}
+
+    def arguments(order: list[int], tag: str) -> list[Any]:
+        batch: list[Any] = []
+        for cid in order:
+            values = {**fixed, "consultation_id": cid, "created_at": now, "card_id": None}
+            rows = [
+                [{**values, "client_msg_id": f"{tag}{cid}-{k}"}[c] for c in COLUMNS]
+                for k in range(3)
+            ]
+            batch.append(((cid, None), rows))
+        planned = pg_batch.plan(batch)
+        assert planned is not None
+        return pg_batch._arguments(planned, batch)  # noqa: SLF001
+
+    async def process() -> asyncpg.Connection:
+        """Planning row by row in the order given, as PostgreSQL does for a few consultations
+        in a large table (a pass over this test's small table would lock in its own order)."""
+        conn = await asyncpg.connect(asyncpg_dsn(env.ctx.db.url))
+        for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin"):
+            await conn.execute(f"SET {setting} = off")
+        return conn
+
+    one, other = await process(), await process()
+    try:
+        for round_no in range(ROUNDS):
+            outcomes = await asyncio.gather(
+                one.fetch(pg_batch.STATEMENT, *arguments(cids, f"a{round_no}-")),
+                other.fetch(pg_batch.STATEMENT, *arguments(cids[::-1], f"b{round_no}-")),
+                return_exceptions=True,
+            )
+            failed = [o for o in outcomes if isinstance(o, BaseException)]
+            assert not failed, (round_no, failed)
+            assert [len(rows) for rows in outcomes] == [300, 300]  # type: ignore[arg-type]
+    finally:
+        await one.close()
+        await other.close()
+    for cid in (cids[0], cids[-1]):
+        seqs = await _stored(env, cid)
+        assert [seq for seq, _text in seqs] == list(range(1, ROUNDS * 2 * 3 + 1))
