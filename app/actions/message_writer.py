@@ -116,6 +116,16 @@ def _reserve_many(groups: list[tuple[int, int, int | None]]) -> tuple[object, di
     return text(sql), params
 
 
+# The consultations a batch reserves seqs on, row-locked in id order first (PostgreSQL; SQLite
+# has one writer and no row locks, and the clause renders as nothing there).
+LOCK_IN_ORDER = (
+    select(col(Consultation.id))
+    .where(col(Consultation.id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(Consultation.id))
+    .with_for_update(key_share=True)  # FOR NO KEY UPDATE on PostgreSQL
+)
+
+
 def _reserve(cid: int, n: int, as_mentor: int | None) -> tuple[object, dict[str, int]]:
     if as_mentor is None:
         return RESERVE_SEQS, {"cid": cid, "n": n}
@@ -216,6 +226,9 @@ class MessageWriter:
             return
         async with self.db.write() as s:
             conn = await s.connection()
+            ids = sorted({cid for layer in layers for cid, _n, _mentor in layer})
+            if len(ids) > 1:  # in id order, as pg_batch.STATEMENT locks (never a cycle)
+                await conn.execute(LOCK_IN_ORDER, {"ids": ids})
             lasts = {}
             for layer in layers:
                 if len(layer) == 1:

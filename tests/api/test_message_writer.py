@@ -239,7 +239,10 @@ async def test_two_mentors_guarding_one_consultation_in_one_batch(env: Env) -> N
     """A handover racing the old mentor's last message: the same batch holds the old
     mentor's (refused: not_joined), the new mentor's and the client's (stored). PostgreSQL's
     one statement cannot reserve under two guards at once: that batch takes the portable
-    path, with the same outcome."""
+    path, with the same outcome (and another consultation's message in the batch with it:
+    that path too locks the batch's consultations in id order)."""
+    other, other_cid = await _open(env, "two-other")
+    acc_other = await check_access(env.ctx, other, other_cid)
     client, cid = await _open(env, "two")
     old, _ = await _mentor_of(env, cid, "two-old")
     stale = await check_access(env.ctx, old, cid)
@@ -257,6 +260,7 @@ async def test_two_mentors_guarding_one_consultation_in_one_batch(env: Env) -> N
         do_send(env.ctx, old, stale, "o0", "old"),
         do_send(env.ctx, new, acc_new, "n0", "new"),
         do_send(env.ctx, client, acc_client, "c1", "c1"),
+        do_send(env.ctx, other, acc_other, "x0", "other"),
         return_exceptions=True,
     )
     assert [r.code if isinstance(r, Refusal) else "ok" for r in results] == [
@@ -264,9 +268,11 @@ async def test_two_mentors_guarding_one_consultation_in_one_batch(env: Env) -> N
         "not_joined",
         "ok",
         "ok",
+        "ok",
     ]
     assert sorted(t for _s, t in await _stored(env, cid)) == ["c0", "c1", "new"]
     assert [s for s, _t in await _stored(env, cid)] == [1, 2, 3]
+    assert await _stored(env, other_cid) == [(1, "other")]
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
