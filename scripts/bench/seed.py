@@ -151,19 +151,7 @@ async def seed(
                     s,
                     Consultation,
                     [
-                        dict(
-                            client_id=out.client_ids[i],
-                            mentor_id=out.mentor_ids[i],
-                            mode="walk_in",
-                            status="open",
-                            starts_at=now,
-                            ends_at=now + timedelta(minutes=30),
-                            created_at=now,
-                            opened_at=now,
-                            client_joined_at=now,
-                            last_seq=0,
-                            at_risk=False,
-                        )
+                        _walk_in(out.client_ids[i], out.mentor_ids[i], now, "open", 0)
                         for i in range(open_pairs)
                     ],
                 )
@@ -215,6 +203,24 @@ async def seed(
 HISTORY = 10  # messages in each past consultation
 
 
+def _walk_in(client: int, mentor: int, at: datetime, status: str, last_seq: int) -> dict[str, Any]:
+    """A walk-in consultation that opened at `at` (and, closed, ended 30 minutes later)."""
+    return dict(
+        client_id=client,
+        mentor_id=mentor,
+        mode="walk_in",
+        status=status,
+        starts_at=at,
+        ends_at=at + timedelta(minutes=30),
+        created_at=at,
+        opened_at=at,
+        closed_at=at + timedelta(minutes=30) if status == "closed" else None,
+        client_joined_at=at,
+        last_seq=last_seq,
+        at_risk=False,
+    )
+
+
 async def _history(db: Database, out: Seeded, pairs: int, now: datetime) -> None:
     """Yesterday's closed consultations, one for each seeded pair, with their messages: a
     deployment's message table is never empty, and plans made for an empty one scan it."""
@@ -224,19 +230,12 @@ async def _history(db: Database, out: Seeded, pairs: int, now: datetime) -> None
             s,
             Consultation,
             [
-                dict(
-                    client_id=out.client_ids[i % len(out.client_ids)],
-                    mentor_id=out.mentor_ids[i % len(out.mentor_ids)],
-                    mode="walk_in",
-                    status="closed",
-                    starts_at=day,
-                    ends_at=day + timedelta(minutes=30),
-                    created_at=day,
-                    opened_at=day,
-                    closed_at=day + timedelta(minutes=30),
-                    client_joined_at=day,
-                    last_seq=HISTORY,
-                    at_risk=False,
+                _walk_in(
+                    out.client_ids[i % len(out.client_ids)],
+                    out.mentor_ids[i % len(out.mentor_ids)],
+                    day,
+                    "closed",
+                    HISTORY,
                 )
                 for i in range(pairs)
             ],
