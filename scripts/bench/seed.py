@@ -194,7 +194,8 @@ async def seed(
         pairs = max(open_pairs, booked_pairs if booked_at is not None else 0)
         if pairs and out.mentor_ids and out.client_ids:
             await _history(db, out, pairs, now)
-        await _analyze(db)
+        if not db.is_sqlite:  # a SQLite deployment gathers none unless told to
+            await _analyze(db)
     finally:
         await db.dispose()
     return out
@@ -261,7 +262,7 @@ async def _history(db: Database, out: Seeded, pairs: int, now: datetime) -> None
 
 
 async def _analyze(db: Database) -> None:
-    """Gather the planner's statistics, as a deployment's autovacuum has long since done (this
+    """Gather PostgreSQL's statistics, as a deployment's autovacuum has long since done (this
     machine's PostgreSQL runs with autovacuum off: without this, every plan of the run was made
     for tables the planner had never measured)."""
     async with db.writer_engine.connect() as conn:
